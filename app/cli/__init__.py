@@ -1,0 +1,1 @@
+"""Command line of MailSetup (headless, same engine as the wizard)."""

@@ -1,0 +1,1 @@
+"""Qt-free engine of MailSetup. Nothing under app.core may import PySide6."""
