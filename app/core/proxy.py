@@ -1,0 +1,231 @@
+"""Reaching an SMTP server through a SOCKS4/4a/5 or HTTP CONNECT proxy.
+
+``parse_proxy_url`` turns the user's proxy URL into a ProxyConfig whose text
+forms never show the password; ``open_via_proxy`` returns a connected,
+non-blocking socket the engine hands to ``loop.create_connection(sock=...)``.
+Every proxy failure becomes ``DiagnosedError(Code.PROXY_FAILED)`` with a
+variant and the proxy's own reason, never the proxy password.
+
+Variants of ``proxy_failed``: ``invalid_url``, ``refused`` (the proxy itself
+cannot be reached), ``auth_failed``, ``target_unreachable`` (the proxy cannot
+or will not reach the mail server), ``timeout``, ``protocol`` (the other side
+does not speak the proxy protocol named in the URL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import socket
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
+
+from app.core.diagnosis import Code, DiagnosedError, diagnose
+
+log = logging.getLogger(__name__)
+
+# scheme -> (python-socks proxy type name, resolve the target's name at the proxy)
+_SCHEMES = {
+    "socks4": ("SOCKS4", False),
+    "socks4a": ("SOCKS4", True),
+    "socks5": ("SOCKS5", False),
+    "socks5h": ("SOCKS5", True),
+    "http": ("HTTP", True),
+}
+_DEFAULT_PORTS = {"socks4": 1080, "socks4a": 1080, "socks5": 1080, "socks5h": 1080, "http": 8080}
+
+SUPPORTED_SCHEMES = tuple(_SCHEMES)
+
+
+class ProxyUrlError(ValueError):
+    """The proxy URL cannot be used; the message never contains the password."""
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    """A parsed proxy URL. ``repr``/``str`` hide the password."""
+
+    scheme: str
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def remote_dns(self) -> bool:
+        """Whether the proxy (not this machine) resolves the mail server's name."""
+        return _SCHEMES[self.scheme][1]
+
+    def redacted(self) -> str:
+        """``scheme://user:***@host:port`` (or without credentials): safe for logs and messages."""
+        cred = ""
+        if self.username is not None or self.password is not None:
+            cred = f"{self.username or ''}{':***' if self.password else ''}@"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{cred}{host}:{self.port}"
+
+    def __str__(self) -> str:
+        return self.redacted()
+
+
+def parse_proxy_url(url: str) -> ProxyConfig:
+    """Parse ``socks5://[user:pass@]host:port`` (also socks5h, socks4, socks4a, http).
+
+    Raises ProxyUrlError (a ValueError) with a message that never contains the password.
+    """
+    text = (url or "").strip()
+    if not text:
+        raise ProxyUrlError("The proxy address is empty.")
+    if "://" not in text:
+        raise ProxyUrlError(
+            "The proxy address needs a scheme, e.g. socks5://host:1080 or http://host:3128 "
+            f"(supported: {', '.join(SUPPORTED_SCHEMES)})."
+        )
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        raise ProxyUrlError("The proxy address is not a valid URL.") from None
+    scheme = parts.scheme.lower()
+    if scheme not in _SCHEMES:
+        hint = " (a TLS connection to the proxy is not supported; use http://)" if scheme == "https" else ""
+        raise ProxyUrlError(
+            f"Unsupported proxy type '{scheme}'{hint}; use one of: {', '.join(SUPPORTED_SCHEMES)}."
+        )
+    host = parts.hostname or ""
+    if not host:
+        raise ProxyUrlError("The proxy address has no host name.")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ProxyUrlError("The proxy address must be just scheme://[user:password@]host:port, without a path.")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ProxyUrlError("The proxy port must be a whole number from 1 to 65535.") from None
+    if port is None:
+        port = _DEFAULT_PORTS[scheme]
+    if not 1 <= port <= 65535:
+        raise ProxyUrlError("The proxy port must be a whole number from 1 to 65535.")
+    username = unquote(parts.username) if parts.username is not None else None
+    password = unquote(parts.password) if parts.password is not None else None
+    if scheme == "http" and username and ":" in username:
+        raise ProxyUrlError("An HTTP proxy login must not contain ':'.")
+    if scheme.startswith("socks5") and (len((username or "").encode()) > 255 or len((password or "").encode()) > 255):
+        raise ProxyUrlError("A SOCKS5 login and password can be at most 255 bytes each.")
+    return ProxyConfig(scheme=scheme, host=host, port=port, username=username or None, password=password or None)
+
+
+def _scrub(text: str, cfg: ProxyConfig | None) -> str:
+    if cfg is not None and cfg.password:
+        text = text.replace(cfg.password, "***")
+    return text
+
+
+def _fail(variant: str, cfg: ProxyConfig | None, reason: str, target: str = "") -> DiagnosedError:
+    reason = _scrub(reason, cfg)
+    return DiagnosedError(
+        diagnose(
+            Code.PROXY_FAILED,
+            variant,
+            reason=reason,
+            proxy=cfg.redacted() if cfg else "",
+            proxy_host=cfg.host if cfg else "",
+            proxy_port=cfg.port if cfg else 0,
+            target=target,
+        )
+    )
+
+
+# SOCKS5 reply codes (RFC 1928) and SOCKS4 ones that mean "the proxy could not reach the target"
+_SOCKS5_TARGET = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06}
+_SOCKS5_REASON = {
+    0x01: "the proxy reported a general failure",
+    0x02: "the proxy's rules do not allow this connection",
+    0x03: "the proxy reports the network is unreachable",
+    0x04: "the proxy cannot reach the mail server (host unreachable)",
+    0x05: "the mail server refused the proxy's connection",
+    0x06: "the proxy's connection to the mail server timed out",
+    0x07: "the proxy does not support the CONNECT command",
+    0x08: "the proxy does not support this address type",
+}
+
+
+def _classify(exc: BaseException, cfg: ProxyConfig, target: str, timeout: float) -> DiagnosedError:
+    from python_socks import ProxyConnectionError, ProxyError, ProxyTimeoutError
+
+    where = f"{cfg.host}:{cfg.port}"
+    if isinstance(exc, (ProxyTimeoutError, asyncio.TimeoutError)):
+        return _fail("timeout", cfg, f"no answer from the proxy {where} within {timeout:g} s", target)
+    if isinstance(exc, ProxyConnectionError):
+        cause = exc.__cause__
+        if isinstance(cause, socket.gaierror):
+            reason = f"the proxy name {cfg.host} cannot be resolved"
+        elif exc.errno == errno.ECONNREFUSED or isinstance(cause, ConnectionRefusedError):
+            reason = f"the proxy {where} refused the connection (nothing listens there)"
+        else:
+            reason = f"cannot connect to the proxy {where}: {getattr(cause, 'strerror', None) or exc}"
+        return _fail("refused", cfg, reason, target)
+    if isinstance(exc, ProxyError):
+        code = getattr(exc, "error_code", None)
+        msg = str(exc)
+        low = msg.lower()
+        if cfg.scheme == "http":
+            if code == 407:
+                why = "the proxy rejected the login" if cfg.username else "the proxy requires a login"
+                return _fail("auth_failed", cfg, f"{why} (HTTP 407)", target)
+            if code in (403, 405):
+                return _fail("target_unreachable", cfg, f"the proxy does not allow a connection to {target} (HTTP {code})", target)
+            if code is not None:
+                return _fail("target_unreachable", cfg, f"the proxy could not connect to {target} (HTTP {code})", target)
+            return _fail("protocol", cfg, f"the answer is not from an HTTP proxy: {msg}", target)
+        if "authentication" in low and ("failure" in low or "no acceptable" in low):
+            why = "the proxy rejected the login" if cfg.username else "the proxy requires a login"
+            return _fail("auth_failed", cfg, why, target)
+        if "no acceptable authentication" in low:
+            return _fail("auth_failed", cfg, "the proxy requires a login", target)
+        if cfg.scheme.startswith("socks5") and code is not None:
+            reason = _SOCKS5_REASON.get(code, f"the proxy answered with error code {code:#04x}")
+            variant = "target_unreachable" if code in _SOCKS5_TARGET else "protocol"
+            return _fail(variant, cfg, f"{reason} ({target})", target)
+        if cfg.scheme.startswith("socks4") and code is not None:
+            if code in (0x5C, 0x5D):
+                return _fail("auth_failed", cfg, "the proxy did not accept the user id", target)
+            return _fail("target_unreachable", cfg, f"the proxy rejected or could not make the connection to {target}", target)
+        return _fail("protocol", cfg, f"the answer is not from a {cfg.scheme} proxy: {msg}", target)
+    if isinstance(exc, OSError):
+        return _fail("refused", cfg, f"connection to the proxy {where} failed: {exc.strerror or exc}", target)
+    return _fail("protocol", cfg, f"the proxy conversation failed: {type(exc).__name__}", target)
+
+
+async def open_via_proxy(proxy_url: str, host: str, port: int, timeout: float) -> socket.socket:
+    """Connect to ``host:port`` through the proxy; return a connected non-blocking socket.
+
+    Raises DiagnosedError(Code.PROXY_FAILED) on any proxy problem. Cancellation closes the socket.
+    """
+    from python_socks import ProxyType
+    from python_socks.async_.asyncio import Proxy
+
+    target = f"{host}:{port}"
+    try:
+        cfg = parse_proxy_url(proxy_url)
+    except ProxyUrlError as exc:
+        raise _fail("invalid_url", None, str(exc), target) from None
+    kind, rdns = _SCHEMES[cfg.scheme]
+    log.debug("connecting to %s via proxy %s", target, cfg.redacted())
+    proxy = Proxy(
+        ProxyType[kind],
+        cfg.host,
+        cfg.port,
+        username=cfg.username,
+        password=cfg.password,
+        rdns=rdns,
+    )
+    try:
+        sock = await asyncio.wait_for(proxy.connect(dest_host=host, dest_port=port, timeout=timeout), timeout + 0.5)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every proxy failure becomes one diagnosis
+        err = _classify(exc, cfg, target, timeout)
+        log.debug("proxy %s failed: %s", cfg.redacted(), err.diagnosis.params.get("reason"))
+        raise err from None
+    sock.setblocking(False)
+    return sock
