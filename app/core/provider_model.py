@@ -78,6 +78,8 @@ class Provider:
     tips: dict[str, tuple[str, ...]] = field(default_factory=dict)  # lang -> limits and tips
     error_hints: tuple[ErrorHint, ...] = ()
     source_file: str = ""
+    # True for the built-in sandbox: its ports are picked when it starts, so endpoints carry port 0
+    dynamic_ports: bool = False
 
     def display_name(self, lang: str = "en") -> str:
         return self.name.get(lang) or self.name.get("en") or self.id
