@@ -2,7 +2,9 @@
 
 ``parse_proxy_url`` turns the user's proxy URL into a ProxyConfig whose text
 forms never show the password; ``open_via_proxy`` returns a connected,
-non-blocking socket the engine hands to ``loop.create_connection(sock=...)``.
+non-blocking socket the engine hands to ``loop.create_connection(sock=...)``. SOCKS goes
+through python-socks; HTTP CONNECT is done here so that bytes the server sends right behind
+the proxy's answer (SMTP servers greet first) stay in the socket.
 Every proxy failure becomes ``DiagnosedError(Code.PROXY_FAILED)`` with a
 variant and the proxy's own reason, never the proxy password.
 
@@ -56,6 +58,11 @@ class ProxyConfig:
     def remote_dns(self) -> bool:
         """Whether the proxy (not this machine) resolves the mail server's name."""
         return _SCHEMES[self.scheme][1]
+
+    @property
+    def proxy_type(self) -> str:
+        """python-socks ProxyType name: SOCKS4, SOCKS5 or HTTP."""
+        return _SCHEMES[self.scheme][0]
 
     def redacted(self) -> str:
         """``scheme://user:***@host:port`` (or without credentials): safe for logs and messages."""
@@ -196,6 +203,135 @@ def _classify(exc: BaseException, cfg: ProxyConfig, target: str, timeout: float)
     return _fail("protocol", cfg, f"the proxy conversation failed: {type(exc).__name__}", target)
 
 
+# --------------------------------------------------------------------------- HTTP CONNECT
+# Done here rather than by python-socks: its HTTP connector reads the proxy's answer with one
+# recv() and drops whatever came with it. SMTP servers speak first, so the greeting often
+# arrives right behind "200 Connection established" and would be lost. We read the header
+# byte by byte and leave everything after it in the socket for the SMTP client.
+_MAX_HEADER = 16384
+
+
+def _connect_request(cfg: ProxyConfig, host: str, port: int) -> bytes:
+    import base64
+
+    where = f"[{host}]" if ":" in host else host
+    lines = [f"CONNECT {where}:{port} HTTP/1.1", f"Host: {where}:{port}", "User-Agent: MailSetup"]
+    if cfg.username is not None or cfg.password is not None:
+        token = base64.b64encode(f"{cfg.username or ''}:{cfg.password or ''}".encode("utf-8")).decode("ascii")
+        lines.append(f"Proxy-Authorization: Basic {token}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+
+
+def _check_connect_reply(header: bytes, cfg: ProxyConfig, target: str) -> None:
+    """Raise DiagnosedError unless ``header`` is a 2xx answer to CONNECT."""
+    status_line = header.split(b"\r\n", 1)[0].decode("latin-1").strip()
+    parts = status_line.split(None, 2)
+    if len(parts) < 2 or not parts[0].upper().startswith("HTTP/") or not parts[1].isdigit():
+        shown = status_line[:80] or "(nothing)"
+        raise _fail("protocol", cfg, f"the answer is not from an HTTP proxy: {shown!r}", target)
+    code = int(parts[1])
+    reason = parts[2] if len(parts) > 2 else ""
+    if 200 <= code < 300:
+        return
+    if code == 407:
+        why = "the proxy rejected the login" if cfg.username else "the proxy requires a login"
+        raise _fail("auth_failed", cfg, f"{why} (HTTP 407)", target)
+    if code in (403, 405):
+        raise _fail("target_unreachable", cfg, f"the proxy does not allow a connection to {target} (HTTP {code} {reason})".rstrip(), target)
+    raise _fail("target_unreachable", cfg, f"the proxy could not connect to {target} (HTTP {code} {reason})".rstrip(), target)
+
+
+def _header_done(buf: bytearray, cfg: ProxyConfig, target: str) -> bool:
+    if buf.endswith(b"\r\n\r\n") or buf.endswith(b"\n\n"):
+        return True
+    if len(buf) > _MAX_HEADER:
+        raise _fail("protocol", cfg, "the proxy's answer header is too long", target)
+    return False
+
+
+def _proxy_unreachable(exc: OSError, cfg: ProxyConfig, target: str) -> DiagnosedError:
+    where = f"{cfg.host}:{cfg.port}"
+    if isinstance(exc, socket.gaierror):
+        return _fail("refused", cfg, f"the proxy name {cfg.host} cannot be resolved", target)
+    if isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED:
+        return _fail("refused", cfg, f"the proxy {where} refused the connection (nothing listens there)", target)
+    return _fail("refused", cfg, f"cannot connect to the proxy {where}: {exc.strerror or exc}", target)
+
+
+async def _http_connect(cfg: ProxyConfig, host: str, port: int) -> socket.socket:
+    loop = asyncio.get_running_loop()
+    target = f"{host}:{port}"
+    try:
+        infos = await loop.getaddrinfo(cfg.host, cfg.port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise _proxy_unreachable(exc, cfg, target) from None
+    last: OSError | None = None
+    sock: socket.socket | None = None
+    for family, type_, proto, _canon, addr in infos:
+        candidate = socket.socket(family, type_, proto)
+        candidate.setblocking(False)
+        try:
+            await loop.sock_connect(candidate, addr)
+        except OSError as exc:
+            candidate.close()
+            last = exc
+            continue
+        except BaseException:
+            candidate.close()
+            raise
+        sock = candidate
+        break
+    if sock is None:
+        raise _proxy_unreachable(last or OSError("no address"), cfg, target) from None
+    try:
+        await loop.sock_sendall(sock, _connect_request(cfg, host, port))
+        header = bytearray()
+        while not _header_done(header, cfg, target):
+            byte = await loop.sock_recv(sock, 1)
+            if not byte:
+                if not header:
+                    raise _fail("protocol", cfg, "the proxy closed the connection without an answer", target)
+                break
+            header += byte
+        _check_connect_reply(bytes(header), cfg, target)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _http_connect_sync(cfg: ProxyConfig, host: str, port: int, timeout: float) -> socket.socket:
+    target = f"{host}:{port}"
+    try:
+        sock = socket.create_connection((cfg.host, cfg.port), timeout=timeout)
+    except socket.timeout:
+        raise _fail("timeout", cfg, f"no answer from the proxy {cfg.host}:{cfg.port} within {timeout:g} s", target) from None
+    except OSError as exc:
+        raise _proxy_unreachable(exc, cfg, target) from None
+    try:
+        sock.sendall(_connect_request(cfg, host, port))
+        header = bytearray()
+        while not _header_done(header, cfg, target):
+            byte = sock.recv(1)
+            if not byte:
+                if not header:
+                    raise _fail("protocol", cfg, "the proxy closed the connection without an answer", target)
+                break
+            header += byte
+        _check_connect_reply(bytes(header), cfg, target)
+    except socket.timeout:
+        sock.close()
+        raise _fail("timeout", cfg, f"no answer from the proxy {cfg.host}:{cfg.port} within {timeout:g} s", target) from None
+    except OSError as exc:
+        sock.close()
+        raise _fail("refused", cfg, f"the connection to the proxy failed: {exc.strerror or exc}", target) from None
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+# --------------------------------------------------------------------------- entry points
 async def open_via_proxy(proxy_url: str, host: str, port: int, timeout: float) -> socket.socket:
     """Connect to ``host:port`` through the proxy; return a connected non-blocking socket.
 
@@ -209,23 +345,54 @@ async def open_via_proxy(proxy_url: str, host: str, port: int, timeout: float) -
         cfg = parse_proxy_url(proxy_url)
     except ProxyUrlError as exc:
         raise _fail("invalid_url", None, str(exc), target) from None
-    kind, rdns = _SCHEMES[cfg.scheme]
     log.debug("connecting to %s via proxy %s", target, cfg.redacted())
-    proxy = Proxy(
-        ProxyType[kind],
-        cfg.host,
-        cfg.port,
-        username=cfg.username,
-        password=cfg.password,
-        rdns=rdns,
-    )
+    if cfg.scheme == "http":
+        connecting = _http_connect(cfg, host, port)
+    else:
+        proxy = Proxy(
+            ProxyType[cfg.proxy_type],
+            cfg.host,
+            cfg.port,
+            username=cfg.username,
+            password=cfg.password,
+            rdns=cfg.remote_dns,
+        )
+        connecting = proxy.connect(dest_host=host, dest_port=port, timeout=timeout)
     try:
-        sock = await asyncio.wait_for(proxy.connect(dest_host=host, dest_port=port, timeout=timeout), timeout + 0.5)
+        sock = await asyncio.wait_for(connecting, timeout)
     except asyncio.CancelledError:
+        raise
+    except DiagnosedError as err:
+        log.debug("proxy %s failed: %s", cfg.redacted(), err.diagnosis.params.get("reason"))
         raise
     except Exception as exc:  # noqa: BLE001 - every proxy failure becomes one diagnosis
         err = _classify(exc, cfg, target, timeout)
         log.debug("proxy %s failed: %s", cfg.redacted(), err.diagnosis.params.get("reason"))
         raise err from None
     sock.setblocking(False)
+    return sock
+
+
+def connect_via_proxy_sync(proxy_url: str, host: str, port: int, timeout: float) -> socket.socket:
+    """Blocking twin of ``open_via_proxy`` (for the stdlib second client); returns a blocking socket
+    with ``timeout`` set. Raises DiagnosedError(Code.PROXY_FAILED) like the async version."""
+    from python_socks import ProxyType
+    from python_socks.sync import Proxy
+
+    target = f"{host}:{port}"
+    try:
+        cfg = parse_proxy_url(proxy_url)
+    except ProxyUrlError as exc:
+        raise _fail("invalid_url", None, str(exc), target) from None
+    if cfg.scheme == "http":
+        sock = _http_connect_sync(cfg, host, port, timeout)
+        sock.settimeout(timeout)
+        return sock
+    proxy = Proxy(ProxyType[cfg.proxy_type], cfg.host, cfg.port, username=cfg.username, password=cfg.password,
+                  rdns=cfg.remote_dns)
+    try:
+        sock = proxy.connect(dest_host=host, dest_port=port, timeout=timeout)
+    except Exception as exc:  # noqa: BLE001 - every proxy failure becomes one diagnosis
+        raise _classify(exc, cfg, target, timeout) from None
+    sock.settimeout(timeout)
     return sock
