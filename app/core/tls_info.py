@@ -11,8 +11,10 @@ import datetime as _dt
 import hashlib
 import ipaddress
 import logging
+import os
 import ssl
 from dataclasses import dataclass
+from functools import lru_cache
 
 from app.core.events import TlsDetails
 from app.core.settings import TlsMinimum, TlsOptions
@@ -24,13 +26,26 @@ def make_context(options: TlsOptions, *, verify: bool | None = None) -> ssl.SSLC
     """A client context following ``options``; ``verify=False`` forces a non-verifying context.
 
     A pinned fingerprint also yields a non-verifying context: the engine then compares the
-    fingerprint itself and accepts exactly that certificate.
+    fingerprint itself and accepts exactly that certificate. Contexts are cached (loading the
+    system CA store costs ~20 ms): they are never modified after creation, and a changed CA file
+    (by mtime) gets a new one.
     """
     do_verify = options.verify and not options.pinned_sha256 if verify is None else verify
-    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    cafile_stamp = None
     if options.cafile:
-        ctx.load_verify_locations(cafile=options.cafile)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_3 if options.minimum is TlsMinimum.TLS1_3 else ssl.TLSVersion.TLSv1_2
+        try:
+            cafile_stamp = os.stat(options.cafile).st_mtime_ns
+        except OSError:
+            cafile_stamp = -1  # let load_verify_locations raise its own clear error
+    return _cached_context(bool(do_verify), options.minimum, options.cafile, cafile_stamp)
+
+
+@lru_cache(maxsize=32)
+def _cached_context(do_verify: bool, minimum: TlsMinimum, cafile: str | None, _stamp: int | None) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    if cafile:
+        ctx.load_verify_locations(cafile=cafile)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3 if minimum is TlsMinimum.TLS1_3 else ssl.TLSVersion.TLSv1_2
     if not do_verify:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
