@@ -91,7 +91,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     """Run ``mailsetup check``."""
     if args.security == "auto":
         return _auto(args, "check")
-    from app.core.check import run_check
+    from app.core.fallback import check_with_fallback
 
     try:
         settings = settings_from_args(args)
@@ -100,16 +100,26 @@ def cmd_check(args: argparse.Namespace) -> int:
     except UsageError as exc:
         return _usage("check", str(exc))
     reporter = Reporter(json_mode=args.json, verbosity=args.verbose)
-    result = asyncio.run(run_check(settings, password, on_event=reporter, provider=provider))
+    # A failure that is not a definitive server answer (timeout, TLS or connection error) is
+    # confirmed by a second client and the paired 465 <-> 587 alternative is tried.
+    outcome = asyncio.run(check_with_fallback(settings, password, on_event=reporter, provider=provider))
+    result = outcome.check
+    extra = {}
+    if outcome.notes:
+        extra["notes"] = list(outcome.notes)
+        extra["confirmation"] = outcome.confirmation.to_dict() if outcome.confirmation else None
+    if outcome.alternative_works:
+        extra["alternative"] = outcome.alternative.settings.summary()
     return reporter.finish(
-        result.ok,
-        result.diagnosis,
+        outcome.ok,
+        outcome.diagnosis,
         settings,
-        result.elapsed_ms,
+        outcome.elapsed_ms,
         tls=result.tls,
         capabilities=list(result.capabilities),
         auth_mechanism=result.auth_mechanism,
         auth_verified=result.auth_verified,
+        **extra,
     )
 
 

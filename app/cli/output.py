@@ -189,4 +189,8 @@ def describe_diagnosis(diagnosis: Diagnosis) -> list[str]:
         lines += ["", "Server said:"] + [f"  {ln}" for ln in diagnosis.server_reply.splitlines()]
     if fixes:
         lines += ["", "What to do:"] + [f"  {i}. {fix}" for i, fix in enumerate(fixes, 1)]
+    for action in diagnosis.actions:
+        if action.kind == "switch_settings" and "port" in action.params and "security" in action.params:
+            label = action.to_dict()["label"]
+            lines.append(f"  -> {label} (--port {action.params['port']} --security {action.params['security']})")
     return lines
