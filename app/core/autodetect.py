@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
-from app.core.diagnosis import Action, Code, Diagnosis, _T, diagnose
+from app.core.diagnosis import Action, Code, Diagnosis, QT_TRANSLATE_NOOP, diagnose
 from app.core.discovery import (
     AddressError,
     Discovery,
@@ -203,7 +203,7 @@ def _is_auth_failure(probe: _Probe) -> bool:
 def _with_allow_plain_action(d: Diagnosis) -> Diagnosis:
     if any(a.kind == "allow_plain" for a in d.actions):
         return d
-    act = Action("allow_plain", _T("Allow the password without encryption (not recommended)"))
+    act = Action("allow_plain", QT_TRANSLATE_NOOP("Diagnosis", "Allow the password without encryption (not recommended)"))
     return replace(d, actions=tuple(d.actions) + (act,))
 
 

@@ -14,14 +14,11 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable, Mapping
 
+from app.core.text import QT_TRANSLATE_NOOP, fill as _fill
+
 log = logging.getLogger(__name__)
 
 CONTEXT = "Diagnosis"
-
-
-def QT_TRANSLATE_NOOP(context: str, text: str) -> str:  # noqa: N802 - name lupdate looks for
-    """Mark ``text`` for translation in ``context`` without translating it now."""
-    return text
 
 
 class Code(str, Enum):
@@ -76,10 +73,6 @@ class Action:
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "label": _fill(self.label, self.params), "params": dict(self.params)}
-
-
-def _T(text: str) -> str:
-    return QT_TRANSLATE_NOOP(CONTEXT, text)
 
 
 # (code, variant) -> Entry. Variant "" is the general case of a code.
@@ -612,18 +605,6 @@ TABLE: dict[tuple[Code, str], Entry] = {
         ),
     ),
 }
-
-
-class _Missing(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def _fill(template: str, params: Mapping[str, Any]) -> str:
-    try:
-        return template.format_map(_Missing(params))
-    except (ValueError, IndexError):
-        return template
 
 
 def entry_for(code: Code, variant: str = "") -> Entry:

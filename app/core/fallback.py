@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from app.core.diagnosis import Action, Code, DiagnosedError, Diagnosis, _T
+from app.core.diagnosis import Action, Code, DiagnosedError, Diagnosis, QT_TRANSLATE_NOOP
 from app.core.events import EventCallback, LogLevel, LogLine, ignore
 from app.core.provider_model import Provider
 from app.core.settings import Security, SmtpSettings, TlsMinimum
@@ -344,7 +344,7 @@ async def check_with_fallback(
             notes.append(f"{where} works: switch?")
             act = Action(
                 "switch_settings",
-                _T("{port} with {security_label} works: switch?"),
+                QT_TRANSLATE_NOOP("Diagnosis", "{port} with {security_label} works: switch?"),
                 {"host": alternative.settings.host, "port": alternative.settings.port,
                  "security": alternative.settings.security.value, "security_label": _label(alternative.settings)},
             )

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Callable, TypeVar
 
-from app.core.diagnosis import QT_TRANSLATE_NOOP
+from app.core.text import QT_TRANSLATE_NOOP, Text
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +45,6 @@ CONTEXT = "Secrets"
 T = TypeVar("T")
 
 
-def _T(text: str) -> str:
-    return QT_TRANSLATE_NOOP(CONTEXT, text)
 
 
 class SecretErrorKind(str, Enum):
@@ -60,14 +58,34 @@ class SecretErrorKind(str, Enum):
     BACKEND_ERROR = "backend_error"  # any other error reported by the store
 
 
-class SecretStoreError(Exception):
-    """The one error type of this module: ``kind``, a short ``title`` and a full ``message``."""
+def _t(template: str, **params: Any) -> Text:
+    return Text.of(CONTEXT, template, **params)
 
-    def __init__(self, kind: SecretErrorKind, title: str, message: str):
+
+class SecretStoreError(Exception):
+    """The one error type of this module: ``kind``, a short ``title`` and a full ``message``.
+
+    ``title`` and ``message`` are English; ``render(translate)`` gives them in the UI language
+    (templates translated first, values filled after).
+    """
+
+    def __init__(self, kind: SecretErrorKind, title: Text | str, message: Text | str):
         self.kind = SecretErrorKind(kind)
-        self.title = title
-        self.message = message
-        super().__init__(f"{title}: {message}")
+        self._title = title if isinstance(title, Text) else Text((("", title, {}),))
+        self._message = message if isinstance(message, Text) else Text((("", message, {}),))
+        super().__init__(f"{self.title}: {self.message}")
+
+    @property
+    def title(self) -> str:
+        return self._title.render()
+
+    @property
+    def message(self) -> str:
+        return self._message.render()
+
+    def render(self, translate: Callable[[str, str], str] | None = None) -> tuple[str, str]:
+        """(title, message) with ``translate(context, template)`` applied to every template."""
+        return self._title.render(translate), self._message.render(translate)
 
     def to_dict(self) -> dict[str, str]:
         return {"kind": self.kind.value, "title": self.title, "message": self.message}
@@ -109,30 +127,32 @@ def is_secure_backend(backend: Any) -> bool:
     return not name.startswith(_NO_STORE_PREFIXES + _INSECURE_PREFIXES)
 
 
-def _install_hint() -> str:
+def _install_hint() -> Text:
     if sys.platform.startswith("linux") or "bsd" in sys.platform:
-        return _T(
+        return _t(QT_TRANSLATE_NOOP(
+            "Secrets",
             "Install and start a Secret Service password store: GNOME Keyring (package 'gnome-keyring') "
             "or KDE Wallet (package 'kwalletmanager'), or enable KeePassXC's Secret Service integration, "
             "and run MailSetup inside your desktop session."
-        )
+        ))
     if sys.platform == "darwin":
-        return _T("The macOS Keychain should always be available; log in to a normal user session and try again.")
+        return _t(QT_TRANSLATE_NOOP("Secrets", "The macOS Keychain should always be available; log in to a normal user session and try again."))
     if sys.platform == "win32":
-        return _T("The Windows Credential Locker should always be available; log in to a normal user session.")
-    return _T("Install a password store supported by the Python 'keyring' package.")
+        return _t(QT_TRANSLATE_NOOP("Secrets", "The Windows Credential Locker should always be available; log in to a normal user session."))
+    return _t(QT_TRANSLATE_NOOP("Secrets", "Install a password store supported by the Python 'keyring' package."))
 
 
-_SAVE_WITHOUT = _T(
+_SAVE_WITHOUT = _t(QT_TRANSLATE_NOOP(
+            "Secrets",
     "You can save the account without the password; MailSetup will then ask for it each time it tests the account."
-)
+))
 
 
 def _no_backend_error() -> SecretStoreError:
     return SecretStoreError(
         SecretErrorKind.NO_BACKEND,
-        _T("No password store available"),
-        _T("MailSetup keeps passwords only in the system password store, and none was found on this computer. ")
+        _t(QT_TRANSLATE_NOOP("Secrets", "No password store available")),
+        _t(QT_TRANSLATE_NOOP("Secrets", "MailSetup keeps passwords only in the system password store, and none was found on this computer. "))
         + _install_hint()
         + " "
         + _SAVE_WITHOUT,
@@ -142,9 +162,9 @@ def _no_backend_error() -> SecretStoreError:
 def _insecure_error(backend: Any) -> SecretStoreError:
     return SecretStoreError(
         SecretErrorKind.INSECURE_BACKEND,
-        _T("Password store is not secure"),
-        _T("The configured password store ({name}) keeps passwords in a file on disk, not in a protected "
-           "system store, so MailSetup will not use it. ").format(name=_qualname(backend))
+        _t(QT_TRANSLATE_NOOP("Secrets", "Password store is not secure")),
+        _t(QT_TRANSLATE_NOOP("Secrets", "The configured password store ({name}) keeps passwords in a file on disk, not in a protected "
+           "system store, so MailSetup will not use it. "), name=_qualname(backend))
         + _install_hint()
         + " "
         + _SAVE_WITHOUT,
@@ -170,8 +190,8 @@ def _resolve_default_backend() -> Any:
         name = os.environ.get("PYTHON_KEYRING_BACKEND", "the configured keyring backend")
         raise SecretStoreError(
             SecretErrorKind.INIT_FAILED,
-            _T("Password store could not be started"),
-            _T("The password store {name} could not be started: {reason}. ").format(name=name, reason=exc)
+            _t(QT_TRANSLATE_NOOP("Secrets", "Password store could not be started")),
+            _t(QT_TRANSLATE_NOOP("Secrets", "The password store {name} could not be started: {reason}. "), name=name, reason=exc)
             + _install_hint(),
         ) from None
     if chosen is None:
@@ -291,10 +311,10 @@ class SecretStore:
             log.warning("password store did not answer a %s request within %.1f s", what, self.timeout)
             raise SecretStoreError(
                 SecretErrorKind.TIMEOUT,
-                _T("Password store does not respond"),
-                _T("The system password store did not answer within {seconds:g} seconds. It may be waiting for an "
+                _t(QT_TRANSLATE_NOOP("Secrets", "Password store does not respond")),
+                _t(QT_TRANSLATE_NOOP("Secrets", "The system password store did not answer within {seconds:g} seconds. It may be waiting for an "
                    "unlock window that is hidden or cannot be shown, or the service is stuck. Unlock or restart "
-                   "it (on Linux: gnome-keyring-daemon or KWallet) and try again. ").format(seconds=self.timeout)
+                   "it (on Linux: gnome-keyring-daemon or KWallet) and try again. "), seconds=self.timeout)
                 + _SAVE_WITHOUT,
             )
         if "error" in box:
@@ -325,24 +345,22 @@ def _translate(exc: BaseException, what: str, secret: str | None) -> BaseExcepti
     if isinstance(exc, errors.KeyringLocked):
         return SecretStoreError(
             SecretErrorKind.LOCKED,
-            _T("Password store is locked"),
-            _T("The system password store is locked and was not unlocked (the unlock window was closed or could "
+            _t(QT_TRANSLATE_NOOP("Secrets", "Password store is locked")),
+            _t(QT_TRANSLATE_NOOP("Secrets", "The system password store is locked and was not unlocked (the unlock window was closed or could "
                "not be shown). Unlock it (for example by logging in to your desktop, or in Passwords and Keys / "
-               "KWallet Manager / Keychain Access) and try again. ")
+               "KWallet Manager / Keychain Access) and try again. "))
             + _SAVE_WITHOUT,
         )
     if isinstance(exc, errors.InitError):
         return SecretStoreError(
             SecretErrorKind.INIT_FAILED,
-            _T("Password store could not be started"),
-            _T("The system password store could not be opened: {reason}. ").format(reason=reason) + _install_hint(),
+            _t(QT_TRANSLATE_NOOP("Secrets", "Password store could not be started")),
+            _t(QT_TRANSLATE_NOOP("Secrets", "The system password store could not be opened: {reason}. "), reason=reason) + _install_hint(),
         )
     if isinstance(exc, (KeyboardInterrupt, SystemExit)):
         return exc
     return SecretStoreError(
         SecretErrorKind.BACKEND_ERROR,
-        _T("Password store error"),
-        _T("The system password store reported an error while trying to {what} the password: {reason}.").format(
-            what=what, reason=reason
-        ),
+        _t(QT_TRANSLATE_NOOP("Secrets", "Password store error")),
+        _t(QT_TRANSLATE_NOOP("Secrets", "The system password store reported an error while trying to {what} the password: {reason}."), what=what, reason=reason),
     )

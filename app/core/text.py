@@ -1,0 +1,54 @@
+"""Translatable text for the Qt-free core: templates marked for lupdate, values filled after translation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+
+def QT_TRANSLATE_NOOP(context: str, text: str) -> str:  # noqa: N802 - the name pyside6-lupdate looks for
+    """Mark ``text`` for translation in ``context`` without translating it now."""
+    return text
+
+
+class _Missing(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def fill(template: str, params: Mapping[str, Any]) -> str:
+    """``template.format(**params)``, leaving unknown placeholders as they are."""
+    try:
+        return template.format_map(_Missing(params))
+    except (ValueError, IndexError):
+        return template
+
+
+@dataclass(frozen=True)
+class Text:
+    """A sentence or a run of sentences: (context, template, params) parts.
+
+    ``str(text)`` is the English text; ``render(translate)`` translates each template with
+    ``translate(context, template)`` first and fills the values after.
+    """
+
+    parts: tuple[tuple[str, str, Mapping[str, Any]], ...]
+
+    @classmethod
+    def of(cls, context: str, template: str, **params: Any) -> "Text":
+        return cls(((context, template, params),))
+
+    def render(self, translate: Callable[[str, str], str] | None = None) -> str:
+        tr = translate or (lambda _c, s: s)
+        return "".join(fill(tr(c, t) if c else t, p) for c, t, p in self.parts)
+
+    def __add__(self, other: "Text | str") -> "Text":
+        if isinstance(other, str):
+            other = Text((("", other, {}),)) if other else Text(())
+        return Text(self.parts + other.parts)
+
+    def __radd__(self, other: str) -> "Text":
+        return Text((("", other, {}),)) + self if other else self
+
+    def __str__(self) -> str:
+        return self.render()
