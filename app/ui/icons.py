@@ -1,0 +1,100 @@
+"""Icons drawn with QPainter: neutral letter badges for providers and status marks for stages.
+
+No trademarks: a provider is shown as its initial on a coloured disc whose hue is
+derived from the provider id, so it is stable but carries no brand artwork.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from enum import Enum
+from functools import lru_cache
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPainterPath, QPen, QPixmap
+
+log = logging.getLogger(__name__)
+
+_SIZE = 64  # drawn large, scaled down by Qt: crisp at 1.5x and 2x
+
+
+class Status(str, Enum):
+    PENDING = "pending"
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+def _pixmap() -> QPixmap:
+    pm = QPixmap(_SIZE, _SIZE)
+    pm.fill(Qt.GlobalColor.transparent)
+    return pm
+
+
+@lru_cache(maxsize=128)
+def letter_badge(key: str, letter: str) -> QIcon:
+    """A disc with one white letter; hue from ``key`` (a provider id)."""
+    pm = _pixmap()
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    hue = zlib.crc32(key.encode()) % 360
+    p.setBrush(QColor.fromHsl(hue, 120, 95))
+    p.setPen(Qt.PenStyle.NoPen)
+    p.drawEllipse(QRectF(2, 2, _SIZE - 4, _SIZE - 4))
+    font = QFont()
+    font.setBold(True)
+    font.setPixelSize(int(_SIZE * 0.5))
+    p.setFont(font)
+    p.setPen(QColor("white"))
+    p.drawText(QRectF(0, 0, _SIZE, _SIZE), Qt.AlignmentFlag.AlignCenter, (letter or "?")[:1].upper())
+    p.end()
+    return QIcon(pm)
+
+
+@lru_cache(maxsize=16)
+def status_icon(status: Status) -> QIcon:
+    """A small mark for a stage or probe state (colours are fixed on purpose: they carry meaning)."""
+    pm = _pixmap()
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    colours = {
+        Status.PENDING: "#9e9e9e",
+        Status.RUNNING: "#1e88e5",
+        Status.OK: "#2e7d32",
+        Status.FAILED: "#c62828",
+        Status.SKIPPED: "#9e9e9e",
+        Status.CANCELLED: "#ef6c00",
+    }
+    colour = QColor(colours[status])
+    s = float(_SIZE)
+    if status is Status.PENDING:
+        p.setPen(QPen(colour, 5))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawEllipse(QRectF(8, 8, s - 16, s - 16))
+    else:
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(colour)
+        p.drawEllipse(QRectF(4, 4, s - 8, s - 8))
+        pen = QPen(QColor("white"), 7, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        if status is Status.OK:
+            path = QPainterPath(QPointF(s * 0.28, s * 0.52))
+            path.lineTo(QPointF(s * 0.44, s * 0.68))
+            path.lineTo(QPointF(s * 0.73, s * 0.34))
+            p.drawPath(path)
+        elif status is Status.FAILED:
+            p.drawLine(QPointF(s * 0.33, s * 0.33), QPointF(s * 0.67, s * 0.67))
+            p.drawLine(QPointF(s * 0.67, s * 0.33), QPointF(s * 0.33, s * 0.67))
+        elif status in (Status.SKIPPED, Status.CANCELLED):
+            p.drawLine(QPointF(s * 0.3, s * 0.5), QPointF(s * 0.7, s * 0.5))
+        elif status is Status.RUNNING:
+            p.setBrush(QColor("white"))
+            p.setPen(Qt.PenStyle.NoPen)
+            for i, x in enumerate((0.3, 0.5, 0.7)):
+                p.drawEllipse(QPointF(s * x, s * 0.5), 4.5, 4.5)
+    p.end()
+    return QIcon(pm)
