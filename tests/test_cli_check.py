@@ -222,3 +222,16 @@ def test_json_without_vv_has_no_transcript(smtp_server, capsys, pw_env):
     events = [json.loads(l)["event"] for l in capsys.readouterr().out.splitlines()]
     assert "transcript" not in events and "stage_finished" in events and "tls" in events
     assert events[-1] == "result"
+
+
+def test_wizard_without_a_display_explains_instead_of_aborting(monkeypatch, capsys):
+    import sys as _sys
+
+    from app.cli.main import main as _main
+
+    monkeypatch.setattr(_sys, "platform", "linux")
+    for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(var, raising=False)
+    assert _main([]) == 1
+    err = capsys.readouterr().err
+    assert "graphical session" in err and "mailsetup --help" in err

@@ -48,7 +48,7 @@ PRODUCED = {
     (Code.PROXY_FAILED, ""), (Code.PROXY_FAILED, "invalid_url"), (Code.PROXY_FAILED, "refused"),
     (Code.PROXY_FAILED, "auth_failed"), (Code.PROXY_FAILED, "target_unreachable"), (Code.PROXY_FAILED, "timeout"),
     (Code.PROXY_FAILED, "protocol"),
-    (Code.CANCELLED, ""), (Code.INVALID_INPUT, ""), (Code.INVALID_INPUT, "credentials"), (Code.INVALID_INPUT, "message"),
+    (Code.CANCELLED, ""), (Code.INVALID_INPUT, ""), (Code.INVALID_INPUT, "credentials"), (Code.INVALID_INPUT, "credentials_user"), (Code.INVALID_INPUT, "message"),
 }
 
 

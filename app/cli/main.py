@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from app import __version__
@@ -67,6 +68,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _open_wizard() -> int:
+    if sys.platform.startswith("linux") and not any(
+        os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    ):
+        print(
+            "The setup wizard needs a graphical session, and none was found (DISPLAY and WAYLAND_DISPLAY are not set).\n"
+            "Run it from your desktop, use 'ssh -X', or use the command line: 'mailsetup --help' "
+            "(check, send, detect, profiles, sandbox).",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     try:
         from app.ui.app import run_wizard
     except ImportError as exc:

@@ -111,7 +111,8 @@ def credentials_problem(settings: SmtpSettings, password: str | None) -> Diagnos
         return diagnose(Code.INVALID_INPUT, "", field=e.field, message=e.message)
     if bool(settings.username) != bool(password):
         missing = "password" if settings.username else "username"
-        return diagnose(Code.INVALID_INPUT, "credentials", field=missing, message="")
+        variant = "credentials" if settings.username else "credentials_user"
+        return diagnose(Code.INVALID_INPUT, variant, field=missing, message="")
     return None
 
 

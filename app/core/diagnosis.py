@@ -178,7 +178,7 @@ TABLE: dict[tuple[Code, str], Entry] = {
         (
             QT_TRANSLATE_NOOP("Diagnosis", "Switch the security mode to STARTTLS on port {port}."),
             QT_TRANSLATE_NOOP("Diagnosis", "Or use port 465 with SSL/TLS if the server offers it."),
-            QT_TRANSLATE_NOOP("Diagnosis", "Port 587 (and usually 25) use STARTTLS; port 465 uses SSL/TLS."),
+            QT_TRANSLATE_NOOP("Diagnosis", "Ports 587 and (usually) 25 use STARTTLS; port 465 uses SSL/TLS."),
         ),
     ),
     (Code.TLS_HANDSHAKE_FAILED, "version"): Entry(
@@ -592,9 +592,16 @@ TABLE: dict[tuple[Code, str], Entry] = {
     ),
     (Code.INVALID_INPUT, "credentials"): Entry(
         QT_TRANSLATE_NOOP("Diagnosis", "Login and password go together"),
-        QT_TRANSLATE_NOOP("Diagnosis", "A {field} is missing: give both a login and a password to check the login, or neither to check only the connection."),
+        QT_TRANSLATE_NOOP("Diagnosis", "The password is missing: give both a login and a password to check the login, or neither to check only the connection."),
         (
-            QT_TRANSLATE_NOOP("Diagnosis", "Enter the missing {field}, or clear both fields."),
+            QT_TRANSLATE_NOOP("Diagnosis", "Enter the password, or clear the login to check only the connection."),
+        ),
+    ),
+    (Code.INVALID_INPUT, "credentials_user"): Entry(
+        QT_TRANSLATE_NOOP("Diagnosis", "Login and password go together"),
+        QT_TRANSLATE_NOOP("Diagnosis", "The login is missing: give both a login and a password to check the login, or neither to check only the connection."),
+        (
+            QT_TRANSLATE_NOOP("Diagnosis", "Enter the login, or clear the password to check only the connection."),
         ),
     ),
     (Code.INVALID_INPUT, "message"): Entry(
@@ -604,6 +611,22 @@ TABLE: dict[tuple[Code, str], Entry] = {
             QT_TRANSLATE_NOOP("Diagnosis", "Correct the field and try again."),
         ),
     ),
+}
+
+
+# Stage names as they read inside a sentence ("during {stage}"), translated when rendered.
+STAGE_NAMES: dict[str, str] = {
+    "resolve": QT_TRANSLATE_NOOP("Diagnosis", "the DNS lookup"),
+    "connect": QT_TRANSLATE_NOOP("Diagnosis", "the connection"),
+    "tls": QT_TRANSLATE_NOOP("Diagnosis", "the TLS handshake"),
+    "greeting": QT_TRANSLATE_NOOP("Diagnosis", "the greeting"),
+    "ehlo": QT_TRANSLATE_NOOP("Diagnosis", "the EHLO exchange"),
+    "starttls": QT_TRANSLATE_NOOP("Diagnosis", "the STARTTLS upgrade"),
+    "auth": QT_TRANSLATE_NOOP("Diagnosis", "the login"),
+    "mail_from": QT_TRANSLATE_NOOP("Diagnosis", "the MAIL FROM command"),
+    "rcpt_to": QT_TRANSLATE_NOOP("Diagnosis", "the RCPT TO command"),
+    "data": QT_TRANSLATE_NOOP("Diagnosis", "the message transfer (DATA)"),
+    "quit": QT_TRANSLATE_NOOP("Diagnosis", "the QUIT command"),
 }
 
 
@@ -626,9 +649,15 @@ class Diagnosis:
     def render(self, translate: Callable[[str], str] = lambda s: s, lang: str = "en") -> tuple[str, str, list[str]]:
         """(title, explanation, fixes): translate each template, then fill in the values."""
         e = entry_for(self.code, self.variant)
-        fixes = [_fill(translate(f), self.params) for f in e.fixes]
+        params = dict(self.params)
+        stage = params.get("stage")
+        if isinstance(stage, Enum):
+            stage = stage.value
+        if stage in STAGE_NAMES:
+            params["stage"] = translate(STAGE_NAMES[stage])
+        fixes = [_fill(translate(f), params) for f in e.fixes]
         extra = self.provider_fixes.get(lang) or self.provider_fixes.get("en") or ()
-        return _fill(translate(e.title), self.params), _fill(translate(e.explanation), self.params), list(extra) + fixes
+        return _fill(translate(e.title), params), _fill(translate(e.explanation), params), list(extra) + fixes
 
     @property
     def title(self) -> str:

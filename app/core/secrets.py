@@ -332,6 +332,15 @@ def _scrub(text: str, secret: str | None) -> str:
     return text.replace(secret, "***") if secret else text
 
 
+# What was being done when the store failed, as it reads in "while {what} the password".
+_OPERATIONS = {
+    "open": _t(QT_TRANSLATE_NOOP("Secrets", "opening the store for")),
+    "read": _t(QT_TRANSLATE_NOOP("Secrets", "reading")),
+    "write": _t(QT_TRANSLATE_NOOP("Secrets", "saving")),
+    "delete": _t(QT_TRANSLATE_NOOP("Secrets", "deleting")),
+}
+
+
 def _translate(exc: BaseException, what: str, secret: str | None) -> BaseException:
     """Map a backend exception to SecretStoreError (never leaking the secret)."""
     from keyring import errors
@@ -362,5 +371,6 @@ def _translate(exc: BaseException, what: str, secret: str | None) -> BaseExcepti
     return SecretStoreError(
         SecretErrorKind.BACKEND_ERROR,
         _t(QT_TRANSLATE_NOOP("Secrets", "Password store error")),
-        _t(QT_TRANSLATE_NOOP("Secrets", "The system password store reported an error while trying to {what} the password: {reason}."), what=what, reason=reason),
+        _t(QT_TRANSLATE_NOOP("Secrets", "The system password store reported an error while {what} the password: {reason}."),
+           what=_OPERATIONS.get(what, what), reason=reason),
     )

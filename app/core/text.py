@@ -26,7 +26,7 @@ def fill(template: str, params: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class Text:
-    """A sentence or a run of sentences: (context, template, params) parts.
+    """A sentence or a run of sentences: (context, template, params) parts; a param may be a Text itself.
 
     ``str(text)`` is the English text; ``render(translate)`` translates each template with
     ``translate(context, template)`` first and fills the values after.
@@ -40,7 +40,11 @@ class Text:
 
     def render(self, translate: Callable[[str, str], str] | None = None) -> str:
         tr = translate or (lambda _c, s: s)
-        return "".join(fill(tr(c, t) if c else t, p) for c, t, p in self.parts)
+
+        def values(p: Mapping[str, Any]) -> Mapping[str, Any]:
+            return {k: v.render(translate) if isinstance(v, Text) else v for k, v in p.items()}
+
+        return "".join(fill(tr(c, t) if c else t, values(p)) for c, t, p in self.parts)
 
     def __add__(self, other: "Text | str") -> "Text":
         if isinstance(other, str):
