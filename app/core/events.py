@@ -7,7 +7,7 @@ prints them (``event_to_dict`` gives the ``--json`` form).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Callable, Union
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
@@ -20,6 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 
+
+if TYPE_CHECKING:  # annotations only; imported lazily where used (start-up time)
+    from app.core.events import LogLevel
+
 log = logging.getLogger(__name__)
 
 _RANK = {"info": 0, "detail": 1, "protocol": 2}  # LogLevel values (a str Enum hashes like its value)
@@ -31,7 +35,6 @@ class LogView(QWidget):
     saved = Signal(str)
 
     def __init__(self, parent: QWidget | None = None, prefix: str = ""):
-        from app.core.events import LogLevel
         super().__init__(parent)
         self._lines: list[tuple[LogLevel, str]] = []
         self.level_label = QLabel()
@@ -86,7 +89,6 @@ class LogView(QWidget):
         self.text.clear()
 
     def add_line(self, level: LogLevel, text: str) -> None:
-        from app.core.events import LogLevel
         self._lines.append((level, text))
         if _RANK[level] <= _RANK[self.verbosity()]:
             self.text.appendPlainText(text)

@@ -6,7 +6,7 @@ import logging
 from email.utils import parseaddr
 from typing import Any
 
-from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -20,11 +20,9 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
-    QWizardPage,
 )
 
 from app.core.provider_model import ProviderKind
@@ -37,37 +35,11 @@ from app.core.settings import (
     TlsMinimum,
     TlsOptions,
 )
-from app.ui.icons import Status, status_icon
+from app.ui.form_rows import FieldMessage, add_validated_row
 from app.ui.page_base import LazyPage
 from app.ui.wizard import PageId
 
 log = logging.getLogger(__name__)
-
-
-class FieldMessage(QWidget):
-    """A validation message shown under a field: a status mark and the text (palette colours)."""
-
-    def __init__(self, name: str, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName(f"{name}_error")
-        self.icon = QLabel()
-        self.icon.setPixmap(status_icon(Status.FAILED).pixmap(QSize(14, 14)))
-        self.icon.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.label = QLabel()
-        self.label.setWordWrap(True)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 2)
-        lay.addWidget(self.icon)
-        lay.addWidget(self.label, 1)
-        self.hide()
-
-    def set_message(self, text: str) -> None:
-        self.label.setText(text)
-        self.setAccessibleDescription(text)
-        self.setVisible(bool(text))
-
-    def text(self) -> str:
-        return self.label.text() if self.isVisible() or self.label.text() else ""
 
 
 def looks_like_address(text: str) -> bool:
@@ -214,19 +186,7 @@ class AccountPage(LazyPage):
         self.retranslate_ui()
 
     def _add_row(self, form: QFormLayout, name: str, field: Any, *, buddy: QWidget | None = None) -> None:
-        label = QLabel()
-        label.setBuddy(buddy or field)
-        self.labels[name] = label
-        msg = FieldMessage(name.replace(".", "_"))
-        self.messages[name] = msg
-        box = QVBoxLayout()
-        box.setSpacing(2)
-        if isinstance(field, QWidget):
-            box.addWidget(field)
-        else:
-            box.addLayout(field)
-        box.addWidget(msg)
-        form.addRow(label, box)
+        add_validated_row(form, name, field, self.labels, self.messages, buddy=buddy)
 
     # -- helpers -----------------------------------------------------------------------------
     def provider(self) -> Any:

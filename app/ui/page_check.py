@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
-    QWizardPage,
 )
 
 from app.core.diagnosis import Code
@@ -29,6 +28,10 @@ from app.ui.log_view import LogView
 from app.ui.page_guide import open_url
 from app.ui.page_base import LazyPage
 from app.ui.wizard import PageId
+
+
+if TYPE_CHECKING:  # annotations only; imported lazily where used (start-up time)
+    from app.core.events import Stage
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,6 @@ class StageList(QTreeWidget):
     """Stages with a state mark and elapsed milliseconds."""
 
     def __init__(self, stages: tuple[Stage, ...], parent: QWidget | None = None):
-        from app.core.events import Stage
         super().__init__(parent)
         self.setObjectName("stage_list")
         self.stages = stages
@@ -98,7 +100,6 @@ class StageList(QTreeWidget):
             item.setText(2, "")
 
     def set_state(self, st: Stage, status: Status, ms: float | None = None) -> None:
-        from app.core.events import Stage
         item = self.items.get(st)
         if item is None:
             return
@@ -114,7 +115,6 @@ class StageList(QTreeWidget):
                 self.set_state(st, status)
 
     def state(self, st: Stage) -> Status:
-        from app.core.events import Stage
         return self.states.get(st, Status.PENDING)
 
     def handle(self, ev: Any) -> None:

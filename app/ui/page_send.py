@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -25,12 +25,11 @@ from PySide6.QtWidgets import (
     QSplitter,
     QVBoxLayout,
     QWidget,
-    QWizardPage,
 )
 
 from app.ui.diagnosis_panel import DiagnosisPanel
 from app.ui.log_view import LogView
-from app.ui.page_account import FieldMessage
+from app.ui.form_rows import FieldMessage, add_validated_row
 from app.ui.page_guide import open_url
 from app.ui.page_base import LazyPage
 from app.ui.wizard import PageId
@@ -137,19 +136,7 @@ class SendPage(LazyPage):
         self.retranslate_ui()
 
     def _row(self, form: QFormLayout, name: str, field: Any, *, buddy: QWidget | None = None) -> None:
-        label = QLabel()
-        label.setBuddy(buddy or field)
-        self.labels[name] = label
-        msg = FieldMessage(name)
-        self.messages[name] = msg
-        box = QVBoxLayout()
-        box.setSpacing(2)
-        if isinstance(field, QWidget):
-            box.addWidget(field)
-        else:
-            box.addLayout(field)
-        box.addWidget(msg)
-        form.addRow(label, box)
+        add_validated_row(form, name, field, self.labels, self.messages, buddy=buddy)
 
     # -- content --------------------------------------------------------------------------
     def on_enter(self) -> None:
