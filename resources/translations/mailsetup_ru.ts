@@ -1,0 +1,2316 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="ru">
+<context>
+    <name>AccountPage</name>
+    <message>
+        <source>Choose a CA certificate</source>
+        <translation>Выбор сертификата CA</translation>
+    </message>
+    <message>
+        <source>Certificates (*.pem *.crt *.cer);;All files (*)</source>
+        <translation>Сертификаты (*.pem *.crt *.cer);;Все файлы (*)</translation>
+    </message>
+    <message>
+        <source>Starting the local sandbox server…</source>
+        <translation>Запуск сервера локальной песочницы…</translation>
+    </message>
+    <message>
+        <source>The sandbox runs on this computer: ports {ssl} (SSL) and {starttls} (STARTTLS). Messages stay here.</source>
+        <translation>Песочница работает на этом компьютере: порты {ssl} (SSL) и {starttls} (STARTTLS). Письма никуда не уходят.</translation>
+    </message>
+    <message>
+        <source>The sandbox could not start: {error}</source>
+        <translation>Не удалось запустить песочницу: {error}</translation>
+    </message>
+    <message>
+        <source>Enter the SMTP server name, for example smtp.example.com.</source>
+        <translation>Введите имя SMTP-сервера, например smtp.example.com.</translation>
+    </message>
+    <message>
+        <source>“{host}” is not a valid server name or IP address.</source>
+        <translation>Некорректное имя сервера или IP-адрес: «{host}».</translation>
+    </message>
+    <message>
+        <source>The port is a whole number from 1 to 65535 (usually 465 or 587).</source>
+        <translation>Порт — целое число от 1 до 65535 (обычно 465 или 587).</translation>
+    </message>
+    <message>
+        <source>The login must not contain line breaks.</source>
+        <translation>Логин не должен содержать переносов строк.</translation>
+    </message>
+    <message>
+        <source>A timeout must be between 0 and 600 seconds.</source>
+        <translation>Тайм-аут должен быть от 0 до 600 секунд.</translation>
+    </message>
+    <message>
+        <source>Enter the address the messages come from.</source>
+        <translation>Введите адрес, с которого будут отправляться письма.</translation>
+    </message>
+    <message>
+        <source>“{addr}” is not an e-mail address (it needs a name, @ and a domain).</source>
+        <translation>«{addr}» — не адрес электронной почты (нужны имя, @ и домен).</translation>
+    </message>
+    <message>
+        <source>Enter the password for this login (or clear the login to test without one).</source>
+        <translation>Введите пароль для этого логина (или очистите логин, чтобы проверить без пароля).</translation>
+    </message>
+    <message>
+        <source>Enter the login that goes with this password.</source>
+        <translation>Введите логин, к которому относится этот пароль.</translation>
+    </message>
+    <message>
+        <source>Without encryption the password would travel readable. Choose SSL or STARTTLS, or allow it explicitly under Advanced.</source>
+        <translation>Без шифрования пароль будет передан в открытом виде. Выберите SSL или STARTTLS либо явно разрешите это в разделе «Дополнительно».</translation>
+    </message>
+    <message>
+        <source>The CA file “{path}” does not exist.</source>
+        <translation>Файл CA «{path}» не найден.</translation>
+    </message>
+    <message>
+        <source>A proxy URL looks like socks5://host:1080 or http://host:3128.</source>
+        <translation>Адрес прокси указывается в виде socks5://host:1080 или http://host:3128.</translation>
+    </message>
+    <message>
+        <source>Spaces in the app password are removed: {provider} ignores them.</source>
+        <translation>Пробелы в пароле приложения будут удалены: {provider} их не учитывает.</translation>
+    </message>
+    <message>
+        <source>Note: the password starts or ends with a space.</source>
+        <translation>Внимание: пароль начинается или заканчивается пробелом.</translation>
+    </message>
+    <message>
+        <source>API &amp;key:</source>
+        <translation>API-&amp;ключ:</translation>
+    </message>
+    <message>
+        <source>App &amp;password:</source>
+        <translation>&amp;Пароль приложения:</translation>
+    </message>
+    <message>
+        <source>&amp;Password:</source>
+        <translation>&amp;Пароль:</translation>
+    </message>
+    <message>
+        <source>Everything is filled in for the local sandbox; just press Next.</source>
+        <translation>Для локальной песочницы всё уже заполнено — просто нажмите «Далее».</translation>
+    </message>
+    <message>
+        <source>Type your server&apos;s settings; your provider or administrator has them.</source>
+        <translation>Введите параметры своего сервера — их можно узнать у провайдера или администратора.</translation>
+    </message>
+    <message>
+        <source>Account at {name}. Server settings are filled in; change them under Advanced if needed.</source>
+        <translation>Учётная запись: {name}. Параметры сервера уже заполнены; при необходимости измените их в разделе «Дополнительно».</translation>
+    </message>
+    <message>
+        <source>Trusted certificate (SHA-256): {fp}</source>
+        <translation>Доверенный сертификат (SHA-256): {fp}</translation>
+    </message>
+    <message>
+        <source>Your account</source>
+        <translation>Ваша учётная запись</translation>
+    </message>
+    <message>
+        <source>Sender add&amp;ress:</source>
+        <translation>&amp;Адрес отправителя:</translation>
+    </message>
+    <message>
+        <source>&amp;Display name:</source>
+        <translation>&amp;Имя отправителя:</translation>
+    </message>
+    <message>
+        <source>Lo&amp;gin:</source>
+        <translation>Ло&amp;гин:</translation>
+    </message>
+    <message>
+        <source>SMTP &amp;server:</source>
+        <translation>SMTP-&amp;сервер:</translation>
+    </message>
+    <message>
+        <source>P&amp;ort:</source>
+        <translation>П&amp;орт:</translation>
+    </message>
+    <message>
+        <source>Securit&amp;y:</source>
+        <translation>&amp;Шифрование:</translation>
+    </message>
+    <message>
+        <source>A&amp;uthentication:</source>
+        <translation>А&amp;утентификация:</translation>
+    </message>
+    <message>
+        <source>&amp;Connect timeout, s:</source>
+        <translation>&amp;Тайм-аут подключения, с:</translation>
+    </message>
+    <message>
+        <source>&amp;Total timeout, s:</source>
+        <translation>Об&amp;щий тайм-аут, с:</translation>
+    </message>
+    <message>
+        <source>&amp;Minimum TLS version:</source>
+        <translation>&amp;Минимальная версия TLS:</translation>
+    </message>
+    <message>
+        <source>CA &amp;file:</source>
+        <translation>&amp;Файл CA:</translation>
+    </message>
+    <message>
+        <source>Pro&amp;xy URL:</source>
+        <translation>П&amp;рокси (URL):</translation>
+    </message>
+    <message>
+        <source>name@example.com</source>
+        <translation>name@example.com</translation>
+    </message>
+    <message>
+        <source>Optional, e.g. Support team</source>
+        <translation>Необязательно, например: Служба поддержки</translation>
+    </message>
+    <message>
+        <source>smtp.example.com</source>
+        <translation>smtp.example.com</translation>
+    </message>
+    <message>
+        <source>Optional, e.g. socks5://127.0.0.1:1080</source>
+        <translation>Необязательно, например: socks5://127.0.0.1:1080</translation>
+    </message>
+    <message>
+        <source>Optional: a PEM file with your own CA</source>
+        <translation>Необязательно: PEM-файл вашего центра сертификации</translation>
+    </message>
+    <message>
+        <source>Show password</source>
+        <translation>Показать пароль</translation>
+    </message>
+    <message>
+        <source>Show or hide the password</source>
+        <translation>Показать или скрыть пароль</translation>
+    </message>
+    <message>
+        <source>Sho&amp;w</source>
+        <translation>Пока&amp;зать</translation>
+    </message>
+    <message>
+        <source>SSL/TLS from the start (usually port 465)</source>
+        <translation>SSL/TLS с начала соединения (обычно порт 465)</translation>
+    </message>
+    <message>
+        <source>STARTTLS (usually port 587)</source>
+        <translation>STARTTLS (обычно порт 587)</translation>
+    </message>
+    <message>
+        <source>None — unencrypted (not recommended)</source>
+        <translation>Нет — без шифрования (не рекомендуется)</translation>
+    </message>
+    <message>
+        <source>Automatic (strongest offered)</source>
+        <translation>Автоматически (самый надёжный из предложенных)</translation>
+    </message>
+    <message>
+        <source>XOAUTH2 (OAuth2 token as password)</source>
+        <translation>XOAUTH2 (токен OAuth2 вместо пароля)</translation>
+    </message>
+    <message>
+        <source>Brows&amp;e…</source>
+        <translation>О&amp;бзор…</translation>
+    </message>
+    <message>
+        <source>Choose a CA file</source>
+        <translation>Выбрать файл CA</translation>
+    </message>
+    <message>
+        <source>Allow the password w&amp;ithout encryption</source>
+        <translation>Разр&amp;ешить передачу пароля без шифрования</translation>
+    </message>
+    <message>
+        <source>Warning: anyone on the network path can read the password. Use only on a trusted local network.</source>
+        <translation>Внимание: пароль сможет прочитать любой на пути передачи данных. Используйте только в доверенной локальной сети.</translation>
+    </message>
+    <message>
+        <source>&amp;Advanced: server, port, security, TLS, proxy</source>
+        <translation>Допо&amp;лнительно: сервер, порт, шифрование, TLS, прокси</translation>
+    </message>
+    <message>
+        <source>&amp;View sandbox inbox</source>
+        <translation>&amp;Входящие песочницы</translation>
+    </message>
+</context>
+<context>
+    <name>CertificateBox</name>
+    <message>
+        <source>The server&apos;s certificate</source>
+        <translation>Сертификат сервера</translation>
+    </message>
+    <message>
+        <source>&amp;Trust this certificate</source>
+        <translation>Доверять этому &amp;сертификату</translation>
+    </message>
+    <message>
+        <source>Trust this certificate</source>
+        <translation>Доверять этому сертификату</translation>
+    </message>
+    <message>
+        <source>Trust it only if you know this server uses a self-signed or private certificate. The check will then accept exactly this certificate and nothing else.</source>
+        <translation>Доверяйте ему, только если точно знаете, что этот сервер использует самоподписанный или частный сертификат. Тогда проверка будет принимать именно этот сертификат и никакой другой.</translation>
+    </message>
+    <message>
+        <source>Subject</source>
+        <translation>Субъект</translation>
+    </message>
+    <message>
+        <source>Issuer</source>
+        <translation>Издатель</translation>
+    </message>
+    <message>
+        <source>Names</source>
+        <translation>Имена</translation>
+    </message>
+    <message>
+        <source>Valid</source>
+        <translation>Срок действия</translation>
+    </message>
+    <message>
+        <source>{start} to {end}</source>
+        <translation>с {start} по {end}</translation>
+    </message>
+    <message>
+        <source>SHA-256</source>
+        <translation>SHA-256</translation>
+    </message>
+</context>
+<context>
+    <name>CheckPage</name>
+    <message>
+        <source>Checking {host}:{port} ({security})…</source>
+        <translation>Проверка {host}:{port} ({security})…</translation>
+    </message>
+    <message>
+        <source>Checking…</source>
+        <translation>Проверка…</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>Отмена…</translation>
+    </message>
+    <message>
+        <source>Connected and logged in, in {ms} ms. Press Next to send a test message.</source>
+        <translation>Подключение и вход выполнены за {ms} мс. Нажмите «Далее», чтобы отправить тестовое письмо.</translation>
+    </message>
+    <message>
+        <source>Connected in {ms} ms (no login was tested: no password given).</source>
+        <translation>Подключение выполнено за {ms} мс (вход не проверялся: пароль не указан).</translation>
+    </message>
+    <message>
+        <source>The check failed.</source>
+        <translation>Проверка не пройдена.</translation>
+    </message>
+    <message>
+        <source>The check stopped with an internal error: {error}</source>
+        <translation>Проверка прервана из-за внутренней ошибки: {error}</translation>
+    </message>
+    <message>
+        <source>Check cancelled. Press Retry to run it again.</source>
+        <translation>Проверка отменена. Нажмите «Повторить», чтобы запустить её снова.</translation>
+    </message>
+    <message>
+        <source>Trusting the certificate with SHA-256 {fp}.</source>
+        <translation>Сертификат с отпечатком SHA-256 {fp} отмечен как доверенный.</translation>
+    </message>
+    <message>
+        <source>Looking for working settings…</source>
+        <translation>Поиск рабочих настроек…</translation>
+    </message>
+    <message>
+        <source>No working settings were found automatically.</source>
+        <translation>Не удалось автоматически найти рабочие настройки.</translation>
+    </message>
+    <message>
+        <source>Connection check</source>
+        <translation>Проверка подключения</translation>
+    </message>
+    <message>
+        <source>We connect step by step and stop at the first problem, with the reason and the fix.</source>
+        <translation>Подключение идёт по шагам и останавливается на первой проблеме — с указанием причины и способа исправления.</translation>
+    </message>
+    <message>
+        <source>&amp;Check again</source>
+        <translation>Проверить &amp;заново</translation>
+    </message>
+    <message>
+        <source>&amp;Retry</source>
+        <translation>&amp;Повторить</translation>
+    </message>
+    <message>
+        <source>Cancel chec&amp;k</source>
+        <translation>&amp;Отменить проверку</translation>
+    </message>
+</context>
+<context>
+    <name>Diagnosis</name>
+    <message>
+        <source>Allow the password without encryption (not recommended)</source>
+        <translation>Разрешить передачу пароля без шифрования (не рекомендуется)</translation>
+    </message>
+    <message>
+        <source>Trust this certificate ({sha256})</source>
+        <translation>Доверять этому сертификату ({sha256})</translation>
+    </message>
+    <message>
+        <source>Use the name {host}</source>
+        <translation>Использовать имя {host}</translation>
+    </message>
+    <message>
+        <source>Use SSL/TLS on port 465</source>
+        <translation>Использовать SSL/TLS на порту 465</translation>
+    </message>
+    <message>
+        <source>Find working settings automatically</source>
+        <translation>Подобрать рабочие настройки автоматически</translation>
+    </message>
+    <message>
+        <source>Use STARTTLS on port {port}</source>
+        <translation>Использовать STARTTLS на порту {port}</translation>
+    </message>
+    <message>
+        <source>Send the password unencrypted anyway</source>
+        <translation>Всё равно отправить пароль без шифрования</translation>
+    </message>
+    <message>
+        <source>The server name {host} could not be found</source>
+        <translation>Сервер {host} не найден</translation>
+    </message>
+    <message>
+        <source>The name {host} does not resolve to any address ({detail}). Usually the name is mistyped, or this computer has no working DNS.</source>
+        <translation>Имя {host} не разрешается ни в один адрес ({detail}). Обычно это опечатка в имени или на этом компьютере не работает DNS.</translation>
+    </message>
+    <message>
+        <source>Check the spelling of the server name, e.g. smtp.gmail.com, smtp.yandex.ru, smtp.mail.ru.</source>
+        <translation>Проверьте написание имени сервера, например: smtp.gmail.com, smtp.yandex.ru, smtp.mail.ru.</translation>
+    </message>
+    <message>
+        <source>Make sure this computer is online: open any website, or run &apos;nslookup {host}&apos;.</source>
+        <translation>Убедитесь, что компьютер подключён к интернету: откройте любой сайт или выполните команду nslookup {host}.</translation>
+    </message>
+    <message>
+        <source>If you are on a corporate network or VPN, ask whether external names are resolved there.</source>
+        <translation>Если вы в корпоративной сети или подключены через VPN, уточните, разрешаются ли в ней внешние имена.</translation>
+    </message>
+    <message>
+        <source>The name {host} could not be looked up right now</source>
+        <translation>Сейчас не удаётся разрешить имя {host}</translation>
+    </message>
+    <message>
+        <source>The DNS server did not give a final answer for {host} ({detail}). This is usually a temporary network problem.</source>
+        <translation>DNS-сервер не дал окончательного ответа для {host} ({detail}). Обычно это временная проблема с сетью.</translation>
+    </message>
+    <message>
+        <source>Wait a moment and try again.</source>
+        <translation>Подождите немного и повторите попытку.</translation>
+    </message>
+    <message>
+        <source>Check that this computer is online and its DNS servers work.</source>
+        <translation>Проверьте, что компьютер подключён к сети и его DNS-серверы работают.</translation>
+    </message>
+    <message>
+        <source>Looking up {host} took too long</source>
+        <translation>Разрешение имени {host} заняло слишком много времени</translation>
+    </message>
+    <message>
+        <source>The DNS lookup for {host} did not finish in time ({detail}).</source>
+        <translation>DNS-запрос для {host} не завершился вовремя ({detail}).</translation>
+    </message>
+    <message>
+        <source>Check this computer&apos;s internet connection and DNS settings, then try again.</source>
+        <translation>Проверьте подключение компьютера к интернету и настройки DNS, затем повторите попытку.</translation>
+    </message>
+    <message>
+        <source>The network path to {host} is unavailable</source>
+        <translation>Нет сетевого маршрута до {host}</translation>
+    </message>
+    <message>
+        <source>This computer could not send packets to {address} ({detail}). There may be no internet connection, no IPv6 route, or a firewall blocking the way.</source>
+        <translation>Компьютер не смог отправить пакеты на {address} ({detail}). Возможно, нет подключения к интернету, нет маршрута IPv6 или соединение блокирует брандмауэр.</translation>
+    </message>
+    <message>
+        <source>Check that this computer is online.</source>
+        <translation>Проверьте, что компьютер подключён к сети.</translation>
+    </message>
+    <message>
+        <source>If only an IPv6 address failed, check IPv6 connectivity or use the server&apos;s IPv4 address.</source>
+        <translation>Если ошибка возникает только с IPv6-адресом, проверьте работу IPv6 или используйте IPv4-адрес сервера.</translation>
+    </message>
+    <message>
+        <source>Check firewalls and VPN settings that may block outgoing connections.</source>
+        <translation>Проверьте брандмауэры и настройки VPN: они могут блокировать исходящие соединения.</translation>
+    </message>
+    <message>
+        <source>{host} refused the connection on port {port}</source>
+        <translation>{host} отклонил подключение к порту {port}</translation>
+    </message>
+    <message>
+        <source>The server answered but nothing accepts connections on port {port} ({address}). The port is probably wrong for this server.</source>
+        <translation>Сервер доступен, но порт {port} не принимает подключения ({address}). Вероятно, для этого сервера указан неверный порт.</translation>
+    </message>
+    <message>
+        <source>Check the port: 465 is for SSL/TLS, 587 for STARTTLS, 25 for server-to-server mail.</source>
+        <translation>Проверьте порт: 465 — для SSL/TLS, 587 — для STARTTLS, 25 — для пересылки почты между серверами.</translation>
+    </message>
+    <message>
+        <source>Try port 587 with STARTTLS or port 465 with SSL/TLS.</source>
+        <translation>Попробуйте порт 587 со STARTTLS или порт 465 с SSL/TLS.</translation>
+    </message>
+    <message>
+        <source>Let the program find working settings automatically.</source>
+        <translation>Позвольте программе подобрать рабочие настройки автоматически.</translation>
+    </message>
+    <message>
+        <source>No answer from {host} on port {port}</source>
+        <translation>{host} не отвечает на порту {port}</translation>
+    </message>
+    <message>
+        <source>The connection to {address} got no answer within {seconds} s. A firewall, your provider or the server is silently dropping connections to this port.</source>
+        <translation>Подключение к {address} осталось без ответа в течение {seconds} с. Брандмауэр, ваш провайдер или сам сервер молча отбрасывает подключения к этому порту.</translation>
+    </message>
+    <message>
+        <source>Try the other submission port: 587 with STARTTLS or 465 with SSL/TLS.</source>
+        <translation>Попробуйте другой порт для отправки: 587 со STARTTLS или 465 с SSL/TLS.</translation>
+    </message>
+    <message>
+        <source>Check firewalls, antivirus &apos;mail shields&apos; and VPNs on this computer and network.</source>
+        <translation>Проверьте брандмауэры, «почтовые экраны» антивирусов и VPN на этом компьютере и в сети.</translation>
+    </message>
+    <message>
+        <source>If you are in a cloud or corporate network, ask whether outgoing SMTP is blocked.</source>
+        <translation>Если вы в облачной или корпоративной сети, уточните, не заблокирован ли исходящий SMTP.</translation>
+    </message>
+    <message>
+        <source>Port 25 is probably blocked on your network</source>
+        <translation>Вероятно, порт 25 заблокирован в вашей сети</translation>
+    </message>
+    <message>
+        <source>The connection to {address} on port 25 got no answer within {seconds} s. Most home internet providers and cloud platforms (AWS, Google Cloud, Azure, many VPS hosts) block outgoing port 25 to stop spam. Port 25 is meant for server-to-server mail, not for programs that log in.</source>
+        <translation>Подключение к {address} через порт 25 осталось без ответа в течение {seconds} с. Большинство домашних интернет-провайдеров и облачных платформ (AWS, Google Cloud, Azure, многие VPS-хостинги) блокируют исходящий порт 25 для борьбы со спамом. Порт 25 предназначен для пересылки почты между серверами, а не для программ, которые входят с логином и паролем.</translation>
+    </message>
+    <message>
+        <source>Use port 587 with STARTTLS, or port 465 with SSL/TLS: these are the ports for sending with a login.</source>
+        <translation>Используйте порт 587 со STARTTLS или порт 465 с SSL/TLS: это порты для отправки с авторизацией.</translation>
+    </message>
+    <message>
+        <source>If you really need port 25, ask your provider or cloud platform to unblock it.</source>
+        <translation>Если вам действительно нужен порт 25, попросите провайдера или облачную платформу разблокировать его.</translation>
+    </message>
+    <message>
+        <source>The server did not greet within {seconds} s</source>
+        <translation>Сервер не прислал приветствие за {seconds} с</translation>
+    </message>
+    <message>
+        <source>A connection to {host}:{port} was made, but the server sent no SMTP greeting within {seconds} s. The server may be overloaded, or something in between is holding the connection.</source>
+        <translation>Подключение к {host}:{port} установлено, но сервер не прислал SMTP-приветствие за {seconds} с. Возможно, сервер перегружен или соединение задерживает что-то на пути.</translation>
+    </message>
+    <message>
+        <source>Try again in a minute.</source>
+        <translation>Повторите попытку через минуту.</translation>
+    </message>
+    <message>
+        <source>Increase the greeting timeout if the server is known to be slow.</source>
+        <translation>Если сервер заведомо медленный, увеличьте тайм-аут ожидания приветствия.</translation>
+    </message>
+    <message>
+        <source>Check the port and security mode for this server.</source>
+        <translation>Проверьте порт и режим шифрования для этого сервера.</translation>
+    </message>
+    <message>
+        <source>Port {port} is probably waiting for an encrypted (SSL/TLS) connection</source>
+        <translation>Вероятно, порт {port} ожидает зашифрованное подключение (SSL/TLS)</translation>
+    </message>
+    <message>
+        <source>The connection to {host}:{port} was made, but the server stayed silent for {seconds} s. That is what an implicit-TLS port (usually 465) does when a client starts without encryption: it waits for a TLS handshake while the client waits for a greeting.</source>
+        <translation>Подключение к {host}:{port} установлено, но сервер молчал {seconds} с. Так ведёт себя порт с неявным TLS (обычно 465), когда клиент начинает без шифрования: сервер ждёт TLS-рукопожатия, а клиент — приветствия.</translation>
+    </message>
+    <message>
+        <source>Switch the security mode to SSL/TLS on port {port}.</source>
+        <translation>Выберите режим шифрования SSL/TLS для порта {port}.</translation>
+    </message>
+    <message>
+        <source>Or use port 587 with STARTTLS, which starts unencrypted and then upgrades.</source>
+        <translation>Или используйте порт 587 со STARTTLS: соединение начинается без шифрования, а затем переходит на TLS.</translation>
+    </message>
+    <message>
+        <source>Port 465 always needs SSL/TLS; port 587 needs STARTTLS.</source>
+        <translation>Порт 465 всегда требует SSL/TLS, порт 587 — STARTTLS.</translation>
+    </message>
+    <message>
+        <source>The server&apos;s greeting did not arrive in time</source>
+        <translation>Приветствие сервера не пришло вовремя</translation>
+    </message>
+    <message>
+        <source>The server on {host}:{port} started to send its greeting but did not finish it within {seconds} s. It is very slow or misbehaving.</source>
+        <translation>Сервер {host}:{port} начал отправлять приветствие, но не закончил его за {seconds} с. Он работает очень медленно или некорректно.</translation>
+    </message>
+    <message>
+        <source>Try again later.</source>
+        <translation>Повторите попытку позже.</translation>
+    </message>
+    <message>
+        <source>If this keeps happening, contact the mail server&apos;s administrator.</source>
+        <translation>Если ошибка повторяется, обратитесь к администратору почтового сервера.</translation>
+    </message>
+    <message>
+        <source>The encrypted connection could not be set up</source>
+        <translation>Не удалось установить зашифрованное соединение</translation>
+    </message>
+    <message>
+        <source>The TLS handshake with {host}:{port} failed ({detail}).</source>
+        <translation>Ошибка TLS-рукопожатия с {host}:{port} ({detail}).</translation>
+    </message>
+    <message>
+        <source>Check that the security mode matches the port: SSL/TLS for 465, STARTTLS for 587.</source>
+        <translation>Проверьте, что режим шифрования соответствует порту: SSL/TLS — для 465, STARTTLS — для 587.</translation>
+    </message>
+    <message>
+        <source>If the server is old, it may only support outdated TLS versions; ask its administrator to update it.</source>
+        <translation>Старый сервер может поддерживать только устаревшие версии TLS — попросите его администратора обновить сервер.</translation>
+    </message>
+    <message>
+        <source>Check whether antivirus or a proxy intercepts encrypted connections.</source>
+        <translation>Проверьте, не перехватывает ли зашифрованные соединения антивирус или прокси.</translation>
+    </message>
+    <message>
+        <source>Port {port} does not use SSL/TLS from the start</source>
+        <translation>Порт {port} не использует SSL/TLS с начала соединения</translation>
+    </message>
+    <message>
+        <source>The server on {host}:{port} answered in plain text, so it expects an unencrypted start followed by STARTTLS, not implicit SSL/TLS. The security mode does not match the port ({detail}).</source>
+        <translation>Сервер {host}:{port} ответил открытым текстом: он ожидает начало без шифрования с последующим STARTTLS, а не неявный SSL/TLS. Режим шифрования не соответствует порту ({detail}).</translation>
+    </message>
+    <message>
+        <source>Switch the security mode to STARTTLS on port {port}.</source>
+        <translation>Выберите режим шифрования STARTTLS для порта {port}.</translation>
+    </message>
+    <message>
+        <source>Or use port 465 with SSL/TLS if the server offers it.</source>
+        <translation>Или используйте порт 465 с SSL/TLS, если сервер его поддерживает.</translation>
+    </message>
+    <message>
+        <source>Ports 587 and (usually) 25 use STARTTLS; port 465 uses SSL/TLS.</source>
+        <translation>Порты 587 и (обычно) 25 работают со STARTTLS; порт 465 — с SSL/TLS.</translation>
+    </message>
+    <message>
+        <source>The server and this program share no TLS version</source>
+        <translation>У сервера и программы нет общей версии TLS</translation>
+    </message>
+    <message>
+        <source>The server on {host}:{port} does not support the TLS versions allowed here ({detail}).</source>
+        <translation>Сервер {host}:{port} не поддерживает версии TLS, разрешённые в программе ({detail}).</translation>
+    </message>
+    <message>
+        <source>If you required TLS 1.3, allow TLS 1.2 as well.</source>
+        <translation>Если задано требование TLS 1.3, разрешите также TLS 1.2.</translation>
+    </message>
+    <message>
+        <source>If the server only supports TLS 1.0/1.1, it is outdated and insecure: ask its administrator to update it.</source>
+        <translation>Если сервер поддерживает только TLS 1.0/1.1, он устарел и небезопасен: попросите его администратора обновить сервер.</translation>
+    </message>
+    <message>
+        <source>The TLS handshake did not finish in time</source>
+        <translation>TLS-рукопожатие не завершилось вовремя</translation>
+    </message>
+    <message>
+        <source>The server on {host}:{port} did not complete the TLS handshake ({detail}).</source>
+        <translation>Сервер {host}:{port} не завершил TLS-рукопожатие ({detail}).</translation>
+    </message>
+    <message>
+        <source>Try again later; the server may be overloaded.</source>
+        <translation>Повторите попытку позже: возможно, сервер перегружен.</translation>
+    </message>
+    <message>
+        <source>The server&apos;s certificate is not trusted</source>
+        <translation>Сертификат сервера не является доверенным</translation>
+    </message>
+    <message>
+        <source>The certificate of {host} ({subject}, issued by {issuer}) is not signed by an authority this computer trusts ({detail}). This happens with company-internal authorities, or when something intercepts the connection.</source>
+        <translation>Сертификат {host} ({subject}, издатель: {issuer}) не подписан центром сертификации, которому доверяет этот компьютер ({detail}). Так бывает с внутренними центрами сертификации компаний или когда соединение кто-то перехватывает.</translation>
+    </message>
+    <message>
+        <source>If your company uses its own certificate authority, add its certificate with the CA file option (--cafile).</source>
+        <translation>Если в вашей компании есть собственный центр сертификации, добавьте его сертификат через параметр файла CA (--cafile).</translation>
+    </message>
+    <message>
+        <source>If you trust this server, trust exactly this certificate: SHA-256 {sha256}.</source>
+        <translation>Если вы доверяете этому серверу, добавьте в доверенные именно этот сертификат: SHA-256 {sha256}.</translation>
+    </message>
+    <message>
+        <source>Check that antivirus or a proxy is not intercepting the connection.</source>
+        <translation>Проверьте, не перехватывает ли соединение антивирус или прокси.</translation>
+    </message>
+    <message>
+        <source>The server uses a self-signed certificate</source>
+        <translation>Сервер использует самоподписанный сертификат</translation>
+    </message>
+    <message>
+        <source>The certificate of {host} ({subject}) is self-signed: nobody vouches for it ({detail}). Anyone in the middle could present such a certificate, so it is not accepted automatically.</source>
+        <translation>Сертификат {host} ({subject}) самоподписанный: его подлинность никто не подтверждает ({detail}). Такой сертификат может предъявить любой посредник, поэтому автоматически он не принимается.</translation>
+    </message>
+    <message>
+        <source>Compare the fingerprint with the one the server&apos;s administrator gives you: SHA-256 {sha256}.</source>
+        <translation>Сверьте отпечаток с тем, который сообщит администратор сервера: SHA-256 {sha256}.</translation>
+    </message>
+    <message>
+        <source>If they match, trust exactly this certificate (it is pinned by its fingerprint).</source>
+        <translation>Если они совпадают, добавьте в доверенные именно этот сертификат (он будет закреплён по отпечатку).</translation>
+    </message>
+    <message>
+        <source>Better: ask the administrator to install a certificate from a public authority (for example Let&apos;s Encrypt).</source>
+        <translation>Лучше попросите администратора установить сертификат от публичного центра сертификации (например, Let&apos;s Encrypt).</translation>
+    </message>
+    <message>
+        <source>The certificate changed: it does not match the pinned fingerprint</source>
+        <translation>Сертификат изменился: он не совпадает с закреплённым отпечатком</translation>
+    </message>
+    <message>
+        <source>You trusted one specific certificate for {host}, but the server now presents another one (SHA-256 {sha256}). It may have been renewed, or someone may be intercepting the connection.</source>
+        <translation>Вы доверили один конкретный сертификат для {host}, но сервер теперь предъявляет другой (SHA-256 {sha256}). Возможно, сертификат обновили или кто-то перехватывает соединение.</translation>
+    </message>
+    <message>
+        <source>Ask the server&apos;s administrator whether the certificate was renewed and compare the fingerprint.</source>
+        <translation>Уточните у администратора сервера, обновлялся ли сертификат, и сверьте отпечаток.</translation>
+    </message>
+    <message>
+        <source>If it is legitimate, trust the new certificate instead.</source>
+        <translation>Если сертификат подлинный, добавьте в доверенные новый сертификат вместо старого.</translation>
+    </message>
+    <message>
+        <source>The certificate is for a different server name</source>
+        <translation>Сертификат выдан на другое имя сервера</translation>
+    </message>
+    <message>
+        <source>You connected to {host}, but its certificate is valid only for: {sans} ({detail}). Either the server name is not the official one, or the connection is not going where you expect.</source>
+        <translation>Вы подключились к {host}, но его сертификат действителен только для: {sans} ({detail}). Либо это не официальное имя сервера, либо соединение идёт не туда, куда вы ожидаете.</translation>
+    </message>
+    <message>
+        <source>Use the server name that the certificate names (often the provider&apos;s official SMTP host).</source>
+        <translation>Используйте имя сервера, указанное в сертификате (часто это официальный адрес SMTP-сервера провайдера).</translation>
+    </message>
+    <message>
+        <source>If you connect by IP address or an alias, use the real host name instead.</source>
+        <translation>Если вы подключаетесь по IP-адресу или псевдониму, укажите вместо него настоящее имя хоста.</translation>
+    </message>
+    <message>
+        <source>The server&apos;s certificate has expired</source>
+        <translation>Срок действия сертификата сервера истёк</translation>
+    </message>
+    <message>
+        <source>The certificate of {host} was valid until {not_after}. Expired certificates are not accepted.</source>
+        <translation>Сертификат {host} был действителен до {not_after}. Просроченные сертификаты не принимаются.</translation>
+    </message>
+    <message>
+        <source>Check that this computer&apos;s date and time are correct.</source>
+        <translation>Проверьте, правильно ли установлены дата и время на компьютере.</translation>
+    </message>
+    <message>
+        <source>Tell the server&apos;s administrator that the certificate has expired.</source>
+        <translation>Сообщите администратору сервера, что срок действия сертификата истёк.</translation>
+    </message>
+    <message>
+        <source>The server&apos;s certificate is not valid yet</source>
+        <translation>Сертификат сервера ещё не вступил в силу</translation>
+    </message>
+    <message>
+        <source>The certificate of {host} becomes valid only on {not_before}.</source>
+        <translation>Сертификат {host} начинает действовать только с {not_before}.</translation>
+    </message>
+    <message>
+        <source>The server does not offer STARTTLS on port {port}</source>
+        <translation>Сервер не поддерживает STARTTLS на порту {port}</translation>
+    </message>
+    <message>
+        <source>{host}:{port} does not announce STARTTLS, so the connection cannot be encrypted in STARTTLS mode.</source>
+        <translation>{host}:{port} не объявляет поддержку STARTTLS, поэтому в режиме STARTTLS соединение нельзя зашифровать.</translation>
+    </message>
+    <message>
+        <source>If the server offers port 465, use SSL/TLS there.</source>
+        <translation>Если у сервера есть порт 465, используйте на нём SSL/TLS.</translation>
+    </message>
+    <message>
+        <source>Check the port: submission with STARTTLS is usually 587.</source>
+        <translation>Проверьте порт: для отправки со STARTTLS обычно используется 587.</translation>
+    </message>
+    <message>
+        <source>Only if the network is trusted (e.g. a local relay): choose no encryption.</source>
+        <translation>Только в доверенной сети (например, для локального релея): выберите режим без шифрования.</translation>
+    </message>
+    <message>
+        <source>The server refused to start TLS</source>
+        <translation>Сервер отказался включать TLS</translation>
+    </message>
+    <message>
+        <source>{host}:{port} announced STARTTLS but then refused to start it (see the server&apos;s reply).</source>
+        <translation>{host}:{port} объявил поддержку STARTTLS, но отказался его выполнить (см. ответ сервера).</translation>
+    </message>
+    <message>
+        <source>Use port 465 with SSL/TLS if available.</source>
+        <translation>Используйте порт 465 с SSL/TLS, если он доступен.</translation>
+    </message>
+    <message>
+        <source>The server rejected the login or password</source>
+        <translation>Сервер отклонил логин или пароль</translation>
+    </message>
+    <message>
+        <source>{host} did not accept the login {user} with this password. Most often the password is wrong, or the provider wants an app password instead of the account password.</source>
+        <translation>{host} не принял логин {user} с этим паролем. Чаще всего пароль неверный или провайдер требует пароль приложения вместо пароля от учётной записи.</translation>
+    </message>
+    <message>
+        <source>Check the login: most providers want the full email address.</source>
+        <translation>Проверьте логин: большинство провайдеров требуют полный адрес электронной почты.</translation>
+    </message>
+    <message>
+        <source>Re-enter the password; check the keyboard layout and Caps Lock.</source>
+        <translation>Введите пароль заново; проверьте раскладку клавиатуры и Caps Lock.</translation>
+    </message>
+    <message>
+        <source>If the account has two-step verification, create an app password and use it instead.</source>
+        <translation>Если в учётной записи включена двухэтапная аутентификация, создайте пароль приложения и используйте его.</translation>
+    </message>
+    <message>
+        <source>Login failed: {provider} needs an app password</source>
+        <translation>Вход не выполнен: {provider} требует пароль приложения</translation>
+    </message>
+    <message>
+        <source>{host} did not accept the login {user}. {provider} does not accept your normal account password from mail programs; it needs a separate app password.</source>
+        <translation>{host} не принял логин {user}. {provider} не принимает обычный пароль от учётной записи в почтовых программах — нужен отдельный пароль приложения.</translation>
+    </message>
+    <message>
+        <source>Create an app password in your {provider} account security settings and paste it here.</source>
+        <translation>Создайте пароль приложения в настройках безопасности учётной записи {provider} и вставьте его сюда.</translation>
+    </message>
+    <message>
+        <source>Check the login: usually the full email address.</source>
+        <translation>Проверьте логин: обычно это полный адрес электронной почты.</translation>
+    </message>
+    <message>
+        <source>If you already use an app password, create a new one: it may have been revoked.</source>
+        <translation>Если вы уже используете пароль приложения, создайте новый: старый мог быть отозван.</translation>
+    </message>
+    <message>
+        <source>Login failed: the API key was not accepted</source>
+        <translation>Вход не выполнен: API-ключ не принят</translation>
+    </message>
+    <message>
+        <source>{host} did not accept the login {user} with this key.</source>
+        <translation>{host} не принял логин {user} с этим ключом.</translation>
+    </message>
+    <message>
+        <source>Check that the login is exactly what {provider} requires (some use a fixed login such as &apos;apikey&apos;).</source>
+        <translation>Проверьте, что логин именно такой, какой требует {provider} (некоторые сервисы используют фиксированный логин, например «apikey»).</translation>
+    </message>
+    <message>
+        <source>Create a new API key with permission to send mail and paste it here.</source>
+        <translation>Создайте новый API-ключ с правом отправки почты и вставьте его сюда.</translation>
+    </message>
+    <message>
+        <source>Password login (SMTP AUTH) is turned off for this Microsoft 365 account</source>
+        <translation>Вход по паролю (SMTP AUTH) отключён для этой учётной записи Microsoft 365</translation>
+    </message>
+    <message>
+        <source>The server says authenticated SMTP (password login) is disabled for the organisation or the mailbox. Microsoft turns it off by default; the password itself may be right.</source>
+        <translation>Сервер сообщает, что SMTP с проверкой подлинности (вход по паролю) отключён для организации или почтового ящика. Microsoft отключает его по умолчанию; сам пароль при этом может быть верным.</translation>
+    </message>
+    <message>
+        <source>In the Microsoft 365 admin center, enable &apos;Authenticated SMTP&apos; for this mailbox (Users &gt; Mail &gt; Manage email apps).</source>
+        <translation>В центре администрирования Microsoft 365 включите для этого ящика «Authenticated SMTP» (Users &gt; Mail &gt; Manage email apps).</translation>
+    </message>
+    <message>
+        <source>Or have the administrator allow SMTP AUTH for the organisation (Set-TransportConfig -SmtpClientAuthenticationDisabled $false).</source>
+        <translation>Или попросите администратора разрешить SMTP AUTH для всей организации (Set-TransportConfig -SmtpClientAuthenticationDisabled $false).</translation>
+    </message>
+    <message>
+        <source>Or use OAuth2 (XOAUTH2) instead of a password.</source>
+        <translation>Или используйте OAuth2 (XOAUTH2) вместо пароля.</translation>
+    </message>
+    <message>
+        <source>The provider wants you to sign in through a web browser first</source>
+        <translation>Провайдер требует сначала войти в учётную запись через браузер</translation>
+    </message>
+    <message>
+        <source>The server refused the login and asks for a sign-in in a web browser or another verification first.</source>
+        <translation>Сервер отклонил вход и требует сначала войти через браузер или пройти другую проверку.</translation>
+    </message>
+    <message>
+        <source>Sign in to the account in a web browser and confirm any security prompt.</source>
+        <translation>Войдите в учётную запись через браузер и подтвердите все запросы безопасности.</translation>
+    </message>
+    <message>
+        <source>Then create an app password and use it here.</source>
+        <translation>Затем создайте пароль приложения и используйте его здесь.</translation>
+    </message>
+    <message>
+        <source>No common login method</source>
+        <translation>Нет общего способа входа</translation>
+    </message>
+    <message>
+        <source>The server offers login methods {offered}, but the chosen method is {wanted}.</source>
+        <translation>Сервер поддерживает способы входа {offered}, а выбран способ {wanted}.</translation>
+    </message>
+    <message>
+        <source>Choose the login method &apos;auto&apos; or one the server offers.</source>
+        <translation>Выберите способ входа «auto» или один из поддерживаемых сервером.</translation>
+    </message>
+    <message>
+        <source>The server does not offer a login on this connection</source>
+        <translation>Сервер не поддерживает вход в этом соединении</translation>
+    </message>
+    <message>
+        <source>{host}:{port} does not announce AUTH, so it cannot check a login here. It may be a relay that only accepts mail from certain networks, or login is only offered on another port.</source>
+        <translation>{host}:{port} не объявляет AUTH, поэтому проверить логин здесь нельзя. Возможно, это релей, который принимает почту только из определённых сетей, или вход доступен только на другом порту.</translation>
+    </message>
+    <message>
+        <source>Use the submission port (587 with STARTTLS or 465 with SSL/TLS).</source>
+        <translation>Используйте порт для отправки почты (587 со STARTTLS или 465 с SSL/TLS).</translation>
+    </message>
+    <message>
+        <source>If this is a trusted relay that needs no login, leave the login and password empty.</source>
+        <translation>Если это доверенный релей, не требующий входа, оставьте логин и пароль пустыми.</translation>
+    </message>
+    <message>
+        <source>The server refused the login method {mechanism}</source>
+        <translation>Сервер отклонил способ входа {mechanism}</translation>
+    </message>
+    <message>
+        <source>{host} does not accept the login method {mechanism}, although it was chosen.</source>
+        <translation>{host} не принимает выбранный способ входа {mechanism}.</translation>
+    </message>
+    <message>
+        <source>Choose the login method &apos;auto&apos; or another one the server offers.</source>
+        <translation>Выберите способ входа «auto» или другой, поддерживаемый сервером.</translation>
+    </message>
+    <message>
+        <source>Login is only offered after encryption is switched on</source>
+        <translation>Вход доступен только после включения шифрования</translation>
+    </message>
+    <message>
+        <source>You chose no encryption, but {host}:{port} offers a login only after STARTTLS. It will not accept a password over an unencrypted connection.</source>
+        <translation>Выбран режим без шифрования, но {host}:{port} разрешает вход только после STARTTLS. Пароль по незашифрованному соединению сервер не примет.</translation>
+    </message>
+    <message>
+        <source>Or use SSL/TLS on port 465.</source>
+        <translation>Или используйте SSL/TLS на порту 465.</translation>
+    </message>
+    <message>
+        <source>The password would be sent unencrypted</source>
+        <translation>Пароль был бы передан без шифрования</translation>
+    </message>
+    <message>
+        <source>The connection to {host}:{port} is not encrypted, so the password could be read by anyone on the way. It was not sent.</source>
+        <translation>Соединение с {host}:{port} не зашифровано, поэтому пароль мог бы прочитать любой на пути передачи. Пароль не отправлен.</translation>
+    </message>
+    <message>
+        <source>Use STARTTLS (port 587) or SSL/TLS (port 465).</source>
+        <translation>Используйте STARTTLS (порт 587) или SSL/TLS (порт 465).</translation>
+    </message>
+    <message>
+        <source>Only on a trusted network: explicitly allow sending the password without encryption.</source>
+        <translation>Только в доверенной сети: явно разрешите передачу пароля без шифрования.</translation>
+    </message>
+    <message>
+        <source>This account needs an app password</source>
+        <translation>Для этой учётной записи нужен пароль приложения</translation>
+    </message>
+    <message>
+        <source>The server says the normal account password cannot be used here. Accounts with two-step verification need a separate app password for mail programs.</source>
+        <translation>Сервер сообщает, что обычный пароль от учётной записи здесь использовать нельзя. Для учётных записей с двухэтапной аутентификацией почтовым программам нужен отдельный пароль приложения.</translation>
+    </message>
+    <message>
+        <source>Turn on two-step verification for the account if it is not on yet.</source>
+        <translation>Включите двухэтапную аутентификацию для учётной записи, если она ещё не включена.</translation>
+    </message>
+    <message>
+        <source>Create an app password in the account security settings and use it instead of your normal password.</source>
+        <translation>Создайте пароль приложения в настройках безопасности учётной записи и используйте его вместо обычного пароля.</translation>
+    </message>
+    <message>
+        <source>Paste it exactly; spaces shown in groups do not matter.</source>
+        <translation>Вставьте его точно как есть; пробелы между группами символов значения не имеют.</translation>
+    </message>
+    <message>
+        <source>The server refused the sender address {address}</source>
+        <translation>Сервер отклонил адрес отправителя {address}</translation>
+    </message>
+    <message>
+        <source>{host} would not accept mail from {address} (see the server&apos;s reply).</source>
+        <translation>{host} не принимает почту от {address} (см. ответ сервера).</translation>
+    </message>
+    <message>
+        <source>Check the sender address for typos.</source>
+        <translation>Проверьте адрес отправителя на опечатки.</translation>
+    </message>
+    <message>
+        <source>Use the address of the account you log in with ({user}).</source>
+        <translation>Используйте адрес учётной записи, под которой выполняется вход ({user}).</translation>
+    </message>
+    <message>
+        <source>You may not send as {address}</source>
+        <translation>Нельзя отправлять почту от имени {address}</translation>
+    </message>
+    <message>
+        <source>{host} only lets you send from addresses that belong to your account ({user}).</source>
+        <translation>{host} разрешает отправку только с адресов, принадлежащих вашей учётной записи ({user}).</translation>
+    </message>
+    <message>
+        <source>Use your own mailbox address as the sender.</source>
+        <translation>Укажите в качестве отправителя адрес своего почтового ящика.</translation>
+    </message>
+    <message>
+        <source>To send as another address, add it as an alias or &apos;send as&apos; address in the provider&apos;s settings first.</source>
+        <translation>Чтобы отправлять с другого адреса, сначала добавьте его в настройках провайдера как псевдоним или адрес «Отправлять как».</translation>
+    </message>
+    <message>
+        <source>The server temporarily refused the sender {address}</source>
+        <translation>Сервер временно отклонил отправителя {address}</translation>
+    </message>
+    <message>
+        <source>{host} refused mail from {address} for now; this is usually temporary.</source>
+        <translation>{host} пока не принимает почту от {address}; обычно это временно.</translation>
+    </message>
+    <message>
+        <source>Try again later; you may have hit a sending limit.</source>
+        <translation>Повторите попытку позже: возможно, превышен лимит отправки.</translation>
+    </message>
+    <message>
+        <source>The server wants a login before it accepts mail</source>
+        <translation>Сервер принимает почту только после входа</translation>
+    </message>
+    <message>
+        <source>{host} takes mail from {address} only after a login.</source>
+        <translation>{host} принимает почту от {address} только после входа.</translation>
+    </message>
+    <message>
+        <source>Enter the login and password of the mailbox and try again.</source>
+        <translation>Введите логин и пароль почтового ящика и повторите попытку.</translation>
+    </message>
+    <message>
+        <source>The server wants encryption before it accepts mail</source>
+        <translation>Сервер принимает почту только по зашифрованному соединению</translation>
+    </message>
+    <message>
+        <source>{host} does not take mail over an unencrypted connection.</source>
+        <translation>{host} не принимает почту по незашифрованному соединению.</translation>
+    </message>
+    <message>
+        <source>Switch the security mode to STARTTLS on port {port}, or use SSL/TLS on port 465.</source>
+        <translation>Выберите режим шифрования STARTTLS для порта {port} или используйте SSL/TLS на порту 465.</translation>
+    </message>
+    <message>
+        <source>The address {address} needs internationalized email support</source>
+        <translation>Для адреса {address} нужна поддержка интернационализированной почты</translation>
+    </message>
+    <message>
+        <source>The address {address} contains non-ASCII characters, but {host} does not support SMTPUTF8.</source>
+        <translation>Адрес {address} содержит символы не из набора ASCII, но {host} не поддерживает SMTPUTF8.</translation>
+    </message>
+    <message>
+        <source>Use an ASCII-only address (or its punycode form for the domain).</source>
+        <translation>Используйте адрес только из символов ASCII (для домена — его запись в punycode).</translation>
+    </message>
+    <message>
+        <source>The server refused the recipient(s): {addresses}</source>
+        <translation>Сервер отклонил получателей: {addresses}</translation>
+    </message>
+    <message>
+        <source>{host} would not accept mail for {addresses} (see the server&apos;s reply).</source>
+        <translation>{host} не принимает почту для {addresses} (см. ответ сервера).</translation>
+    </message>
+    <message>
+        <source>Check the recipient addresses for typos.</source>
+        <translation>Проверьте адреса получателей на опечатки.</translation>
+    </message>
+    <message>
+        <source>If the server refuses to relay, make sure you are logged in.</source>
+        <translation>Если сервер отказывается пересылать почту, убедитесь, что вход выполнен.</translation>
+    </message>
+    <message>
+        <source>Some recipients were refused: {addresses}</source>
+        <translation>Часть получателей отклонена: {addresses}</translation>
+    </message>
+    <message>
+        <source>The message went to {accepted}, but {host} refused {addresses}.</source>
+        <translation>Письмо отправлено на {accepted}, но {host} отклонил {addresses}.</translation>
+    </message>
+    <message>
+        <source>Check the refused addresses for typos and send to them again.</source>
+        <translation>Проверьте отклонённые адреса на опечатки и отправьте на них письмо ещё раз.</translation>
+    </message>
+    <message>
+        <source>The server will not relay mail to {addresses}</source>
+        <translation>Сервер не пересылает почту на {addresses}</translation>
+    </message>
+    <message>
+        <source>{host} refuses to pass mail on to other domains for this connection. Usually the login is missing or the wrong port is used.</source>
+        <translation>{host} отказывается пересылать почту в другие домены для этого соединения. Обычно причина в том, что не выполнен вход или используется не тот порт.</translation>
+    </message>
+    <message>
+        <source>Log in with your account (enter login and password).</source>
+        <translation>Выполните вход под своей учётной записью (укажите логин и пароль).</translation>
+    </message>
+    <message>
+        <source>Use the submission port 587 or 465 rather than 25.</source>
+        <translation>Используйте для отправки порт 587 или 465, а не 25.</translation>
+    </message>
+    <message>
+        <source>The recipient address {address} contains non-ASCII characters, but {host} does not support SMTPUTF8.</source>
+        <translation>Адрес получателя {address} содержит символы не из набора ASCII, но {host} не поддерживает SMTPUTF8.</translation>
+    </message>
+    <message>
+        <source>Use an ASCII-only address for this recipient.</source>
+        <translation>Укажите для этого получателя адрес только из символов ASCII.</translation>
+    </message>
+    <message>
+        <source>The server rejected the message</source>
+        <translation>Сервер отклонил письмо</translation>
+    </message>
+    <message>
+        <source>{host} accepted the sender and recipients but refused the message itself (see the server&apos;s reply).</source>
+        <translation>{host} принял отправителя и получателей, но отклонил само письмо (см. ответ сервера).</translation>
+    </message>
+    <message>
+        <source>Read the server&apos;s reason below; remove suspicious content or attachments and try again.</source>
+        <translation>Причина указана в ответе сервера ниже; удалите подозрительное содержимое или вложения и повторите попытку.</translation>
+    </message>
+    <message>
+        <source>The message is too big for the server</source>
+        <translation>Письмо слишком большое для этого сервера</translation>
+    </message>
+    <message>
+        <source>{host} refused the message because of its size.</source>
+        <translation>{host} отклонил письмо из-за его размера.</translation>
+    </message>
+    <message>
+        <source>Send smaller attachments, or share large files by link.</source>
+        <translation>Отправляйте вложения меньшего размера, а большие файлы передавайте по ссылке.</translation>
+    </message>
+    <message>
+        <source>The server&apos;s policy or spam filter rejected the message</source>
+        <translation>Письмо отклонено политикой сервера или спам-фильтром</translation>
+    </message>
+    <message>
+        <source>{host} refused the message by policy (spam filter or sender rules).</source>
+        <translation>{host} отклонил письмо согласно своей политике (спам-фильтр или правила для отправителей).</translation>
+    </message>
+    <message>
+        <source>Make sure the sender address belongs to your account and domain (SPF/DKIM/DMARC).</source>
+        <translation>Убедитесь, что адрес отправителя принадлежит вашей учётной записи и домену (SPF/DKIM/DMARC).</translation>
+    </message>
+    <message>
+        <source>Avoid test messages with empty subject or body; try a normal short text.</source>
+        <translation>Не отправляйте тестовые письма с пустой темой или текстом; попробуйте обычный короткий текст.</translation>
+    </message>
+    <message>
+        <source>The server did not behave like an SMTP server</source>
+        <translation>Сервер ведёт себя не как SMTP-сервер</translation>
+    </message>
+    <message>
+        <source>The conversation with {host}:{port} broke off during {stage}: {detail}</source>
+        <translation>Обмен данными с {host}:{port} прервался на этапе {stage}: {detail}</translation>
+    </message>
+    <message>
+        <source>Check the host and port: they may belong to another service.</source>
+        <translation>Проверьте хост и порт: возможно, они относятся к другой службе.</translation>
+    </message>
+    <message>
+        <source>Try again; if it persists, contact the server&apos;s administrator.</source>
+        <translation>Повторите попытку; если ошибка повторится, обратитесь к администратору сервера.</translation>
+    </message>
+    <message>
+        <source>The answer from {host}:{port} is not SMTP</source>
+        <translation>Ответ от {host}:{port} — не SMTP</translation>
+    </message>
+    <message>
+        <source>During {stage} the server sent something that is not an SMTP reply ({detail}). The port probably belongs to another service (a web or IMAP server), or a proxy or antivirus interferes.</source>
+        <translation>На этапе {stage} сервер прислал данные, не являющиеся ответом SMTP ({detail}). Вероятно, порт принадлежит другой службе (веб- или IMAP-серверу) либо мешает прокси или антивирус.</translation>
+    </message>
+    <message>
+        <source>Check the port: SMTP submission is 587 (STARTTLS) or 465 (SSL/TLS).</source>
+        <translation>Проверьте порт: для отправки по SMTP используются 587 (STARTTLS) или 465 (SSL/TLS).</translation>
+    </message>
+    <message>
+        <source>Check that the host name is the SMTP server, not the web or IMAP server.</source>
+        <translation>Убедитесь, что указано имя SMTP-сервера, а не веб- или IMAP-сервера.</translation>
+    </message>
+    <message>
+        <source>The server sent an over-long answer</source>
+        <translation>Сервер прислал слишком длинный ответ</translation>
+    </message>
+    <message>
+        <source>During {stage} the server sent {detail}; a real SMTP server never does that. The port probably belongs to another service.</source>
+        <translation>На этапе {stage} сервер прислал {detail}; настоящий SMTP-сервер так никогда не делает. Вероятно, порт принадлежит другой службе.</translation>
+    </message>
+    <message>
+        <source>Check the host and port.</source>
+        <translation>Проверьте хост и порт.</translation>
+    </message>
+    <message>
+        <source>Contact the server&apos;s administrator if they are right.</source>
+        <translation>Если они указаны верно, обратитесь к администратору сервера.</translation>
+    </message>
+    <message>
+        <source>The server closed the connection</source>
+        <translation>Сервер закрыл соединение</translation>
+    </message>
+    <message>
+        <source>{host}:{port} dropped the connection during {stage}. It may limit connections, block your address, or expect a different security mode.</source>
+        <translation>{host}:{port} разорвал соединение на этапе {stage}. Возможно, сервер ограничивает число подключений, блокирует ваш адрес или ожидает другой режим шифрования.</translation>
+    </message>
+    <message>
+        <source>Check that the security mode matches the port (465: SSL/TLS, 587: STARTTLS).</source>
+        <translation>Проверьте, что режим шифрования соответствует порту (465 — SSL/TLS, 587 — STARTTLS).</translation>
+    </message>
+    <message>
+        <source>Wait a few minutes and try again; too many attempts can get your address blocked temporarily.</source>
+        <translation>Подождите несколько минут и повторите попытку: из-за слишком частых попыток ваш адрес могут временно заблокировать.</translation>
+    </message>
+    <message>
+        <source>The server stopped answering</source>
+        <translation>Сервер перестал отвечать</translation>
+    </message>
+    <message>
+        <source>During {stage} {host}:{port} gave {detail}.</source>
+        <translation>На этапе {stage} сервер {host}:{port} не ответил вовремя ({detail}).</translation>
+    </message>
+    <message>
+        <source>Check firewalls or antivirus that inspect mail traffic.</source>
+        <translation>Проверьте брандмауэры и антивирусы, которые проверяют почтовый трафик.</translation>
+    </message>
+    <message>
+        <source>The server refused to talk to this computer</source>
+        <translation>Сервер отказался работать с этим компьютером</translation>
+    </message>
+    <message>
+        <source>{host} rejected both EHLO and HELO, the first commands of every session.</source>
+        <translation>{host} отклонил и EHLO, и HELO — первые команды любого сеанса.</translation>
+    </message>
+    <message>
+        <source>Set an EHLO name that is a real host name of this computer.</source>
+        <translation>Укажите в качестве имени EHLO настоящее имя хоста этого компьютера.</translation>
+    </message>
+    <message>
+        <source>Your address may be on a block list; try another network or ask the server&apos;s administrator.</source>
+        <translation>Возможно, ваш адрес в чёрном списке; попробуйте другую сеть или обратитесь к администратору сервера.</translation>
+    </message>
+    <message>
+        <source>The check stopped on an unexpected problem</source>
+        <translation>Проверка прервана из-за непредвиденной ошибки</translation>
+    </message>
+    <message>
+        <source>During {stage} an unexpected error occurred: {detail}</source>
+        <translation>На этапе {stage} произошла непредвиденная ошибка: {detail}</translation>
+    </message>
+    <message>
+        <source>Try again; if it persists, report it with the -vv transcript (it never contains your password).</source>
+        <translation>Повторите попытку; если ошибка повторится, сообщите о ней и приложите протокол, полученный с -vv (пароль в него никогда не попадает).</translation>
+    </message>
+    <message>
+        <source>The server refused the session</source>
+        <translation>Сервер отказал в сеансе</translation>
+    </message>
+    <message>
+        <source>{host}:{port} answered but is not accepting mail now. It may be overloaded, under maintenance, or refusing your address.</source>
+        <translation>{host}:{port} ответил, но сейчас не принимает почту. Возможно, сервер перегружен, на обслуживании или отвергает ваш адрес.</translation>
+    </message>
+    <message>
+        <source>If it keeps refusing, your IP address may be blocked; try another network or contact the provider.</source>
+        <translation>Если отказы продолжаются, возможно, ваш IP-адрес заблокирован; попробуйте другую сеть или обратитесь к провайдеру.</translation>
+    </message>
+    <message>
+        <source>The server is busy or closing the connection</source>
+        <translation>Сервер занят или закрывает соединение</translation>
+    </message>
+    <message>
+        <source>{host}:{port} answered 421: it cannot serve you right now and closes the connection.</source>
+        <translation>{host}:{port} ответил кодом 421: сейчас он не может обслужить запрос и закрывает соединение.</translation>
+    </message>
+    <message>
+        <source>Wait a few minutes and try again.</source>
+        <translation>Подождите несколько минут и повторите попытку.</translation>
+    </message>
+    <message>
+        <source>Too many connections from your address can cause this; close other mail programs.</source>
+        <translation>Причиной может быть слишком много подключений с вашего адреса; закройте другие почтовые программы.</translation>
+    </message>
+    <message>
+        <source>The server has a temporary problem</source>
+        <translation>Временная ошибка на сервере</translation>
+    </message>
+    <message>
+        <source>{host} reported a temporary failure.</source>
+        <translation>{host} сообщил о временном сбое.</translation>
+    </message>
+    <message>
+        <source>Try again in a few minutes.</source>
+        <translation>Повторите попытку через несколько минут.</translation>
+    </message>
+    <message>
+        <source>The proxy did not work</source>
+        <translation>Ошибка прокси</translation>
+    </message>
+    <message>
+        <source>The connection through the proxy {proxy} failed: {reason}</source>
+        <translation>Не удалось подключиться через прокси {proxy}: {reason}</translation>
+    </message>
+    <message>
+        <source>Check the proxy address, port and type (socks5, socks4, http).</source>
+        <translation>Проверьте адрес, порт и тип прокси (socks5, socks4, http).</translation>
+    </message>
+    <message>
+        <source>Try without the proxy to see whether it is the cause.</source>
+        <translation>Попробуйте без прокси, чтобы понять, не в нём ли причина.</translation>
+    </message>
+    <message>
+        <source>The proxy address is not valid</source>
+        <translation>Неверный адрес прокси</translation>
+    </message>
+    <message>
+        <source>The proxy setting could not be understood: {reason}</source>
+        <translation>Не удалось разобрать настройку прокси: {reason}</translation>
+    </message>
+    <message>
+        <source>Write it like socks5://host:1080, socks5://user:password@host:1080 or http://host:8080.</source>
+        <translation>Укажите его в виде socks5://host:1080, socks5://user:password@host:1080 или http://host:8080.</translation>
+    </message>
+    <message>
+        <source>The proxy cannot be reached</source>
+        <translation>Прокси недоступен</translation>
+    </message>
+    <message>
+        <source>Connecting to the proxy {proxy} failed: {reason}</source>
+        <translation>Не удалось подключиться к прокси {proxy}: {reason}</translation>
+    </message>
+    <message>
+        <source>Check that the proxy is running and its address and port are right.</source>
+        <translation>Проверьте, что прокси запущен, а его адрес и порт указаны верно.</translation>
+    </message>
+    <message>
+        <source>The proxy rejected the login</source>
+        <translation>Прокси отклонил вход</translation>
+    </message>
+    <message>
+        <source>The proxy {proxy} did not accept the credentials: {reason}</source>
+        <translation>Прокси {proxy} не принял учётные данные: {reason}</translation>
+    </message>
+    <message>
+        <source>Check the proxy user name and password in the proxy address.</source>
+        <translation>Проверьте имя пользователя и пароль прокси в его адресе.</translation>
+    </message>
+    <message>
+        <source>The proxy cannot reach the mail server</source>
+        <translation>Прокси не может подключиться к почтовому серверу</translation>
+    </message>
+    <message>
+        <source>The proxy {proxy} could not or would not connect to {target}: {reason}</source>
+        <translation>Прокси {proxy} не смог или отказался подключиться к {target}: {reason}</translation>
+    </message>
+    <message>
+        <source>Check that the proxy allows connections to mail ports (465, 587).</source>
+        <translation>Проверьте, что прокси разрешает подключения к почтовым портам (465, 587).</translation>
+    </message>
+    <message>
+        <source>Try the other submission port.</source>
+        <translation>Попробуйте другой порт для отправки.</translation>
+    </message>
+    <message>
+        <source>The proxy did not answer in time</source>
+        <translation>Прокси не ответил вовремя</translation>
+    </message>
+    <message>
+        <source>No answer through the proxy {proxy}: {reason}</source>
+        <translation>Нет ответа через прокси {proxy}: {reason}</translation>
+    </message>
+    <message>
+        <source>Check that the proxy is running and reachable.</source>
+        <translation>Проверьте, что прокси запущен и доступен.</translation>
+    </message>
+    <message>
+        <source>Increase the timeout if the proxy is slow.</source>
+        <translation>Если прокси работает медленно, увеличьте тайм-аут.</translation>
+    </message>
+    <message>
+        <source>The proxy speaks a different protocol</source>
+        <translation>Прокси работает по другому протоколу</translation>
+    </message>
+    <message>
+        <source>The other side at {proxy} did not answer like the proxy type in the address: {reason}</source>
+        <translation>Ответ от {proxy} не соответствует типу прокси, указанному в адресе: {reason}</translation>
+    </message>
+    <message>
+        <source>Check the proxy type in the address: socks5://, socks4://, socks4a:// or http://.</source>
+        <translation>Проверьте тип прокси в адресе: socks5://, socks4://, socks4a:// или http://.</translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>Отменено</translation>
+    </message>
+    <message>
+        <source>The check was cancelled during {stage}; the connection was closed.</source>
+        <translation>Проверка отменена на этапе {stage}; соединение закрыто.</translation>
+    </message>
+    <message>
+        <source>The settings are not complete</source>
+        <translation>Настройки заполнены не полностью</translation>
+    </message>
+    <message>
+        <source>{field}: {message}</source>
+        <translation>{field}: {message}</translation>
+    </message>
+    <message>
+        <source>Correct the highlighted field and try again.</source>
+        <translation>Исправьте выделенное поле и повторите попытку.</translation>
+    </message>
+    <message>
+        <source>Login and password go together</source>
+        <translation>Логин и пароль указываются вместе</translation>
+    </message>
+    <message>
+        <source>The password is missing: give both a login and a password to check the login, or neither to check only the connection.</source>
+        <translation>Не указан пароль: чтобы проверить вход, укажите и логин, и пароль; чтобы проверить только соединение, не указывайте ни того, ни другого.</translation>
+    </message>
+    <message>
+        <source>Enter the password, or clear the login to check only the connection.</source>
+        <translation>Введите пароль или очистите логин, чтобы проверить только соединение.</translation>
+    </message>
+    <message>
+        <source>The login is missing: give both a login and a password to check the login, or neither to check only the connection.</source>
+        <translation>Не указан логин: чтобы проверить вход, укажите и логин, и пароль; чтобы проверить только соединение, не указывайте ни того, ни другого.</translation>
+    </message>
+    <message>
+        <source>Enter the login, or clear the password to check only the connection.</source>
+        <translation>Введите логин или очистите пароль, чтобы проверить только соединение.</translation>
+    </message>
+    <message>
+        <source>the DNS lookup</source>
+        <translation>«поиск в DNS»</translation>
+    </message>
+    <message>
+        <source>the connection</source>
+        <translation>«подключение»</translation>
+    </message>
+    <message>
+        <source>the TLS handshake</source>
+        <translation>«установка TLS»</translation>
+    </message>
+    <message>
+        <source>the greeting</source>
+        <translation>«приветствие сервера»</translation>
+    </message>
+    <message>
+        <source>the EHLO exchange</source>
+        <translation>«EHLO»</translation>
+    </message>
+    <message>
+        <source>the STARTTLS upgrade</source>
+        <translation>«STARTTLS»</translation>
+    </message>
+    <message>
+        <source>the login</source>
+        <translation>«вход»</translation>
+    </message>
+    <message>
+        <source>the MAIL FROM command</source>
+        <translation>«MAIL FROM»</translation>
+    </message>
+    <message>
+        <source>the RCPT TO command</source>
+        <translation>«RCPT TO»</translation>
+    </message>
+    <message>
+        <source>the message transfer (DATA)</source>
+        <translation>«передача письма (DATA)»</translation>
+    </message>
+    <message>
+        <source>the QUIT command</source>
+        <translation>«QUIT»</translation>
+    </message>
+    <message>
+        <source>The message is not valid</source>
+        <translation>Некорректные параметры письма</translation>
+    </message>
+    <message>
+        <source>Correct the field and try again.</source>
+        <translation>Исправьте поле и повторите попытку.</translation>
+    </message>
+    <message>
+        <source>{port} with {security_label} works: switch?</source>
+        <translation>Работает вариант: порт {port}, {security_label}. Переключиться?</translation>
+    </message>
+    <message>
+        <source>Try port 587 with STARTTLS</source>
+        <translation>Попробовать порт 587 со STARTTLS</translation>
+    </message>
+    <message>
+        <source>Try port 465 with SSL/TLS</source>
+        <translation>Попробовать порт 465 с SSL/TLS</translation>
+    </message>
+    <message>
+        <source>Use SSL/TLS on port {port}</source>
+        <translation>Использовать SSL/TLS на порту {port}</translation>
+    </message>
+    <message>
+        <source>Use STARTTLS on port 587</source>
+        <translation>Использовать STARTTLS на порту 587</translation>
+    </message>
+    <message>
+        <source>Create an app password</source>
+        <translation>Создать пароль приложения</translation>
+    </message>
+    <message>
+        <source>Open the provider&apos;s page</source>
+        <translation>Открыть страницу провайдера</translation>
+    </message>
+</context>
+<context>
+    <name>DiagnosisPanel</name>
+    <message>
+        <source>What to do:</source>
+        <translation>Что делать:</translation>
+    </message>
+    <message>
+        <source>Server said: {reply}</source>
+        <translation>Ответ сервера: {reply}</translation>
+    </message>
+    <message>
+        <source>&amp;Retry</source>
+        <translation>Повто&amp;рить</translation>
+    </message>
+</context>
+<context>
+    <name>GuidePage</name>
+    <message>
+        <source>Before you start:</source>
+        <translation>Перед началом:</translation>
+    </message>
+    <message>
+        <source>What you get:</source>
+        <translation>Что вы получите:</translation>
+    </message>
+    <message>
+        <source>Good to know:</source>
+        <translation>Полезно знать:</translation>
+    </message>
+    <message>
+        <source>Open page</source>
+        <translation>Открыть</translation>
+    </message>
+    <message>
+        <source>Create an API key at {name}</source>
+        <translation>{name}: создание API-ключа</translation>
+    </message>
+    <message>
+        <source>{name} does not take your account password for SMTP: it takes an API key.</source>
+        <translation>{name} не принимает пароль учётной записи для SMTP — нужен API-ключ.</translation>
+    </message>
+    <message>
+        <source>I have &amp;created the API key and copied it</source>
+        <translation>API-ключ &amp;создан и скопирован</translation>
+    </message>
+    <message>
+        <source>Copy the SMTP credentials from {name}</source>
+        <translation>{name}: копирование учётных данных SMTP</translation>
+    </message>
+    <message>
+        <source>{name} generates a login and a password for you; copy both.</source>
+        <translation>{name} генерирует для вас логин и пароль — скопируйте оба.</translation>
+    </message>
+    <message>
+        <source>I have &amp;copied the generated login and password</source>
+        <translation>Сгенерированные логин и пароль &amp;скопированы</translation>
+    </message>
+    <message>
+        <source>Prepare your password for {name}</source>
+        <translation>{name}: подготовка пароля</translation>
+    </message>
+    <message>
+        <source>{name} accepts your mailbox password once SMTP access is enabled.</source>
+        <translation>{name} принимает пароль от почтового ящика, когда включён доступ по SMTP.</translation>
+    </message>
+    <message>
+        <source>I have &amp;enabled SMTP access</source>
+        <translation>Доступ по SMTP &amp;включён</translation>
+    </message>
+    <message>
+        <source>Create an app password at {name}</source>
+        <translation>{name}: создание пароля приложения</translation>
+    </message>
+    <message>
+        <source>{name} rejects your normal password in mail programs. Create a separate app password.</source>
+        <translation>{name} не принимает обычный пароль в почтовых программах. Создайте отдельный пароль приложения.</translation>
+    </message>
+    <message>
+        <source>I have &amp;created the password</source>
+        <translation>Пароль приложения &amp;создан</translation>
+    </message>
+</context>
+<context>
+    <name>LogView</name>
+    <message>
+        <source>Log &amp;detail:</source>
+        <translation>Детализация &amp;журнала:</translation>
+    </message>
+    <message>
+        <source>Normal</source>
+        <translation>Обычная</translation>
+    </message>
+    <message>
+        <source>Detailed</source>
+        <translation>Подробная</translation>
+    </message>
+    <message>
+        <source>Protocol transcript</source>
+        <translation>Протокол обмена</translation>
+    </message>
+    <message>
+        <source>Log detail</source>
+        <translation>Детализация журнала</translation>
+    </message>
+    <message>
+        <source>Connection log</source>
+        <translation>Журнал подключения</translation>
+    </message>
+    <message>
+        <source>Cop&amp;y log</source>
+        <translation>&amp;Копировать журнал</translation>
+    </message>
+    <message>
+        <source>Sa&amp;ve log…</source>
+        <translation>Со&amp;хранить журнал…</translation>
+    </message>
+    <message>
+        <source>Save log</source>
+        <translation>Сохранить журнал</translation>
+    </message>
+    <message>
+        <source>Text files (*.txt);;All files (*)</source>
+        <translation>Текстовые файлы (*.txt);;Все файлы (*)</translation>
+    </message>
+</context>
+<context>
+    <name>ProviderPage</name>
+    <message>
+        <source>Custom server (type host and port)</source>
+        <translation>Свой сервер (укажите хост и порт)</translation>
+    </message>
+    <message>
+        <source>Local sandbox (test server on this computer)</source>
+        <translation>Локальная песочница (тестовый сервер на этом компьютере)</translation>
+    </message>
+    <message>
+        <source>This domain&apos;s mail is handled by {name}.</source>
+        <translation>Почту этого домена обслуживает {name}.</translation>
+    </message>
+    <message>
+        <source>Recognised: {name}.</source>
+        <translation>Распознано: {name}.</translation>
+    </message>
+    <message>
+        <source>Unknown domain: choose Custom server or find the settings automatically.</source>
+        <translation>Неизвестный домен: выберите «Свой сервер» или определите настройки автоматически.</translation>
+    </message>
+    <message>
+        <source>Type your e-mail address first.</source>
+        <translation>Сначала введите адрес электронной почты.</translation>
+    </message>
+    <message>
+        <source>Trying the usual servers and ports…</source>
+        <translation>Проверка типичных серверов и портов…</translation>
+    </message>
+    <message>
+        <source>Search cancelled.</source>
+        <translation>Поиск отменён.</translation>
+    </message>
+    <message>
+        <source>trying</source>
+        <translation>проверяется</translation>
+    </message>
+    <message>
+        <source>answers</source>
+        <translation>отвечает</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>нет</translation>
+    </message>
+    <message>
+        <source>not needed</source>
+        <translation>не требуется</translation>
+    </message>
+    <message>
+        <source>skipped</source>
+        <translation>пропущено</translation>
+    </message>
+    <message>
+        <source>Found: {host}, port {port}, {security}, in {ms} ms. Press Next to use it.</source>
+        <translation>Найдено: {host}, порт {port}, {security}, за {ms} мс. Нажмите «Далее», чтобы использовать эти настройки.</translation>
+    </message>
+    <message>
+        <source>No working server found. {reason}</source>
+        <translation>Рабочий сервер не найден. {reason}</translation>
+    </message>
+    <message>
+        <source>The search stopped with an error: {error}</source>
+        <translation>Поиск прерван из-за ошибки: {error}</translation>
+    </message>
+    <message>
+        <source>Who provides your mailbox?</source>
+        <translation>Где находится ваш почтовый ящик?</translation>
+    </message>
+    <message>
+        <source>Type your address; we recognise the provider. Or pick it from the list.</source>
+        <translation>Введите адрес — провайдер определится автоматически. Или выберите его из списка.</translation>
+    </message>
+    <message>
+        <source>Your &amp;e-mail address:</source>
+        <translation>&amp;Ваш адрес электронной почты:</translation>
+    </message>
+    <message>
+        <source>name@example.com</source>
+        <translation>name@example.com</translation>
+    </message>
+    <message>
+        <source>E-mail address</source>
+        <translation>Адрес электронной почты</translation>
+    </message>
+    <message>
+        <source>&amp;Provider:</source>
+        <translation>&amp;Провайдер:</translation>
+    </message>
+    <message>
+        <source>Provider</source>
+        <translation>Провайдер</translation>
+    </message>
+    <message>
+        <source>&amp;Find my settings automatically</source>
+        <translation>&amp;Определить настройки автоматически</translation>
+    </message>
+    <message>
+        <source>Find my settings automatically</source>
+        <translation>Определить настройки автоматически</translation>
+    </message>
+    <message>
+        <source>Stop searc&amp;h</source>
+        <translation>Ос&amp;тановить поиск</translation>
+    </message>
+    <message>
+        <source>&amp;Saved accounts…</source>
+        <translation>&amp;Учётные записи…</translation>
+    </message>
+    <message>
+        <source>Server</source>
+        <translation>Сервер</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>Порт</translation>
+    </message>
+    <message>
+        <source>Security</source>
+        <translation>Шифрование</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>Состояние</translation>
+    </message>
+    <message>
+        <source>ms</source>
+        <translation>мс</translation>
+    </message>
+    <message>
+        <source>Servers tried</source>
+        <translation>Проверенные серверы</translation>
+    </message>
+</context>
+<context>
+    <name>SandboxInboxDialog</name>
+    <message>
+        <source>Sandbox inbox</source>
+        <translation>Входящие песочницы</translation>
+    </message>
+    <message>
+        <source>Received</source>
+        <translation>Получено</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>От</translation>
+    </message>
+    <message>
+        <source>To</source>
+        <translation>Кому</translation>
+    </message>
+    <message>
+        <source>Subject</source>
+        <translation>Тема</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>Размер</translation>
+    </message>
+    <message>
+        <source>Attachments</source>
+        <translation>Вложения</translation>
+    </message>
+    <message>
+        <source>Clear list</source>
+        <translation>Очистить список</translation>
+    </message>
+    <message>
+        <source>The sandbox server is not running.</source>
+        <translation>Сервер песочницы не запущен.</translation>
+    </message>
+    <message>
+        <source>Local test server {host}: port {ssl} (SSL/TLS) and {starttls} (STARTTLS), login {user}, password {password}. Messages sent to it are shown here and delivered nowhere.</source>
+        <translation>Локальный тестовый сервер {host}: порты {ssl} (SSL/TLS) и {starttls} (STARTTLS), логин {user}, пароль {password}. Отправленные на него письма показываются здесь и никуда не доставляются.</translation>
+    </message>
+    <message>
+        <source>(no subject)</source>
+        <translation>(без темы)</translation>
+    </message>
+    <message>
+        <source>Select a message to read it.</source>
+        <translation>Выберите письмо, чтобы прочитать его.</translation>
+    </message>
+    <message>
+        <source>Envelope sender</source>
+        <translation>Отправитель конверта</translation>
+    </message>
+    <message>
+        <source>Envelope recipients</source>
+        <translation>Получатели конверта</translation>
+    </message>
+    <message>
+        <source>(no text part)</source>
+        <translation>(нет текстовой части)</translation>
+    </message>
+    <message>
+        <source>Attachments:</source>
+        <translation>Вложения:</translation>
+    </message>
+</context>
+<context>
+    <name>SavePage</name>
+    <message>
+        <source>The password goes to the system password store: {backend}.</source>
+        <translation>Пароль будет сохранён в системном хранилище паролей: {backend}.</translation>
+    </message>
+    <message>
+        <source>No usable password store: {title}. You can save without the password.</source>
+        <translation>Хранилище паролей недоступно: {title}. Можно сохранить без пароля.</translation>
+    </message>
+    <message>
+        <source>Looking for the system password store…</source>
+        <translation>Поиск системного хранилища паролей…</translation>
+    </message>
+    <message>
+        <source>Server {server}. The settings (never the password) are saved to {path}.</source>
+        <translation>Сервер {server}. Настройки сохраняются в {path} (пароль туда никогда не записывается).</translation>
+    </message>
+    <message>
+        <source>Saving…</source>
+        <translation>Сохранение…</translation>
+    </message>
+    <message>
+        <source>Saved “{name}”; the password is in {backend}.</source>
+        <translation>Профиль «{name}» сохранён; пароль хранится в {backend}.</translation>
+    </message>
+    <message>
+        <source>Saved “{name}” without the password; you will be asked for it when needed.</source>
+        <translation>Профиль «{name}» сохранён без пароля; пароль будет запрошен, когда понадобится.</translation>
+    </message>
+    <message>
+        <source>The password could not be stored; nothing was saved yet.</source>
+        <translation>Не удалось сохранить пароль; пока ничего не сохранено.</translation>
+    </message>
+    <message>
+        <source>Could not save: {error}</source>
+        <translation>Не удалось сохранить: {error}</translation>
+    </message>
+    <message>
+        <source>{format} copied to the clipboard.</source>
+        <translation>Фрагмент {format} скопирован в буфер обмена.</translation>
+    </message>
+    <message>
+        <source>Saved to {path} (readable only by you).</source>
+        <translation>Сохранено в {path} (доступно для чтения только вам).</translation>
+    </message>
+    <message>
+        <source>Save export</source>
+        <translation>Сохранить экспорт</translation>
+    </message>
+    <message>
+        <source>Could not write the file: {error}</source>
+        <translation>Не удалось записать файл: {error}</translation>
+    </message>
+    <message>
+        <source>Save the account</source>
+        <translation>Сохранение учётной записи</translation>
+    </message>
+    <message>
+        <source>Keep these settings for later and copy them into your application.</source>
+        <translation>Сохраните настройки на будущее и скопируйте их в своё приложение.</translation>
+    </message>
+    <message>
+        <source>&amp;Profile name:</source>
+        <translation>&amp;Имя профиля:</translation>
+    </message>
+    <message>
+        <source>Profile name</source>
+        <translation>Имя профиля</translation>
+    </message>
+    <message>
+        <source>&amp;Store the password in the system password store</source>
+        <translation>&amp;Сохранить пароль в системном хранилище паролей</translation>
+    </message>
+    <message>
+        <source>Sa&amp;ve profile</source>
+        <translation>Сохранить &amp;профиль</translation>
+    </message>
+    <message>
+        <source>Save &amp;without the password</source>
+        <translation>Сохранить &amp;без пароля</translation>
+    </message>
+    <message>
+        <source>Export for your application</source>
+        <translation>Экспорт для вашего приложения</translation>
+    </message>
+    <message>
+        <source>&amp;Include the password in the export</source>
+        <translation>&amp;Включить пароль в экспорт</translation>
+    </message>
+    <message>
+        <source>The password will be in plain text in the copied or saved text. Anyone who reads it can send mail as you.</source>
+        <translation>В скопированном или сохранённом тексте пароль будет в открытом виде. Любой, кто его прочтёт, сможет отправлять почту от вашего имени.</translation>
+    </message>
+    <message>
+        <source>Export preview</source>
+        <translation>Предпросмотр экспорта</translation>
+    </message>
+    <message>
+        <source>&amp;Copy</source>
+        <translation>&amp;Копировать</translation>
+    </message>
+    <message>
+        <source>Save to fil&amp;e…</source>
+        <translation>Сохранить в &amp;файл…</translation>
+    </message>
+</context>
+<context>
+    <name>SavedAccountsDialog</name>
+    <message>
+        <source>No saved accounts yet.</source>
+        <translation>Сохранённых учётных записей пока нет.</translation>
+    </message>
+    <message>
+        <source>Testing “{name}”…</source>
+        <translation>Проверка «{name}»…</translation>
+    </message>
+    <message>
+        <source>“{name}” works ({ms} ms).</source>
+        <translation>Учётная запись «{name}» работает ({ms} мс).</translation>
+    </message>
+    <message>
+        <source>“{name}” failed: {title} {explanation}</source>
+        <translation>Учётная запись «{name}» не прошла проверку: {title} {explanation}</translation>
+    </message>
+    <message>
+        <source>Delete account</source>
+        <translation>Удаление учётной записи</translation>
+    </message>
+    <message>
+        <source>Delete the saved account “{name}” and its stored password?</source>
+        <translation>Удалить сохранённую учётную запись «{name}» и её пароль из хранилища?</translation>
+    </message>
+    <message>
+        <source>Deleted “{name}”.</source>
+        <translation>Учётная запись «{name}» удалена.</translation>
+    </message>
+    <message>
+        <source>Saved accounts</source>
+        <translation>Сохранённые учётные записи</translation>
+    </message>
+    <message>
+        <source>&amp;Accounts:</source>
+        <translation>&amp;Список учётных записей:</translation>
+    </message>
+    <message>
+        <source>&amp;Test again</source>
+        <translation>&amp;Проверить снова</translation>
+    </message>
+    <message>
+        <source>&amp;Edit…</source>
+        <translation>&amp;Изменить…</translation>
+    </message>
+    <message>
+        <source>&amp;Delete…</source>
+        <translation>&amp;Удалить…</translation>
+    </message>
+    <message>
+        <source>&amp;Close</source>
+        <translation>&amp;Закрыть</translation>
+    </message>
+</context>
+<context>
+    <name>Secrets</name>
+    <message>
+        <source>Install and start a Secret Service password store: GNOME Keyring (package &apos;gnome-keyring&apos;) or KDE Wallet (package &apos;kwalletmanager&apos;), or enable KeePassXC&apos;s Secret Service integration, and run MailSetup inside your desktop session.</source>
+        <translation>Установите и запустите хранилище паролей с поддержкой Secret Service: GNOME Keyring (пакет gnome-keyring) или KDE Wallet (пакет kwalletmanager), либо включите интеграцию с Secret Service в KeePassXC. Запускайте MailSetup в своём графическом сеансе.</translation>
+    </message>
+    <message>
+        <source>The macOS Keychain should always be available; log in to a normal user session and try again.</source>
+        <translation>Связка ключей macOS должна быть доступна всегда; войдите в обычный сеанс пользователя и повторите попытку.</translation>
+    </message>
+    <message>
+        <source>The Windows Credential Locker should always be available; log in to a normal user session.</source>
+        <translation>Хранилище учётных данных Windows (Credential Locker) должно быть доступно всегда; войдите в обычный сеанс пользователя.</translation>
+    </message>
+    <message>
+        <source>Install a password store supported by the Python &apos;keyring&apos; package.</source>
+        <translation>Установите хранилище паролей, которое поддерживает Python-пакет keyring.</translation>
+    </message>
+    <message>
+        <source>You can save the account without the password; MailSetup will then ask for it each time it tests the account.</source>
+        <translation>Учётную запись можно сохранить без пароля — тогда MailSetup будет запрашивать его при каждой проверке.</translation>
+    </message>
+    <message>
+        <source>No password store available</source>
+        <translation>Нет доступного хранилища паролей</translation>
+    </message>
+    <message>
+        <source>MailSetup keeps passwords only in the system password store, and none was found on this computer. </source>
+        <translation>MailSetup хранит пароли только в системном хранилище паролей, а на этом компьютере оно не найдено. </translation>
+    </message>
+    <message>
+        <source>Password store is not secure</source>
+        <translation>Хранилище паролей небезопасно</translation>
+    </message>
+    <message>
+        <source>The configured password store ({name}) keeps passwords in a file on disk, not in a protected system store, so MailSetup will not use it. </source>
+        <translation>Настроенное хранилище паролей ({name}) хранит пароли в файле на диске, а не в защищённом системном хранилище, поэтому MailSetup не будет его использовать. </translation>
+    </message>
+    <message>
+        <source>Password store could not be started</source>
+        <translation>Не удалось запустить хранилище паролей</translation>
+    </message>
+    <message>
+        <source>The password store {name} could not be started: {reason}. </source>
+        <translation>Не удалось запустить хранилище паролей {name}: {reason}. </translation>
+    </message>
+    <message>
+        <source>Password store does not respond</source>
+        <translation>Хранилище паролей не отвечает</translation>
+    </message>
+    <message>
+        <source>The system password store did not answer within {seconds:g} seconds. It may be waiting for an unlock window that is hidden or cannot be shown, or the service is stuck. Unlock or restart it (on Linux: gnome-keyring-daemon or KWallet) and try again. </source>
+        <translation>Системное хранилище паролей не ответило за {seconds:g} с. Возможно, оно ждёт разблокировки в окне, которое скрыто или не может быть показано, или служба зависла. Разблокируйте или перезапустите его (в Linux — gnome-keyring-daemon или KWallet) и повторите попытку. </translation>
+    </message>
+    <message>
+        <source>opening the store for</source>
+        <translation>открытии хранилища для</translation>
+    </message>
+    <message>
+        <source>reading</source>
+        <translation>чтении</translation>
+    </message>
+    <message>
+        <source>saving</source>
+        <translation>сохранении</translation>
+    </message>
+    <message>
+        <source>deleting</source>
+        <translation>удалении</translation>
+    </message>
+    <message>
+        <source>Password store is locked</source>
+        <translation>Хранилище паролей заблокировано</translation>
+    </message>
+    <message>
+        <source>The system password store is locked and was not unlocked (the unlock window was closed or could not be shown). Unlock it (for example by logging in to your desktop, or in Passwords and Keys / KWallet Manager / Keychain Access) and try again. </source>
+        <translation>Системное хранилище паролей заблокировано и не было разблокировано (окно разблокировки закрыто или не может быть показано). Разблокируйте его (например, войдя в графический сеанс или в программе «Пароли и ключи» / KWallet Manager / «Связка ключей») и повторите попытку. </translation>
+    </message>
+    <message>
+        <source>The system password store could not be opened: {reason}. </source>
+        <translation>Не удалось открыть системное хранилище паролей: {reason}. </translation>
+    </message>
+    <message>
+        <source>Password store error</source>
+        <translation>Ошибка хранилища паролей</translation>
+    </message>
+    <message>
+        <source>The system password store reported an error while {what} the password: {reason}.</source>
+        <translation>Системное хранилище паролей сообщило об ошибке при {what} пароля: {reason}.</translation>
+    </message>
+</context>
+<context>
+    <name>SendPage</name>
+    <message>
+        <source>MailSetup test message</source>
+        <translation>Тестовое письмо MailSetup</translation>
+    </message>
+    <message>
+        <source>Hello!
+
+This is a test message sent by MailSetup through {server}.
+If you can read it, sending mail works. You can delete this message.
+</source>
+        <translation>Здравствуйте!
+
+Это тестовое письмо, отправленное MailSetup через {server}.
+Если вы его читаете, отправка почты работает. Это письмо можно удалить.
+</translation>
+    </message>
+    <message>
+        <source>Attach files</source>
+        <translation>Прикрепить файлы</translation>
+    </message>
+    <message>
+        <source>Check the addresses: {problem}. Separate several with ; or ,</source>
+        <translation>Проверьте адреса: {problem}. Несколько адресов разделяйте знаком ; или ,</translation>
+    </message>
+    <message>
+        <source>Enter at least one recipient.</source>
+        <translation>Укажите хотя бы одного получателя.</translation>
+    </message>
+    <message>
+        <source>Sending…</source>
+        <translation>Отправка…</translation>
+    </message>
+    <message>
+        <source>Sending cancelled.</source>
+        <translation>Отправка отменена.</translation>
+    </message>
+    <message>
+        <source>The message was not sent.</source>
+        <translation>Письмо не отправлено.</translation>
+    </message>
+    <message>
+        <source>Sent in {ms} ms. The server answered: “{reply}”.</source>
+        <translation>Отправлено за {ms} мс. Ответ сервера: «{reply}».</translation>
+    </message>
+    <message>
+        <source>Queue id: {id}.</source>
+        <translation>Идентификатор в очереди: {id}.</translation>
+    </message>
+    <message>
+        <source>Look in the recipient&apos;s Inbox — and in Spam, where first test messages often land.</source>
+        <translation>Проверьте папку «Входящие» получателя, а также «Спам»: первые тестовые письма часто попадают туда.</translation>
+    </message>
+    <message>
+        <source>Refused recipients: {list}</source>
+        <translation>Отклонённые получатели: {list}</translation>
+    </message>
+    <message>
+        <source>Sending stopped with an internal error: {error}</source>
+        <translation>Отправка прервана из-за внутренней ошибки: {error}</translation>
+    </message>
+    <message>
+        <source>Send a test message</source>
+        <translation>Отправка тестового письма</translation>
+    </message>
+    <message>
+        <source>Optional: send a real message to see it arrive. You can skip to Save.</source>
+        <translation>Необязательный шаг: отправьте настоящее письмо и убедитесь, что оно дошло. Можно сразу перейти к сохранению.</translation>
+    </message>
+    <message>
+        <source>T&amp;o:</source>
+        <translation>Ко&amp;му:</translation>
+    </message>
+    <message>
+        <source>&amp;Cc:</source>
+        <translation>Ко&amp;пия:</translation>
+    </message>
+    <message>
+        <source>Bcc (h&amp;idden):</source>
+        <translation>&amp;Скрытая копия:</translation>
+    </message>
+    <message>
+        <source>S&amp;ubject:</source>
+        <translation>&amp;Тема:</translation>
+    </message>
+    <message>
+        <source>Mess&amp;age:</source>
+        <translation>Т&amp;екст письма:</translation>
+    </message>
+    <message>
+        <source>Attach&amp;ments:</source>
+        <translation>&amp;Вложения:</translation>
+    </message>
+    <message>
+        <source>Several addresses: separate with ; or ,</source>
+        <translation>Несколько адресов: через ; или ,</translation>
+    </message>
+    <message>
+        <source>Send as &amp;HTML</source>
+        <translation>Отпр&amp;авить как HTML</translation>
+    </message>
+    <message>
+        <source>Add &amp;files…</source>
+        <translation>Добавить &amp;файлы…</translation>
+    </message>
+    <message>
+        <source>&amp;Remove</source>
+        <translation>&amp;Удалить</translation>
+    </message>
+    <message>
+        <source>&amp;Send test message</source>
+        <translation>&amp;Отправить письмо</translation>
+    </message>
+    <message>
+        <source>Cancel sendin&amp;g</source>
+        <translation>Отмен&amp;ить отправку</translation>
+    </message>
+</context>
+<context>
+    <name>SetupWizard</name>
+    <message>
+        <source>MailSetup — set up a mailbox</source>
+        <translation>MailSetup — настройка почтового ящика</translation>
+    </message>
+    <message>
+        <source>&amp;Next &gt;</source>
+        <translation>&amp;Далее &gt;</translation>
+    </message>
+    <message>
+        <source>&lt; &amp;Back</source>
+        <translation>&lt; &amp;Назад</translation>
+    </message>
+    <message>
+        <source>&amp;Finish</source>
+        <translation>&amp;Готово</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Отмена</translation>
+    </message>
+</context>
+<context>
+    <name>StageList</name>
+    <message>
+        <source>Find the server (DNS)</source>
+        <translation>Поиск сервера (DNS)</translation>
+    </message>
+    <message>
+        <source>Connect</source>
+        <translation>Подключение</translation>
+    </message>
+    <message>
+        <source>Encrypt (TLS)</source>
+        <translation>Шифрование (TLS)</translation>
+    </message>
+    <message>
+        <source>Server greeting</source>
+        <translation>Приветствие сервера</translation>
+    </message>
+    <message>
+        <source>Introduce (EHLO)</source>
+        <translation>Представление (EHLO)</translation>
+    </message>
+    <message>
+        <source>Switch to encryption (STARTTLS)</source>
+        <translation>Переход к шифрованию (STARTTLS)</translation>
+    </message>
+    <message>
+        <source>Log in</source>
+        <translation>Вход</translation>
+    </message>
+    <message>
+        <source>Sender (MAIL FROM)</source>
+        <translation>Отправитель (MAIL FROM)</translation>
+    </message>
+    <message>
+        <source>Recipients (RCPT TO)</source>
+        <translation>Получатели (RCPT TO)</translation>
+    </message>
+    <message>
+        <source>Message (DATA)</source>
+        <translation>Письмо (DATA)</translation>
+    </message>
+    <message>
+        <source>Say goodbye (QUIT)</source>
+        <translation>Завершение (QUIT)</translation>
+    </message>
+    <message>
+        <source>waiting</source>
+        <translation>ожидание</translation>
+    </message>
+    <message>
+        <source>running…</source>
+        <translation>выполняется…</translation>
+    </message>
+    <message>
+        <source>done</source>
+        <translation>готово</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>ошибка</translation>
+    </message>
+    <message>
+        <source>not needed</source>
+        <translation>не требуется</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>отменено</translation>
+    </message>
+    <message>
+        <source>{ms} ms</source>
+        <translation>{ms} мс</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>Этап</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>Состояние</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>Время</translation>
+    </message>
+    <message>
+        <source>Check steps</source>
+        <translation>Этапы проверки</translation>
+    </message>
+</context>
+<context>
+    <name>_SideBar</name>
+    <message>
+        <source>Provider</source>
+        <translation>Провайдер</translation>
+    </message>
+    <message>
+        <source>App password</source>
+        <translation>Пароль приложения</translation>
+    </message>
+    <message>
+        <source>Account</source>
+        <translation>Учётная запись</translation>
+    </message>
+    <message>
+        <source>Connection check</source>
+        <translation>Проверка подключения</translation>
+    </message>
+    <message>
+        <source>Test message</source>
+        <translation>Тестовое письмо</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>Сохранение</translation>
+    </message>
+    <message>
+        <source>&amp;Language:</source>
+        <translation>&amp;Язык:</translation>
+    </message>
+    <message>
+        <source>Interface language</source>
+        <translation>Язык интерфейса</translation>
+    </message>
+</context>
+</TS>
