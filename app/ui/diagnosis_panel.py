@@ -80,6 +80,7 @@ class DiagnosisPanel(QFrame):
         self._diagnosis = diagnosis
         for b in self.buttons:
             self.actions_row.removeWidget(b)
+            b.hide()
             b.deleteLater()
         self.buttons = []
         if diagnosis is None:

@@ -59,3 +59,16 @@ def add_validated_row(
         box.addLayout(field)
     box.addWidget(msg)
     form.addRow(label, box)
+
+
+def clear_layout(layout: Any) -> None:
+    """Remove every item from ``layout``, nested layouts included; their widgets are hidden at once and deleted later."""
+    while layout.count():
+        item = layout.takeAt(0)
+        widget = item.widget()
+        if widget is not None:
+            widget.hide()
+            widget.deleteLater()
+        elif item.layout() is not None:
+            clear_layout(item.layout())
+            item.layout().deleteLater()

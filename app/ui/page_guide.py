@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.provider_model import PasswordKind
+from app.ui.form_rows import clear_layout
 from app.ui.page_base import LazyPage
 from app.ui.wizard import PageId
 
@@ -81,13 +82,8 @@ class GuidePage(LazyPage):
         self._build()
 
     def _clear_steps(self) -> None:
-        for b in self.link_buttons:
-            b.deleteLater()
         self.link_buttons = []
-        while self.steps_layout.count():
-            item = self.steps_layout.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+        clear_layout(self.steps_layout)
 
     def _build(self) -> None:
         self._clear_steps()

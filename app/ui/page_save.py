@@ -245,7 +245,7 @@ class SavePage(LazyPage):
         if self.backend_name:
             secret = self.tr("The password goes to the system password store: {backend}.").format(backend=self.backend_name)
         elif self.backend_error is not None:
-            secret = self.tr("No usable password store: {title}. You can save without the password.").format(
+            secret = self.tr("The password cannot be stored on this computer ({title}). You can save without the password.").format(
                 title=secret_error_texts(self.backend_error)[0]
             )
         else:

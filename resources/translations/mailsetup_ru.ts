@@ -1799,8 +1799,8 @@
         <translation>Пароль будет сохранён в системном хранилище паролей: {backend}.</translation>
     </message>
     <message>
-        <source>No usable password store: {title}. You can save without the password.</source>
-        <translation>Хранилище паролей недоступно: {title}. Можно сохранить без пароля.</translation>
+        <source>The password cannot be stored on this computer ({title}). You can save without the password.</source>
+        <translation>Сохранить пароль на этом компьютере нельзя ({title}). Можно сохранить учётную запись без пароля.</translation>
     </message>
     <message>
         <source>Looking for the system password store…</source>
