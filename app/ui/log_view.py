@@ -106,7 +106,7 @@ class LogView(QWidget):
             extra = f" — {event.summary}" if event.summary else ""
             self.add_line(LogLevel.DETAIL, f"[{event.stage.value}] ok, {event.elapsed_ms:.0f} ms{extra}")
         elif isinstance(event, StageFailed):
-            self.add_line(LogLevel.INFO, f"[{event.stage.value}] {event.diagnosis.code.value}, {event.elapsed_ms:.0f} ms")
+            self.add_line(LogLevel.INFO, f"[{event.stage.value}] failed after {event.elapsed_ms:.0f} ms: {event.diagnosis.code.value}")
         elif isinstance(event, StageSkipped):
             self.add_line(LogLevel.DETAIL, f"[{event.stage.value}] skipped {event.reason}".rstrip())
         elif isinstance(event, TlsEstablished):

@@ -370,7 +370,7 @@ class CheckPage(LazyPage):
             self.diagnosis.show_diagnosis(diag)
             if diag is not None:
                 title, explanation, _fixes = render_diagnosis(diag)
-                self.log_view.add_line(LogLevel.INFO, f"{title} {explanation}")
+                self.log_view.add_line(LogLevel.INFO, f"{title}: {explanation}")
             tls = getattr(result, "tls", None) or self._tls
             if diag is not None and diag.code in CERT_CODES and tls is not None:
                 self.certificate.show_details(tls)
