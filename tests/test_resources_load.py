@@ -100,7 +100,7 @@ def _bundle_dir() -> tuple[Path | None, str]:
     """The bundle to test and, when there is none to test, why."""
     configured = os.environ.get("MAILSETUP_BUNDLE")
     if configured:
-        return Path(configured), ""
+        return Path(configured).resolve(), ""  # relative to where pytest was started
     default = ROOT / "dist" / "mailsetup"
     if not default.is_dir():
         return None, "no bundle: build it with tests/build_bundle.sh (or set MAILSETUP_BUNDLE=dist/mailsetup)"
