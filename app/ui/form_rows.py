@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from app.ui.icons import Status, status_icon
 
@@ -72,3 +72,12 @@ def clear_layout(layout: Any) -> None:
         elif item.layout() is not None:
             clear_layout(item.layout())
             item.layout().deleteLater()
+
+
+def scrolled(content: QWidget, object_name: str = "") -> QScrollArea:
+    """``content`` in a frameless, resizable scroll area (pages stay usable at large font scales)."""
+    scroll = QScrollArea(objectName=object_name) if object_name else QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidget(content)
+    return scroll

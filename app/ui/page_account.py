@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -35,7 +34,7 @@ from app.core.settings import (
     TlsMinimum,
     TlsOptions,
 )
-from app.ui.form_rows import FieldMessage, add_validated_row
+from app.ui.form_rows import FieldMessage, add_validated_row, scrolled
 from app.ui.page_base import LazyPage
 from app.ui.wizard import PageId
 
@@ -176,10 +175,7 @@ class AccountPage(LazyPage):
         inner_lay.addWidget(self.advanced, 0, Qt.AlignmentFlag.AlignLeft)
         inner_lay.addWidget(self.advanced_box)
         inner_lay.addStretch(1)
-        scroll = QScrollArea(objectName="account_scroll")
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(inner)
+        scroll = scrolled(inner, "account_scroll")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(scroll)

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QTreeWidget,
     QTreeWidgetItem,
@@ -26,6 +25,7 @@ from app.ui.diagnosis_panel import DiagnosisPanel, render_diagnosis
 from app.ui.icons import Status, status_icon
 from app.ui.log_view import LogView
 from app.ui.page_guide import open_url
+from app.ui.form_rows import scrolled
 from app.ui.page_base import LazyPage
 from app.ui.wizard import PageId
 
@@ -241,10 +241,7 @@ class CheckPage(LazyPage):
         top_lay.addWidget(self.diagnosis)
         top_lay.addWidget(self.certificate)
         top_lay.addStretch(1)
-        scroll = self.scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(top)
+        scroll = self.scroll = scrolled(top)
         splitter = QSplitter(Qt.Orientation.Vertical, objectName="check_splitter")
         splitter.addWidget(scroll)
         splitter.addWidget(self.log_view)

@@ -14,13 +14,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from app.core.provider_model import PasswordKind
-from app.ui.form_rows import clear_layout
+from app.ui.form_rows import clear_layout, scrolled
 from app.ui.page_base import LazyPage
 from app.ui.wizard import PageId
 
@@ -59,10 +58,7 @@ class GuidePage(LazyPage):
         inner_lay.addWidget(self.result_hint)
         inner_lay.addWidget(self.tips)
         inner_lay.addStretch(1)
-        scroll = QScrollArea(objectName="guide_scroll")
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(inner)
+        scroll = scrolled(inner, "guide_scroll")
         self.confirm = QCheckBox(objectName="password_created")
         self.confirm.toggled.connect(lambda *_: self.completeChanged.emit())
         lay = QVBoxLayout(self)

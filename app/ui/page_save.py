@@ -18,12 +18,12 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from app.ui.page_account import FieldMessage
+from app.ui.form_rows import scrolled
 from app.ui.page_base import LazyPage
 
 log = logging.getLogger(__name__)
@@ -201,10 +201,7 @@ class SavePage(LazyPage):
         lay.addWidget(self.status)
         lay.addWidget(self.keyring_box)
         lay.addWidget(self.export_group, 1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(inner)
+        scroll = scrolled(inner)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -21,7 +20,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -29,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.ui.diagnosis_panel import DiagnosisPanel
 from app.ui.log_view import LogView
-from app.ui.form_rows import FieldMessage, add_validated_row
+from app.ui.form_rows import FieldMessage, add_validated_row, scrolled
 from app.ui.page_guide import open_url
 from app.ui.page_base import LazyPage
 from app.ui.wizard import PageId
@@ -119,10 +117,7 @@ class SendPage(LazyPage):
         top_lay.addLayout(buttons)
         top_lay.addWidget(self.status)
         top_lay.addWidget(self.diagnosis)
-        scroll = self.scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(top)
+        scroll = self.scroll = scrolled(top)
         splitter = QSplitter(Qt.Orientation.Vertical, objectName="send_splitter")
         splitter.addWidget(scroll)
         splitter.addWidget(self.log_view)
