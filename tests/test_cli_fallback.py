@@ -20,6 +20,9 @@ def test_silent_port_is_confirmed_by_second_client(smtp_server, capsys):
     assert result["code"] == "greeting_timeout"
     assert any("second client" in n for n in result["notes"])
     assert result["confirmation"]["agrees"] is True
+    # the second client waits for the greeting exactly as long as the engine did, not the connect timeout
+    assert "within 0.3 s" in result["confirmation"]["detail"]
+    assert result["confirmation"]["stage"] == "greeting"
     assert srv.connections >= 2  # the engine and the second client both connected
 
 

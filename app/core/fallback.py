@@ -147,7 +147,7 @@ def _proxy_socket(settings: SmtpSettings, timeout: float) -> socket.socket:
 def _make_client(settings: SmtpSettings, ctx: ssl.SSLContext, timeout: float, connected) -> smtplib.SMTP:  # noqa: ANN001
     """An smtplib client for ``settings`` (through the proxy when one is set); not yet connected.
 
-    ``connected()`` is called once the socket (and, for implicit TLS, the handshake) is up.
+    ``connected(sock)`` is called once the socket (and, for implicit TLS, the handshake) is up.
     """
     name = settings.ehlo_name or None
     if settings.security is Security.SSL:
@@ -159,7 +159,7 @@ def _make_client(settings: SmtpSettings, ctx: ssl.SSLContext, timeout: float, co
                     sock = self.context.wrap_socket(raw, server_hostname=host)
                 else:
                     sock = super()._get_socket(host, port, timeout)
-                connected()
+                connected(sock)
                 return sock
 
         return _SSL(local_hostname=name, timeout=timeout, context=ctx)
@@ -167,7 +167,7 @@ def _make_client(settings: SmtpSettings, ctx: ssl.SSLContext, timeout: float, co
     class _Plain(smtplib.SMTP):
         def _get_socket(self, host, port, timeout):  # noqa: ANN001
             sock = _proxy_socket(settings, timeout) if settings.proxy else super()._get_socket(host, port, timeout)
-            connected()
+            connected(sock)
             return sock
 
     return _Plain(local_hostname=name, timeout=timeout)
@@ -177,7 +177,9 @@ def stdlib_check(settings: SmtpSettings, password: str | None) -> Confirmation:
     """Check ``settings`` with the standard library's smtplib (blocking; run it in a thread)."""
     t0 = time.monotonic()
     t = settings.timeouts
-    timeout = max(t.connect, t.greeting, 0.05)
+    # the same waits as the engine: connect timeout, then the greeting timeout, then the command timeout
+    waits = {"connect": max(t.connect, 0.05), "greeting": max(t.greeting, 0.05)}
+    timeout = waits["connect"]
     ctx = _client_context(settings)
     progress = {"stage": "connect"}
     client: smtplib.SMTP | None = None
@@ -185,8 +187,12 @@ def stdlib_check(settings: SmtpSettings, password: str | None) -> Confirmation:
     def done(ok: bool, detail: str) -> Confirmation:
         return Confirmation(ok, not ok, progress["stage"], detail, (time.monotonic() - t0) * 1000)
 
-    def connected() -> None:
+    def connected(sock: socket.socket) -> None:
         progress["stage"] = "greeting"
+        sock.settimeout(waits["greeting"])
+
+    def waited() -> float:
+        return waits.get(progress["stage"], max(t.command, 0.05))
 
     try:
         client = _make_client(settings, ctx, timeout, connected)
@@ -197,6 +203,8 @@ def stdlib_check(settings: SmtpSettings, password: str | None) -> Confirmation:
             return done(False, "the certificate does not match the pinned fingerprint")
         if code != 220:
             return done(False, f"greeting {code} {_text(msg)}")
+        if client.sock is not None:
+            client.sock.settimeout(max(t.command, 0.05))
         progress["stage"] = "ehlo"
         client.ehlo_or_helo_if_needed()
         if settings.security is Security.STARTTLS:
@@ -231,12 +239,12 @@ def stdlib_check(settings: SmtpSettings, password: str | None) -> Confirmation:
     except ssl.SSLError as exc:
         return done(False, f"TLS failed: {exc.reason or exc}")
     except (socket.timeout, TimeoutError):
-        return done(False, f"no answer within {timeout:g} s")
+        return done(False, f"no answer within {waited():g} s")
     except ConnectionRefusedError:
         return done(False, "connection refused")
     except smtplib.SMTPServerDisconnected as exc:
         if "timed out" in str(exc):  # smtplib reports a read timeout as a disconnect
-            return done(False, f"no answer within {timeout:g} s")
+            return done(False, f"no answer within {waited():g} s")
         return done(False, f"the server closed the connection ({exc})")
     except smtplib.SMTPException as exc:
         return done(False, f"{type(exc).__name__}: {exc}")
