@@ -155,6 +155,16 @@ def test_silent_implicit_tls_port_switch_action_fixes_it(qtbot, implicit_tls_ser
     qtbot.waitUntil(lambda: next_enabled(w))
 
 
+def test_timeout_is_confirmed_by_a_second_client_in_the_log(qtbot, implicit_tls_server):
+    w = make_wizard(qtbot)
+    choose_custom(w)
+    fill_account(w, implicit_tls_server, security="starttls")
+    w.next()
+    result = wait_check_done(qtbot, w)
+    assert result.diagnosis.code is Code.GREETING_TIMEOUT
+    assert "Confirmed by a second client" in w.check_page.log_view.plain_text()
+
+
 def test_cancel_mid_check(qtbot, implicit_tls_server):
     w = make_wizard(qtbot)
     choose_custom(w)

@@ -314,9 +314,15 @@ class CheckPage(LazyPage):
         self.cancel_check.setEnabled(True)
 
         async def check(on_event: Any) -> Any:
-            from app.core.check import run_check
+            from dataclasses import replace
 
-            return await run_check(settings, password, on_event=on_event, provider=provider)
+            from app.core.fallback import check_with_fallback
+
+            # a failure that is not a definitive answer is confirmed by a second client, and the paired
+            # 465 <-> 587 alternative is tried; when it works the diagnosis offers the switch
+            outcome = await check_with_fallback(settings, password, on_event=on_event, provider=provider)
+            first = outcome.check
+            return first if first.ok else replace(first, diagnosis=outcome.diagnosis or first.diagnosis)
 
         job = self._wizard.bridge.submit(check, name="check")
         job.event.connect(self._event)
