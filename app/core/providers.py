@@ -15,7 +15,8 @@ import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from enum import Enum
+from typing import Any, Iterable, Mapping, TypeVar
 from urllib.parse import urlsplit
 
 from app.core.diagnosis import Action, Code, Diagnosis
@@ -70,6 +71,8 @@ class CatalogueError:
         return f"{self.file}: {self.field}: {self.message}" if self.field else f"{self.file}: {self.message}"
 
 
+E = TypeVar("E", bound=Enum)
+
 class _Checker:
     """Collects errors for one file while converting its TOML table into a Provider."""
 
@@ -101,6 +104,17 @@ class _Checker:
             self.err(path, "must not be empty")
             return None
         return value.strip() if value is not None else None
+
+    def choice(self, table: Mapping[str, Any], key: str, enum_type: type[E], default: E) -> E:
+        """A value of ``enum_type`` named by the string at ``key`` (``default`` when absent or wrong)."""
+        text = self.text(table, key, key)
+        if text is None:
+            return default
+        try:
+            return enum_type(text)
+        except ValueError:
+            self.err(key, f"must be one of {', '.join(m.value for m in enum_type)}")
+            return default
 
     def str_list(self, table: Mapping[str, Any], key: str, path: str) -> list[str]:
         value = self.get(table, key, list, path)
@@ -170,13 +184,7 @@ def _parse_provider(data: Mapping[str, Any], file: Path) -> tuple[Provider | Non
         c.err("id", "must be lowercase letters, digits, '-' or '_' (at most 64)")
         pid = None
 
-    kind = ProviderKind.PRESET
-    kind_text = c.text(data, "kind", "kind")
-    if kind_text is not None:
-        try:
-            kind = ProviderKind(kind_text)
-        except ValueError:
-            c.err("kind", f"must be one of {', '.join(k.value for k in ProviderKind)}")
+    kind = c.choice(data, "kind", ProviderKind, ProviderKind.PRESET)
     preset = kind is ProviderKind.PRESET
 
     order = c.get(data, "order", int, "order")
@@ -209,24 +217,12 @@ def _parse_provider(data: Mapping[str, Any], file: Path) -> tuple[Provider | Non
     if preset and not endpoints["smtp"] and "smtp" not in {e.field.split("[")[0] for e in c.errors}:
         c.err("smtp", "a preset needs at least one SMTP endpoint")
 
-    username_rule = UsernameRule.EMAIL
-    rule_text = c.text(data, "username_rule", "username_rule")
-    if rule_text is not None:
-        try:
-            username_rule = UsernameRule(rule_text)
-        except ValueError:
-            c.err("username_rule", f"must be one of {', '.join(r.value for r in UsernameRule)}")
+    username_rule = c.choice(data, "username_rule", UsernameRule, UsernameRule.EMAIL)
     username_literal = c.text(data, "username_literal", "username_literal")
     if username_rule is UsernameRule.LITERAL and not username_literal and "username_literal" not in data:
         c.err("username_literal", "is required when username_rule = \"literal\"")
 
-    password_kind = PasswordKind.APP_PASSWORD
-    pk_text = c.text(data, "password_kind", "password_kind")
-    if pk_text is not None:
-        try:
-            password_kind = PasswordKind(pk_text)
-        except ValueError:
-            c.err("password_kind", f"must be one of {', '.join(p.value for p in PasswordKind)}")
+    password_kind = c.choice(data, "password_kind", PasswordKind, PasswordKind.APP_PASSWORD)
     strip_spaces = bool(c.get(data, "strip_password_spaces", bool, "strip_password_spaces"))
 
     links: dict[str, str] = {}
