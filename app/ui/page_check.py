@@ -285,7 +285,12 @@ class CheckPage(LazyPage):
         """Start (or restart) the check with the Account page's settings."""
         from app.core.events import LogLevel
         if self.is_running():
-            self._job.cancel()
+            # a restart (Retry, or an action clicked while the second opinion still runs): the old
+            # run must not touch the page any more
+            old = self._job
+            for signal in (old.event, old.finished, old.failed, old.cancelled):
+                signal.disconnect()
+            old.cancel()
         state = self._wizard.state
         settings = state.settings
         if settings is None:
@@ -343,11 +348,14 @@ class CheckPage(LazyPage):
             self._detect_job.cancel()
 
     def _event(self, ev: Any) -> None:
-        from app.core.events import TlsEstablished
+        from app.core.events import StageFailed, TlsEstablished
         self.stage_list.handle(ev)
         self.log_view.add_event(ev)
         if isinstance(ev, TlsEstablished):
             self._tls = ev.details
+        elif isinstance(ev, StageFailed):
+            # show the diagnosis at once; a second opinion may still follow and refine it
+            self.diagnosis.show_diagnosis(ev.diagnosis)
 
     def _finished(self, result: Any, settings: Any) -> None:
         from app.core.events import LogLevel
