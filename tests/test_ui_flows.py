@@ -21,6 +21,7 @@ from tests.test_ui_support import (  # noqa: E402,F401
     fill_account,
     implicit_tls_server,
     make_wizard,
+    pass_check,
     starttls_server,
     wait_check_done,
 )
@@ -267,12 +268,7 @@ def test_save_to_real_secret_service_then_edit_and_delete(qtbot, starttls_server
     from app.core.secrets import SecretStore
 
     w = make_wizard(qtbot)
-    choose_custom(w)
-    fill_account(w, starttls_server)
-    w.next()
-    assert wait_check_done(qtbot, w).ok
-    qtbot.waitUntil(lambda: next_enabled(w))
-    w.next()
+    pass_check(qtbot, w, starttls_server)
     w.next()
     save = w.save_page
     qtbot.waitUntil(lambda: save.backend_name is not None or save.backend_error is not None, timeout=15000)

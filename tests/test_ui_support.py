@@ -100,3 +100,15 @@ def wait_check_done(qtbot: Any, wizard: Any, timeout: int = 10000) -> Any:
     page = wizard.check_page
     qtbot.waitUntil(lambda: page.runs > 0 and not page.is_running() and page.last_result is not None, timeout=timeout)
     return page.last_result
+
+
+def pass_check(qtbot: Any, wizard: Any, server: LocalSmtp) -> None:
+    """Custom server -> Account filled for ``server`` -> a check that must pass -> on to the Send page."""
+    from PySide6.QtWidgets import QWizard
+
+    choose_custom(wizard)
+    fill_account(wizard, server)
+    wizard.next()
+    assert wait_check_done(qtbot, wizard).ok
+    qtbot.waitUntil(lambda: wizard.button(QWizard.WizardButton.NextButton).isEnabled())
+    wizard.next()

@@ -26,6 +26,7 @@ from tests.test_ui_support import (  # noqa: E402,F401
     fill_account,
     implicit_tls_server,
     make_wizard,
+    pass_check,
     starttls_server,
     wait_check_done,
 )
@@ -91,12 +92,7 @@ def test_save_with_failing_keyring_offers_save_without_password(qtbot, starttls_
     from app.core.profiles import ProfileStore
 
     w = make_wizard(qtbot)
-    choose_custom(w)
-    fill_account(w, starttls_server)
-    w.next()
-    assert wait_check_done(qtbot, w).ok
-    qtbot.waitUntil(lambda: next_enabled(w))
-    w.next()
+    pass_check(qtbot, w, starttls_server)
     w.next()
     save = w.save_page
     save.profile_name.setText("Office mail")
@@ -377,12 +373,7 @@ def test_attachments_listed_with_size_and_sent(qtbot, starttls_server, tmp_path)
     f = tmp_path / "report.txt"
     f.write_text("x" * 2048)
     w = make_wizard(qtbot)
-    choose_custom(w)
-    fill_account(w, starttls_server)
-    w.next()
-    assert wait_check_done(qtbot, w).ok
-    qtbot.waitUntil(lambda: next_enabled(w))
-    w.next()
+    pass_check(qtbot, w, starttls_server)
     send = w.send_page
     send.add_files([str(f)])
     assert send.attachments.count() == 1 and "2.0 KB" in send.attachments.item(0).text()
@@ -402,12 +393,7 @@ def test_attachments_listed_with_size_and_sent(qtbot, starttls_server, tmp_path)
 
 def test_bad_recipient_shows_message_next_to_field(qtbot, starttls_server):
     w = make_wizard(qtbot)
-    choose_custom(w)
-    fill_account(w, starttls_server)
-    w.next()
-    assert wait_check_done(qtbot, w).ok
-    qtbot.waitUntil(lambda: next_enabled(w))
-    w.next()
+    pass_check(qtbot, w, starttls_server)
     send = w.send_page
     send.to.setText("bad@@address")
     send.send()
