@@ -82,9 +82,9 @@ def _resources() -> list[Item]:
 
 
 def _catalogue() -> list[Item]:
-    providers = _optional("app.core.providers")
+    providers = _optional("app.core.catalog.loader")
     if providers is None or not hasattr(providers, "default_catalogue"):
-        return [Item("provider catalogue", NOTE, "skipped: app.core.providers is not part of this build")]
+        return [Item("provider catalogue", NOTE, "skipped: app.core.catalog.loader is not part of this build")]
     catalogue = providers.default_catalogue()
     count = len(tuple(getattr(catalogue, "providers", ())))
     errors = list(getattr(catalogue, "errors", ()))
@@ -125,21 +125,21 @@ def _translations() -> list[Item]:
 def _sandbox_round_trip() -> list[Item]:
     from app.core.sandbox import SandboxServer
 
-    check_mod = _optional("app.core.check")
-    sending = _optional("app.core.sending")
-    message_mod = _optional("app.core.message")
+    check_mod = _optional("app.core.smtp.session")
+    sending = _optional("app.core.smtp.send")
+    message_mod = _optional("app.core.smtp.message")
     with tempfile.TemporaryDirectory(prefix="mailsetup-selftest-") as tmp, SandboxServer(Path(tmp)) as server:
         info = server.info
         assert info is not None
         items = [Item("sandbox", OK, f"listening on {info.host} ports {info.ssl_port} (TLS) and {info.starttls_port} (STARTTLS)")]
         if check_mod is None:
-            items.append(Item("connection check", NOTE, "skipped: app.core.check is not part of this build"))
+            items.append(Item("connection check", NOTE, "skipped: app.core.smtp.session is not part of this build"))
         else:
             for security in ("ssl", "starttls"):
                 result = asyncio.run(check_mod.run_check(server.settings(security), info.password))
                 items.append(_engine_item(f"check ({security})", result, lambda r: f"{r.elapsed_ms:.0f} ms, login verified={r.auth_verified}"))
         if sending is None or message_mod is None:
-            items.append(Item("test send", NOTE, "skipped: app.core.sending/app.core.message are not part of this build"))
+            items.append(Item("test send", NOTE, "skipped: app.core.smtp.send/app.core.smtp.message are not part of this build"))
             return items
         subject = f"MailSetup self-test {time.time_ns()}"
         spec = message_mod.MessageSpec(
@@ -186,7 +186,7 @@ def _keyring() -> list[Item]:
             f"registered: {', '.join(names)}",
         )
     ]
-    secrets_mod = _optional("app.core.secrets")
+    secrets_mod = _optional("app.core.store.secrets")
     if secrets_mod is not None and hasattr(secrets_mod, "SecretStore"):
         try:
             info = secrets_mod.SecretStore(timeout=10.0).info()

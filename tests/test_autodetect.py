@@ -7,12 +7,12 @@ import json
 
 import pytest
 
-from app.core.autodetect import detect, detect_mode
-from app.core.diagnosis import Code
-from app.core.events import ProbeFinished, ProbeStarted, Stage, StageStarted, event_to_dict
-from app.core.provider_model import Endpoint, Provider, ProviderKind
-from app.core.providers import Catalogue
-from app.core.settings import Timeouts
+from app.core.detect.probe import detect, detect_mode
+from app.core.diagnosis.table import Code
+from app.core.model.events import ProbeFinished, ProbeStarted, Stage, StageStarted, event_to_dict
+from app.core.catalog.model import Endpoint, Provider, ProviderKind
+from app.core.catalog.loader import Catalogue
+from app.core.model.settings import Timeouts
 
 FAST = Timeouts(connect=1.0, greeting=1.0, command=1.0, total=3.0)
 PATIENT = Timeouts(connect=5.0, greeting=5.0, command=2.0, total=10.0)  # a silent port would cost 5 s

@@ -6,9 +6,9 @@ import base64
 
 import pytest
 
-from app.core.check import run_check
-from app.core.diagnosis import Code
-from app.core.events import (
+from app.core.smtp.session import run_check
+from app.core.diagnosis.table import Code
+from app.core.model.events import (
     LogLine,
     Stage,
     StageFinished,
@@ -17,8 +17,8 @@ from app.core.events import (
     TlsEstablished,
     TranscriptLine,
 )
-from app.core.provider_model import ErrorHint, PasswordKind, Provider, ProviderKind
-from app.core.settings import AuthMechanism, Security
+from app.core.catalog.model import ErrorHint, PasswordKind, Provider, ProviderKind
+from app.core.model.settings import AuthMechanism, Security
 from tests.fixtures.smtp_servers import TEST_PASSWORD, TEST_USER
 
 
@@ -264,7 +264,7 @@ async def test_all_resolved_addresses_are_tried_in_order(smtp_server):
 async def test_connect_falls_back_to_the_next_address(smtp_server):
     import socket as _socket
 
-    from app.core.check import SmtpSession
+    from app.core.smtp.session import SmtpSession
     from tests.fixtures.smtp_servers import free_port
 
     srv = smtp_server("plain")

@@ -9,11 +9,11 @@ import time
 
 import pytest
 
-from app.core import reply_classify as rc
-from app.core.check import run_check
-from app.core.diagnosis import Code
-from app.core.events import Stage, StageFailed, StageStarted, TlsEstablished
-from app.core.settings import Security, SmtpSettings, Timeouts, TlsMinimum, TlsOptions
+from app.core.diagnosis import classify as rc
+from app.core.smtp.session import run_check
+from app.core.diagnosis.table import Code
+from app.core.model.events import Stage, StageFailed, StageStarted, TlsEstablished
+from app.core.model.settings import Security, SmtpSettings, Timeouts, TlsMinimum, TlsOptions
 from tests.fixtures.smtp_servers import TEST_PASSWORD, free_port
 
 

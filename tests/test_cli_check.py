@@ -14,9 +14,9 @@ import pytest
 
 from app.cli.main import main
 from app.cli.output import Reporter
-from app.core.diagnosis import Code, diagnose
-from app.core.events import Stage, StageFinished, TranscriptLine
-from app.core.settings import Security, SmtpSettings
+from app.core.diagnosis.table import Code, diagnose
+from app.core.model.events import Stage, StageFinished, TranscriptLine
+from app.core.model.settings import Security, SmtpSettings
 from tests.fixtures.smtp_servers import TEST_PASSWORD, TEST_USER
 
 ROOT = Path(__file__).resolve().parents[1]

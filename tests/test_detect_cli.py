@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from app.cli.detect_cmd import check_auto, parse_ports
+from app.cli.commands.detect import check_auto, parse_ports
 from app.cli.main import main
 from app.cli.options import UsageError, add_connection_options
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from app.core import reply_classify as rc
-from app.core.diagnosis import TABLE, Code, Diagnosis, entry_for
-from app.core.provider_model import ErrorHint, Provider, ProviderKind
-from app.core.settings import Security, SmtpSettings
-from app.core.smtp_conn import Reply
+from app.core.diagnosis import classify as rc
+from app.core.diagnosis.table import TABLE, Code, Diagnosis, entry_for
+from app.core.catalog.model import ErrorHint, Provider, ProviderKind
+from app.core.model.settings import Security, SmtpSettings
+from app.core.smtp.connection import Reply
 
 KNOWN_PARAMS = {
     "host", "port", "security", "address", "addresses", "accepted", "seconds", "detail", "reply", "mechanism",
@@ -73,7 +73,7 @@ def test_rows_are_complete_and_use_known_placeholders(key):
 
 
 def test_table_strings_are_marked_for_translation_in_the_diagnosis_context():
-    src = Path(__file__).resolve().parents[1] / "app" / "core" / "diagnosis.py"
+    src = Path(__file__).resolve().parents[1] / "app" / "core" / "diagnosis" / "table.py"
     tree = ast.parse(src.read_text(encoding="utf-8"))
     marked, table_strings = set(), set()
     for node in ast.walk(tree):

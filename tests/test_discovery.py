@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from app.core.discovery import (
+from app.core.detect.discovery import (
     AddressError,
     discover,
     host_exists,
@@ -15,13 +15,13 @@ from app.core.discovery import (
     modes_for_port,
     split_email,
 )
-from app.core.events import LogLine
-from app.core.settings import Security
+from app.core.model.events import LogLine
+from app.core.model.settings import Security
 
 
 @pytest.fixture(scope="module")
 def catalogue():
-    from app.core.providers import default_catalogue
+    from app.core.catalog.loader import default_catalogue
 
     cat = default_catalogue()
     if not cat.providers:
@@ -32,7 +32,7 @@ def catalogue():
 @pytest.fixture
 def no_presets():
     """A real, empty catalogue: nothing matches by domain or MX."""
-    from app.core.providers import Catalogue
+    from app.core.catalog.loader import Catalogue
 
     return Catalogue()
 

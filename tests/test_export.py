@@ -11,7 +11,7 @@ import stat
 
 import pytest
 
-from app.core.export import (
+from app.core.store.export import (
     EXPORT_FORMATS,
     ExportError,
     dotenv_quote,
@@ -21,8 +21,8 @@ from app.core.export import (
     render_export,
     write_export,
 )
-from app.core.profiles import Profile
-from app.core.settings import Security, SmtpSettings, TlsOptions
+from app.core.store.profiles import Profile
+from app.core.model.settings import Security, SmtpSettings, TlsOptions
 
 NASTY = [
     "plain",

@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 
-from app.core.diagnosis import Code, diagnose
-from app.core.events import LogLine
-from app.core.fallback import (
+from app.core.diagnosis.table import Code, diagnose
+from app.core.model.events import LogLine
+from app.core.detect.fallback import (
     check_with_fallback,
     confirm_with_stdlib,
     is_definitive,
     paired_alternative,
     stdlib_check,
 )
-from app.core.settings import Security, SmtpSettings, Timeouts
+from app.core.model.settings import Security, SmtpSettings, Timeouts
 
 FAST = Timeouts(connect=0.5, greeting=0.5, command=1.0, total=2.0)
 

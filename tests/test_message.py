@@ -7,7 +7,7 @@ from email.parser import BytesParser
 
 import pytest
 
-from app.core.message import MessageError, MessageSpec, build_message, envelope_recipients, parse_address_list
+from app.core.smtp.message import MessageError, MessageSpec, build_message, envelope_recipients, parse_address_list
 
 
 def reparse(msg):

@@ -18,7 +18,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from app.cli.main import main
-from app.core.export import EXPORT_FORMATS
+from app.core.store.export import EXPORT_FORMATS
 from tests.test_profiles_cli import USER, conn_args
 
 CANARY = 'Leak-Canary-7f3a "q" \'s\' $HOME \\ ü'
@@ -102,7 +102,7 @@ def test_password_appears_nowhere(secret_service, smtp_server, isolated_user_dir
         assert cli("profiles", "export", "leaky", "--format", fmt) == 0
 
     # the secrets really are stored (so the scan below is meaningful) ...
-    from app.core.secrets import PROXY_SERVICE, SecretStore
+    from app.core.store.secrets import PROXY_SERVICE, SecretStore
 
     assert SecretStore().get("leaky") == CANARY
     assert SecretStore().get("proxied", service=PROXY_SERVICE) == PROXY_CANARY

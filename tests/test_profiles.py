@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.profiles import (
+from app.core.store.profiles import (
     MAX_NAME_LENGTH,
     SCHEMA_VERSION,
     Profile,
@@ -22,7 +22,7 @@ from app.core.profiles import (
     normalize_name,
     split_proxy_secret,
 )
-from app.core.settings import Security, SmtpSettings, TlsOptions
+from app.core.model.settings import Security, SmtpSettings, TlsOptions
 
 
 def make(name: str = "Work", **kw) -> Profile:

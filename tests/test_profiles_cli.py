@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from app.cli.main import main
-from app.core.profiles import ProfileStore
-from app.core.secrets import SERVICE, SecretStore
+from app.core.store.profiles import ProfileStore
+from app.core.store.secrets import SERVICE, SecretStore
 from tests.fixtures.smtp_servers import free_port
 
 USER = "alice@example.test"

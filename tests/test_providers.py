@@ -8,12 +8,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from app.core.diagnosis import Action, Code, diagnose
-from app.core.provider_model import PasswordKind, ProviderKind, UsernameRule
-from app.core.providers import (
+from app.core.diagnosis.table import Action, Code, diagnose
+from app.core.catalog.model import PasswordKind, ProviderKind, UsernameRule
+from app.core.catalog.loader import (
     Catalogue,
     CatalogueError,
-    apply_error_hint,
     default_catalogue,
     load_catalogue,
     match_error_hint,
@@ -362,17 +361,19 @@ def test_specific_hint_wins_and_unrelated_reply_has_none(cat):
     assert match_error_hint(cat.by_id("gmail"), "") is None
 
 
-def test_apply_error_hint_refines_diagnosis(cat):
+def test_provider_hints_refine_diagnosis(cat):
+    from app.core.diagnosis import classify
+
     reply = "535 5.7.0 NEOBHODIM parol prilozheniya https://help.mail.ru/mail/security/protection/external / Application password is REQUIRED"
     base = diagnose(Code.AUTH_FAILED, "wrong_password", server_reply=reply, host="smtp.mail.ru")
-    refined = apply_error_hint(base, cat.by_id("mailru"))
+    refined = classify.apply_provider_hints(base, cat.by_id("mailru"))
     assert refined.code is Code.APP_PASSWORD_REQUIRED and refined.variant == ""
-    assert refined.params == base.params and refined.server_reply == reply
+    assert refined.params == {**base.params, "provider": "Mail.ru"} and refined.server_reply == reply
     assert "Mail.ru" in refined.render(lang="en")[2][0]
     assert "Mail.ru" in refined.render(lang="ru")[2][0]
-    assert refined.actions[0] == Action("open_url", "Open the provider's page", {"url": cat.by_id("mailru").links["app_passwords"]})
+    assert Action("open_url", "Open the provider's page", {"url": cat.by_id("mailru").links["app_passwords"]}) in refined.actions
     unchanged = diagnose(Code.AUTH_FAILED, server_reply="535 something else")
-    assert apply_error_hint(unchanged, cat.by_id("mailru")) is unchanged
+    assert classify.apply_provider_hints(unchanged, cat.by_id("mailru")) is unchanged
 
 
 def test_provider_to_dict_is_json_ready(cat):

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from app.cli import providers_cmd
-from app.core.providers import default_catalogue, user_providers_dir
+from app.cli.commands import providers as providers_cmd
+from app.core.catalog.loader import default_catalogue, user_providers_dir
 
 
 @pytest.fixture(autouse=True)

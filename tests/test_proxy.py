@@ -8,8 +8,8 @@ import socket
 
 import pytest
 
-from app.core.diagnosis import Code, DiagnosedError
-from app.core.proxy import ProxyUrlError, open_via_proxy, parse_proxy_url
+from app.core.diagnosis.table import Code, DiagnosedError
+from app.core.net.proxy import ProxyUrlError, open_via_proxy, parse_proxy_url
 from tests.fixtures.network import PROXY_PASSWORD, net_free_port
 
 SECRET = "T0p-s3cret-proxy"
@@ -206,7 +206,7 @@ async def test_invalid_url_is_proxy_failed():
 
 
 async def test_sync_twin_for_the_second_client(socks5_auth_proxy, greeter):
-    from app.core.proxy import connect_via_proxy_sync
+    from app.core.net.proxy import connect_via_proxy_sync
 
     sock = await asyncio.to_thread(connect_via_proxy_sync, socks5_auth_proxy.url, "127.0.0.1", greeter, 2)
     try:
@@ -249,7 +249,7 @@ async def eager_http_proxy(greeter):
 async def test_http_proxy_keeps_the_greeting_that_came_with_its_answer(eager_http_proxy, greeter):
     sock = await open_via_proxy(eager_http_proxy, "127.0.0.1", greeter, 2)
     assert await _talk(sock) == (b"220 target ready\r\n", b"250 got EHLO me\r\n")
-    from app.core.proxy import connect_via_proxy_sync
+    from app.core.net.proxy import connect_via_proxy_sync
 
     s = await asyncio.to_thread(connect_via_proxy_sync, eager_http_proxy, "127.0.0.1", greeter, 2)
     try:

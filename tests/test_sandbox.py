@@ -13,10 +13,10 @@ from email.message import EmailMessage
 
 import pytest
 
-from app.core.check import run_check
-from app.core.diagnosis import Code
-from app.core.sandbox import ReceivedMessage, SandboxServer
-from app.core.settings import TlsOptions
+from app.core.smtp.session import run_check
+from app.core.diagnosis.table import Code
+from app.core.sandbox.server import ReceivedMessage, SandboxServer
+from app.core.model.settings import TlsOptions
 
 
 @pytest.fixture
@@ -84,8 +84,8 @@ async def test_sandbox_ca_is_trusted_only_through_the_profile(sandbox):
 
 
 async def test_engine_send_arrives_with_headers_and_attachment(sandbox, tmp_path):
-    message_mod = pytest.importorskip("app.core.message")
-    sending = pytest.importorskip("app.core.sending")
+    message_mod = pytest.importorskip("app.core.smtp.message")
+    sending = pytest.importorskip("app.core.smtp.send")
     attachment = tmp_path / "notes.txt"
     attachment.write_bytes(b"x" * 1234)
     spec = message_mod.MessageSpec(

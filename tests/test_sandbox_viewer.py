@@ -9,7 +9,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from app.core.sandbox import SandboxServer
+from app.core.sandbox.server import SandboxServer
 
 pytestmark = pytest.mark.gui
 
@@ -37,7 +37,7 @@ def _send(server: SandboxServer, subject: str, body: str) -> None:
 def test_message_appears_live_and_selecting_shows_it(qtbot, sandbox):
     from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTableWidget
 
-    from app.ui.sandbox_viewer import SandboxInboxDialog
+    from app.ui.dialogs.sandbox_viewer import SandboxInboxDialog
 
     dialog = SandboxInboxDialog(sandbox)
     qtbot.addWidget(dialog)
@@ -69,7 +69,7 @@ def test_message_appears_live_and_selecting_shows_it(qtbot, sandbox):
 
 
 def test_dialog_lists_earlier_messages_and_detaches_on_close(qtbot, sandbox):
-    from app.ui.sandbox_viewer import SandboxInboxDialog
+    from app.ui.dialogs.sandbox_viewer import SandboxInboxDialog
 
     _send(sandbox, "Before", "Sent before the dialog opened.")
     dialog = SandboxInboxDialog(sandbox)

@@ -10,7 +10,7 @@ import keyring.errors
 from keyring.compat.properties import classproperty
 import pytest
 
-from app.core.secrets import (
+from app.core.store.secrets import (
     PROXY_SERVICE,
     SERVICE,
     SecretErrorKind,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from app.core.diagnosis import Code
-from app.core.events import Stage, StageFailed, StageFinished, TranscriptLine
-from app.core.message import MessageSpec, build_message
-from app.core.sending import queue_id_from, send_message
-from app.core.settings import Security
+from app.core.diagnosis.table import Code
+from app.core.model.events import Stage, StageFailed, StageFinished, TranscriptLine
+from app.core.smtp.message import MessageSpec, build_message
+from app.core.smtp.send import queue_id_from, send_message
+from app.core.model.settings import Security
 from tests.fixtures.smtp_servers import TEST_PASSWORD
 
 

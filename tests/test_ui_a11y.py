@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (  # noqa: E402
     QWizard,
 )
 
-from app.ui.wizard import PageId  # noqa: E402
+from app.ui.wizard.wizard import PageId  # noqa: E402
 from tests.test_ui_support import make_wizard  # noqa: E402
 
 _MNEMONIC = re.compile(r"&([^&\s])")
@@ -105,7 +105,7 @@ def test_create_wizard_uses_saved_language_and_settings_file_under_xdg(qtbot, is
     from pathlib import Path
 
     from app.ui.app import create_wizard
-    from app.ui.wizard import settings_store
+    from app.ui.wizard.wizard import settings_store
 
     store = settings_store()
     assert Path(store.fileName()).is_relative_to(Path(os.environ["XDG_CONFIG_HOME"]))

@@ -10,9 +10,9 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QWizard  # noqa: E402
 
-from app.core.diagnosis import Code  # noqa: E402
-from app.core.settings import Timeouts, TlsOptions  # noqa: E402
-from app.ui.wizard import PageId  # noqa: E402
+from app.core.diagnosis.table import Code  # noqa: E402
+from app.core.model.settings import Timeouts, TlsOptions  # noqa: E402
+from app.ui.wizard.wizard import PageId  # noqa: E402
 from tests.test_ui_support import (  # noqa: E402,F401
     FAST,
     PASSWORD,
@@ -122,7 +122,7 @@ def _save_profile(qtbot, w, name: str) -> None:
 
 
 def test_saved_accounts_list_edit_retest_delete(qtbot, starttls_server):
-    from app.core.profiles import ProfileStore
+    from app.core.store.profiles import ProfileStore
 
     w = make_wizard(qtbot)
     choose_custom(w)
@@ -264,8 +264,8 @@ def test_try_autodetect_action_finds_working_port_and_rechecks(qtbot, smtp_serve
 
 def test_save_to_real_secret_service_then_edit_and_delete(qtbot, starttls_server, secret_service):
     """Full round trip through a real unlocked Secret Service (gnome-keyring)."""
-    from app.core.profiles import ProfileStore
-    from app.core.secrets import SecretStore
+    from app.core.store.profiles import ProfileStore
+    from app.core.store.secrets import SecretStore
 
     w = make_wizard(qtbot)
     pass_check(qtbot, w, starttls_server)

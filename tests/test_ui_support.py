@@ -57,7 +57,7 @@ def make_wizard(qtbot: Any, lang: str = "en", *, register: bool = True) -> Any:
     from PySide6.QtWidgets import QApplication
 
     from app.ui import i18n
-    from app.ui.wizard import SetupWizard
+    from app.ui.wizard.wizard import SetupWizard
 
     i18n.install_translator(QApplication.instance(), lang)
     wizard = SetupWizard(lang=lang)
@@ -69,7 +69,7 @@ def make_wizard(qtbot: Any, lang: str = "en", *, register: bool = True) -> Any:
 
 
 def choose_custom(wizard: Any, email: str = USER) -> None:
-    from app.ui.wizard import PageId
+    from app.ui.wizard.ids import PageId
 
     page = wizard.provider_page
     page.email.setText(email)
@@ -80,7 +80,7 @@ def choose_custom(wizard: Any, email: str = USER) -> None:
 
 
 def fill_account(wizard: Any, server: LocalSmtp, *, password: str = PASSWORD, security: str | None = None) -> None:
-    from app.core.settings import Timeouts
+    from app.core.model.settings import Timeouts
 
     acc = wizard.account_page
     acc.host.setText(server.host)

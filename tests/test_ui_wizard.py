@@ -15,10 +15,10 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTranslator, Q
 from PySide6.QtGui import QDesktopServices  # noqa: E402
 from PySide6.QtWidgets import QWizard  # noqa: E402
 
-from app.core.diagnosis import Code  # noqa: E402
-from app.core.events import Stage  # noqa: E402
+from app.core.diagnosis.table import Code  # noqa: E402
+from app.core.model.events import Stage  # noqa: E402
 from app.ui.icons import Status  # noqa: E402
-from app.ui.wizard import PageId  # noqa: E402
+from app.ui.wizard.wizard import PageId  # noqa: E402
 from tests.test_ui_support import (  # noqa: E402,F401
     PASSWORD,
     USER,
@@ -89,7 +89,7 @@ def test_happy_path_custom_server(qtbot, starttls_server):
 
 
 def test_save_with_failing_keyring_offers_save_without_password(qtbot, starttls_server, tmp_path):
-    from app.core.profiles import ProfileStore
+    from app.core.store.profiles import ProfileStore
 
     w = make_wizard(qtbot)
     pass_check(qtbot, w, starttls_server)
@@ -355,7 +355,7 @@ def test_every_page_reachable_and_named(qtbot):
 
 
 def test_window_size_and_last_provider_remembered(qtbot):
-    from app.ui.wizard import settings_store
+    from app.ui.wizard.wizard import settings_store
 
     w = make_wizard(qtbot)
     w.provider_page.select_provider("gmail")

@@ -14,11 +14,11 @@ log = logging.getLogger(__name__)
 
 # Each module defines ``register(subparsers)``; its parsers set ``func(args) -> int``.
 COMMAND_MODULES = (
-    "app.cli.check_cmd",  # check, send
-    "app.cli.detect_cmd",  # detect
-    "app.cli.providers_cmd",  # providers
-    "app.cli.profiles_cmd",  # profiles ...
-    "app.cli.sandbox_cmd",  # sandbox
+    "app.cli.commands.check",  # check, send
+    "app.cli.commands.detect",  # detect
+    "app.cli.commands.providers",  # providers
+    "app.cli.commands.profiles",  # profiles ...
+    "app.cli.commands.sandbox",  # sandbox
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from app.core.settings import (
+from app.core.model import (
     DEFAULT_PORTS,
     AuthMechanism,
     Security,

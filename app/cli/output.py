@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Any, TextIO
 
 from app.core.diagnosis import Diagnosis
-from app.core.events import (
+from app.core.model import (
     LogLevel,
     LogLine,
     ProbeFinished,
@@ -29,7 +29,7 @@ from app.core.events import (
     TranscriptLine,
     event_to_dict,
 )
-from app.core.settings import SmtpSettings
+from app.core.model import SmtpSettings
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from app.core.check import run_check  # noqa: E402
-from app.core.settings import Security, Timeouts  # noqa: E402
+from app.core.smtp.session import run_check  # noqa: E402
+from app.core.model.settings import Security, Timeouts  # noqa: E402
 from tests.fixtures.smtp_servers import TEST_PASSWORD, make_cert_bundle, start_aiosmtpd  # noqa: E402
 
 

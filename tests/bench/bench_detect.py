@@ -26,9 +26,9 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from app.core.autodetect import detect
-from app.core.check import run_check
-from app.core.settings import Security, SmtpSettings, Timeouts, TlsOptions
+from app.core.detect.probe import detect
+from app.core.smtp.session import run_check
+from app.core.model.settings import Security, SmtpSettings, Timeouts, TlsOptions
 
 _SERVE = """
 import json, sys, tempfile

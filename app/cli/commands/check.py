@@ -1,0 +1,174 @@
+"""``mailsetup check`` and ``mailsetup send``: the staged check and a test send from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from app.cli.options import UsageError, add_connection_options, read_password, settings_from_args
+from app.cli.output import Reporter
+from app.core.catalog import Provider
+
+log = logging.getLogger(__name__)
+
+EXIT_USAGE = 2
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``check`` and ``send`` subcommands."""
+    check = subparsers.add_parser(
+        "check",
+        help="check connection, encryption and login to an SMTP server",
+        description="Connect to an SMTP server stage by stage (DNS, TCP, TLS, greeting, EHLO, STARTTLS, AUTH) "
+        "and explain any failure. Exit 0 = OK, 1 = the check failed, 2 = bad usage.",
+    )
+    add_connection_options(check)
+    check.set_defaults(func=cmd_check)
+
+    send = subparsers.add_parser(
+        "send",
+        help="send a test message",
+        description="Connect like 'check', then send a test message and report the server's answer.",
+    )
+    add_connection_options(send)
+    m = send.add_argument_group("message")
+    m.add_argument("--from", dest="from_addr", required=True, metavar="ADDR", help="sender address")
+    m.add_argument("--from-name", default="", metavar="N", help="sender display name")
+    m.add_argument("--to", required=True, metavar="LIST", help="recipients, separated by ',' or ';'")
+    m.add_argument("--cc", default="", metavar="LIST", help="copy recipients")
+    m.add_argument("--bcc", default="", metavar="LIST", help="hidden recipients (not shown in the message)")
+    m.add_argument("--subject", required=True, metavar="S")
+    body = m.add_mutually_exclusive_group(required=True)
+    body.add_argument("--body", metavar="TEXT", help="message text")
+    body.add_argument("--body-file", metavar="F", help="read the message text from a file (UTF-8)")
+    m.add_argument("--html", action="store_true", help="the body is HTML")
+    m.add_argument("--attach", action="append", default=[], metavar="PATH", help="attach a file (repeatable)")
+    send.set_defaults(func=cmd_send)
+
+
+def _usage(command: str, message: str) -> int:
+    print(f"mailsetup {command}: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _auto(args: argparse.Namespace, command: str) -> int:
+    try:
+        from app.cli.commands.detect import check_auto
+    except ImportError as exc:
+        return _usage(command, f"--security auto is not available in this installation ({exc}); choose ssl, starttls or none")
+    return int(check_auto(args))
+
+
+def provider_from_args(args: argparse.Namespace) -> Provider | None:
+    """The catalogue entry named by --provider, or None; UsageError for an unknown id."""
+    provider_id = getattr(args, "provider", None)
+    if not provider_id:
+        return None
+    try:
+        from app.core.catalog import load_catalogue
+    except ImportError as exc:
+        raise UsageError(f"--provider: the provider catalogue is not available ({exc})") from None
+    catalogue = load_catalogue()
+    provider = catalogue.by_id(provider_id)
+    if provider is None:
+        ids = ", ".join(sorted(p.id for p in catalogue.providers))
+        raise UsageError(f"--provider: unknown provider '{provider_id}'; valid ids: {ids}")
+    return provider
+
+
+def _credentials(args: argparse.Namespace, username: str) -> str | None:
+    password = read_password(args)
+    if username and password is None:
+        raise UsageError("--user needs a password: use --password-env VAR or --password-stdin")
+    if password is not None and not username:
+        raise UsageError("a password was given without --user")
+    return password
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Run ``mailsetup check``."""
+    if args.security == "auto":
+        return _auto(args, "check")
+    from app.core.detect import check_with_fallback
+
+    try:
+        settings = settings_from_args(args)
+        provider = provider_from_args(args)
+        password = _credentials(args, settings.username)
+    except UsageError as exc:
+        return _usage("check", str(exc))
+    reporter = Reporter(json_mode=args.json, verbosity=args.verbose)
+    # A failure that is not a definitive server answer (timeout, TLS or connection error) is
+    # confirmed by a second client and the paired 465 <-> 587 alternative is tried.
+    outcome = asyncio.run(check_with_fallback(settings, password, on_event=reporter, provider=provider))
+    result = outcome.check
+    extra = {}
+    if outcome.notes:
+        extra["notes"] = list(outcome.notes)
+        extra["confirmation"] = outcome.confirmation.to_dict() if outcome.confirmation else None
+    if outcome.alternative_works:
+        extra["alternative"] = outcome.alternative.settings.summary()
+    return reporter.finish(
+        outcome.ok,
+        outcome.diagnosis,
+        settings,
+        outcome.elapsed_ms,
+        tls=result.tls,
+        capabilities=list(result.capabilities),
+        auth_mechanism=result.auth_mechanism,
+        auth_verified=result.auth_verified,
+        **extra,
+    )
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    """Run ``mailsetup send``."""
+    if args.security == "auto":
+        return _usage("send", "--security auto is only for 'check' and 'detect'; choose ssl, starttls or none")
+    from app.core.smtp import MessageError, MessageSpec, build_message
+    from app.core.smtp import send_message
+
+    try:
+        settings = settings_from_args(args)
+        provider = provider_from_args(args)
+        body = args.body
+        if args.body_file:
+            try:
+                with open(args.body_file, encoding="utf-8") as fh:
+                    body = fh.read()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise UsageError(f"--body-file: cannot read {args.body_file}: {exc}") from None
+        spec = MessageSpec(
+            from_addr=args.from_addr,
+            from_name=args.from_name,
+            to=args.to,
+            cc=args.cc,
+            bcc=args.bcc,
+            subject=args.subject,
+            text=None if args.html else body,
+            html=body if args.html else None,
+            attachments=tuple(args.attach),
+        )
+        message = build_message(spec)
+        password = _credentials(args, settings.username)
+    except UsageError as exc:
+        return _usage("send", str(exc))
+    except MessageError as exc:
+        flag = {"from": "--from", "from_name": "--from-name", "attachments": "--attach", "body": "--body"}.get(exc.field, f"--{exc.field}")
+        return _usage("send", f"{flag}: {exc.message}")
+    reporter = Reporter(json_mode=args.json, verbosity=args.verbose)
+    result = asyncio.run(send_message(settings, password, message, on_event=reporter, provider=provider))
+    return reporter.finish(
+        result.ok,
+        result.diagnosis,
+        settings,
+        result.elapsed_ms,
+        queue_id=result.queue_id,
+        **({"server_reply": result.server_reply} if result.ok else {}),
+        accepted=list(result.accepted),
+        refused=dict(result.refused),
+        delivered=result.delivered,
+        tls=result.tls,
+    )

@@ -1,0 +1,458 @@
+"""``mailsetup profiles add|list|show|check|delete|export``: saved accounts from the command line.
+
+Passwords go to the OS password store only (``app.core.store.secrets``); profiles.json holds
+the rest (``app.core.store.profiles``). Exit codes: 0 ok, 1 failed, 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import sys
+from typing import Any, TextIO
+
+from app.cli.options import UsageError, add_connection_options, add_output_options, read_password, settings_from_args
+from app.core.store import EXPORT_FILENAMES, EXPORT_FORMATS, ExportError, render_export, write_export
+from app.core.store import (
+    Profile,
+    ProfileErrorKind,
+    ProfileStore,
+    ProfileStoreError,
+    join_proxy_secret,
+    normalize_name,
+    split_proxy_secret,
+)
+from app.core.store import PROXY_SERVICE, SERVICE, SecretStore, SecretStoreError
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``profiles`` and its subcommands."""
+    top = subparsers.add_parser(
+        "profiles",
+        help="saved accounts: add, list, show, check, delete, export",
+        description="Saved accounts. Passwords are kept only in the system password store, never in files.",
+    )
+    sub = top.add_subparsers(dest="profiles_command", metavar="ACTION")
+    top.set_defaults(func=lambda args: _usage(top))
+
+    p = sub.add_parser(
+        "add",
+        help="check an account and save it (password into the system password store)",
+        description="Check the connection (unless --no-check), then save the account as NAME. The password is "
+        "stored in the system password store (GNOME Keyring/KWallet, macOS Keychain, Windows Credential Locker).",
+    )
+    p.add_argument("name", metavar="NAME", help="profile name (any text, up to 80 characters)")
+    add_connection_options(p)
+    g = p.add_argument_group("profile")
+    g.add_argument("--from", dest="from_addr", metavar="ADDR", default="", help="sender address for messages")
+    g.add_argument("--from-name", metavar="N", default="", help="sender display name")
+    g.add_argument("--no-check", action="store_true", help="save without checking the connection first")
+    g.add_argument(
+        "--save-without-password",
+        action="store_true",
+        help="do not store the password (e.g. no secure password store here); 'profiles check' asks for it",
+    )
+    g.add_argument("--replace", action="store_true", help="replace an existing profile of the same name")
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser("list", help="list saved accounts")
+    add_output_options(p)
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("show", help="show one saved account (never the password)")
+    p.add_argument("name", metavar="NAME")
+    add_output_options(p)
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("check", help="check a saved account again, with its stored password")
+    p.add_argument("name", metavar="NAME")
+    pw = p.add_mutually_exclusive_group()
+    pw.add_argument("--password-env", metavar="VAR", help="use this environment variable instead of the stored password")
+    pw.add_argument("--password-stdin", action="store_true", help="read the password from stdin instead")
+    add_output_options(p)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("delete", help="delete a saved account and its stored password")
+    p.add_argument("name", metavar="NAME")
+    add_output_options(p)
+    p.set_defaults(func=cmd_delete)
+
+    p = sub.add_parser(
+        "export",
+        help="print or write settings for .env, Django, nodemailer, PHPMailer, smtplib or JSON",
+        description="Export a saved account. Without --include-password the password is left out: the snippets "
+        "read it from the SMTP_PASS environment variable. Files are created readable only by you.",
+    )
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="what to produce")
+    p.add_argument("--include-password", action="store_true", help="write the stored password into the export")
+    p.add_argument("--output", "-o", metavar="FILE", help=f"write to FILE (mode 0600), e.g. {EXPORT_FILENAMES['env']}")
+    p.set_defaults(func=cmd_export)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return EXIT_USAGE
+
+
+# -- output helpers ------------------------------------------------------------------------------
+
+
+def _json_line(data: dict[str, Any], out: TextIO | None = None) -> None:
+    print(json.dumps(data, ensure_ascii=False, default=str), file=out or sys.stdout, flush=True)
+
+
+def _fail(
+    args: argparse.Namespace, code: str, title: str, message: str, exit_code: int = EXIT_FAILED,
+    *, hint: str = "", **extra: Any,
+) -> int:
+    """Report a failure that is not a connection diagnosis (keyring, profile file, usage)."""
+    if getattr(args, "json", False):
+        fixes = [message] + ([hint] if hint else [])
+        _json_line({"event": "result", "ok": False, "code": code, "title": title, "fix": fixes, **extra})
+    else:
+        print(f"{title}: {message}" if title else message, file=sys.stderr, flush=True)
+        if hint:
+            print(hint, file=sys.stderr, flush=True)
+    return exit_code
+
+
+def _secret_fail(args: argparse.Namespace, exc: SecretStoreError, *, hint: str = "", **extra: Any) -> int:
+    return _fail(args, f"secret_{exc.kind.value}", exc.title, exc.message, hint=hint,
+                 secret_error=exc.to_dict(), **extra)
+
+
+def _profile_fail(args: argparse.Namespace, exc: ProfileStoreError, **extra: Any) -> int:
+    usage = exc.kind in (ProfileErrorKind.INVALID_NAME,)
+    return _fail(
+        args, f"profile_{exc.kind.value}", "Profile problem", exc.message,
+        EXIT_USAGE if usage else EXIT_FAILED, profile_error=exc.to_dict(), **extra,
+    )
+
+
+def _provider(provider_id: str | None) -> Any:
+    if not provider_id:
+        return None
+    try:
+        from app.core.catalog import default_catalogue
+    except ImportError:  # catalogue not available in this build
+        return None
+    provider = default_catalogue().by_id(provider_id)
+    if provider is None:
+        raise UsageError(f"--provider: unknown provider id '{provider_id}'; see 'mailsetup providers'")
+    return provider
+
+
+def _run_check(args: argparse.Namespace, settings: Any, password: str | None, provider: Any) -> tuple[Any, Any]:
+    from app.cli.output import Reporter
+    from app.core.smtp import run_check
+
+    reporter = Reporter(json_mode=bool(args.json), verbosity=int(getattr(args, "verbose", 0) or 0))
+    result = asyncio.run(run_check(settings, password, on_event=reporter, provider=provider))
+    return reporter, result
+
+
+def _check_extras(result: Any) -> dict[str, Any]:
+    return {
+        "tls": result.tls,
+        "auth_mechanism": result.auth_mechanism,
+        "auth_verified": result.auth_verified,
+    }
+
+
+# -- add -----------------------------------------------------------------------------------------
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    """Check, then save the profile and its secret(s)."""
+    try:
+        name = normalize_name(args.name)
+        if args.security == "auto":
+            raise UsageError("--security auto is not supported here; run 'mailsetup detect' and pass what it found")
+        settings = settings_from_args(args)
+        password = read_password(args)
+        provider = _provider(args.provider)
+    except UsageError as exc:
+        return _fail(args, "usage", "", f"mailsetup profiles add: {exc}", EXIT_USAGE)
+    except ProfileStoreError as exc:
+        return _profile_fail(args, exc)
+
+    store = ProfileStore()
+    try:
+        existing = store.get(name)
+    except ProfileStoreError as exc:
+        return _profile_fail(args, exc)
+    if existing is not None and not args.replace:
+        return _fail(
+            args, "profile_exists", "Profile exists",
+            f"A profile called '{name}' already exists; use --replace to overwrite it.", EXIT_FAILED,
+        )
+
+    clean_proxy, proxy_password = split_proxy_secret(settings.proxy)
+    reporter = result = None
+    if not args.no_check:
+        reporter, result = _run_check(args, settings, password, provider)
+        if not result.ok:
+            if not args.json:
+                print("\nNot saved: the check failed. Fix the settings (or use --no-check to save anyway).",
+                      file=sys.stderr)
+            return reporter.finish(False, result.diagnosis, result.settings, result.elapsed_ms, profile=name, saved=False)
+
+    secrets = SecretStore()
+    has_secret = has_proxy_secret = False
+    backend_name: str | None = None
+    stored: list[str] = []
+    if not args.save_without_password and (password or proxy_password):
+        try:
+            if password:
+                backend_name = secrets.set(name, password, service=SERVICE).name
+                stored.append(SERVICE)
+                has_secret = True
+            if proxy_password:
+                backend_name = secrets.set(name, proxy_password, service=PROXY_SERVICE).name
+                stored.append(PROXY_SERVICE)
+                has_proxy_secret = True
+        except SecretStoreError as exc:
+            _forget(secrets, name, stored)
+            hint = ("Not saved: the password could not be stored. Run the same command with "
+                    "--save-without-password to save the account without it.")
+            return _secret_fail(args, exc, hint=hint, profile=name, saved=False)
+
+    profile = Profile(
+        name=name,
+        settings=settings.with_(proxy=clean_proxy),
+        from_addr=args.from_addr or "",
+        from_name=args.from_name or "",
+        provider_id=getattr(provider, "id", None) or (args.provider or None),
+        has_secret=has_secret,
+        secret_backend=backend_name if has_secret else None,
+        has_proxy_secret=has_proxy_secret,
+        created_at=existing.created_at if existing else "",
+    )
+    try:
+        saved = store.save(profile, overwrite=True)
+    except ProfileStoreError as exc:
+        _forget(secrets, name, stored)
+        return _profile_fail(args, exc, saved=False)
+    if existing is not None:  # drop secrets the replaced profile had but the new one does not
+        stale = [s for s, had, has in ((SERVICE, existing.has_secret, has_secret),
+                                       (PROXY_SERVICE, existing.has_proxy_secret, has_proxy_secret)) if had and not has]
+        _forget(secrets, name, stale)
+
+    where = f"in {backend_name}" if has_secret else "not stored"
+    extra = {"profile": name, "saved": True, "secret_stored": has_secret, "secret_backend": saved.secret_backend,
+             "path": str(store.path)}
+    if reporter is not None and result is not None:
+        code = reporter.finish(True, None, result.settings, result.elapsed_ms, **_check_extras(result), **extra)
+    elif args.json:
+        _json_line({"event": "result", "ok": True, "code": None, "title": None, "fix": [],
+                    "settings": settings.summary(), "elapsed_ms": 0.0, "checked": False, **extra})
+        code = EXIT_OK
+    else:
+        code = EXIT_OK
+    if not args.json:
+        print(f"Saved profile '{name}' to {store.path} (password {where}).")
+        if password and args.save_without_password:
+            print("The password was not stored; 'mailsetup profiles check' will ask for it.")
+    return code
+
+
+def _forget(secrets: SecretStore, name: str, services: list[str]) -> None:
+    """Best-effort removal of secrets written during a failed add (or left by a replaced profile)."""
+    for service in services:
+        try:
+            secrets.delete(name, service=service)
+        except SecretStoreError as exc:
+            log.warning("could not remove the %s entry of %r from the password store: %s", service, name, exc.title)
+
+
+# -- list / show ---------------------------------------------------------------------------------
+
+
+def _secret_text(p: Profile) -> str:
+    if p.has_secret:
+        return f"stored in {p.secret_backend or 'the system password store'}"
+    return "not stored" if p.settings.username else "none needed"
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    store = ProfileStore()
+    try:
+        profiles = store.list()
+    except ProfileStoreError as exc:
+        return _profile_fail(args, exc)
+    problems = store.problems()
+    if args.json:
+        _json_line({"event": "profiles", "path": str(store.path), "profiles": [p.to_dict() for p in profiles],
+                    "problems": problems})
+        return EXIT_OK
+    if not profiles:
+        print(f"No saved profiles (in {store.path}).")
+    for p in profiles:
+        s = p.settings
+        print(f"{p.name}\t{s.host}:{s.port} {s.security.value}\t{s.username or '-'}\tpassword {_secret_text(p)}")
+    for bad, why in problems.items():
+        print(f"warning: profile {bad!r} cannot be used: {why}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    store = ProfileStore()
+    try:
+        p = store.require(args.name)
+    except ProfileStoreError as exc:
+        return _profile_fail(args, exc)
+    if args.json:
+        _json_line({"event": "profile", **p.to_dict()})
+        return EXIT_OK
+    s = p.settings
+    rows = [
+        ("Name", p.name),
+        ("Server", f"{s.host}:{s.port}"),
+        ("Security", {"ssl": "implicit TLS (SSL)", "starttls": "STARTTLS", "none": "none (unencrypted)"}[s.security.value]),
+        ("Login", s.username or "(none)"),
+        ("Password", _secret_text(p)),
+        ("From", f"{p.from_name} <{p.from_addr}>" if p.from_name and p.from_addr else (p.from_addr or "(not set)")),
+        ("Provider", p.provider_id or "(custom)"),
+        ("Certificate check", "on" if s.tls.verify else "OFF"),
+        ("Proxy", (s.proxy or "none") + (" (password stored)" if p.has_proxy_secret else "")),
+        ("Created", p.created_at),
+        ("Updated", p.updated_at),
+    ]
+    for key, value in rows:
+        print(f"{key + ':':<19}{value}")
+    return EXIT_OK
+
+
+# -- check -----------------------------------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    store = ProfileStore()
+    try:
+        p = store.require(args.name)
+        given = read_password(args)
+    except ProfileStoreError as exc:
+        return _profile_fail(args, exc)
+    except UsageError as exc:
+        return _fail(args, "usage", "", f"mailsetup profiles check: {exc}", EXIT_USAGE)
+    secrets = SecretStore()
+    password = given
+    settings = p.settings
+    try:
+        if password is None and p.has_secret:
+            password = secrets.get(p.name)
+            if password is None:
+                return _fail(
+                    args, "secret_missing", "Stored password not found",
+                    f"The password of '{p.name}' is no longer in {p.secret_backend or 'the password store'}. "
+                    "Pass it with --password-stdin or --password-env, or add the profile again.",
+                )
+        if p.has_proxy_secret:
+            proxy_pw = secrets.get(p.name, service=PROXY_SERVICE)
+            settings = settings.with_(proxy=join_proxy_secret(settings.proxy, proxy_pw))
+    except SecretStoreError as exc:
+        return _secret_fail(args, exc, profile=p.name)
+    if password is None and settings.username:
+        if sys.stdin is not None and sys.stdin.isatty():
+            password = getpass.getpass(f"Password for {settings.username} ({p.name}): ") or None
+        if password is None:
+            return _fail(
+                args, "usage", "",
+                f"mailsetup profiles check: '{p.name}' has no stored password; pass --password-stdin or --password-env",
+                EXIT_USAGE,
+            )
+    try:
+        provider = _provider(p.provider_id)
+    except UsageError:
+        provider = None
+    reporter, result = _run_check(args, settings, password, provider)
+    return reporter.finish(result.ok, result.diagnosis, result.settings, result.elapsed_ms,
+                           **_check_extras(result), profile=p.name)
+
+
+# -- delete ----------------------------------------------------------------------------------------
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    store = ProfileStore()
+    try:
+        p = store.require(args.name)
+    except ProfileStoreError as exc:
+        return _profile_fail(args, exc)
+    removed: list[str] = []
+    backend = p.secret_backend
+    if p.has_secret or p.has_proxy_secret:
+        secrets = SecretStore()
+        try:
+            backend = secrets.backend_name()
+            for service in (SERVICE, PROXY_SERVICE):
+                if secrets.delete(p.name, service=service):
+                    removed.append(service)
+        except SecretStoreError as exc:
+            if not args.json:
+                print(f"Profile '{p.name}' was NOT deleted, because its password could not be removed from the "
+                      "password store. Unlock or start the password store and try again.", file=sys.stderr)
+            return _secret_fail(args, exc, profile=p.name, deleted=False)
+    try:
+        store.delete(p.name)
+    except ProfileStoreError as exc:
+        return _profile_fail(args, exc, deleted=False, secret_removed=bool(removed))
+    if args.json:
+        _json_line({"event": "result", "ok": True, "code": None, "profile": p.name, "deleted": True,
+                    "secret_removed": SERVICE in removed, "proxy_secret_removed": PROXY_SERVICE in removed,
+                    "secret_backend": backend})
+    else:
+        if SERVICE in removed:
+            how = f"and removed its password from {backend}"
+        elif p.has_secret:
+            how = f"(its password was already gone from {backend})"
+        else:
+            how = "(no password was stored)"
+        print(f"Deleted profile '{p.name}' {how}.")
+    return EXIT_OK
+
+
+# -- export ----------------------------------------------------------------------------------------
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    store = ProfileStore()
+    try:
+        p = store.require(args.name)
+    except ProfileStoreError as exc:
+        return _profile_fail(args, exc)
+    password: str | None = None
+    if args.include_password:
+        if not p.has_secret:
+            return _fail(args, "secret_missing", "No stored password",
+                         f"'{p.name}' has no stored password to include; export without --include-password.")
+        try:
+            password = SecretStore().get(p.name)
+        except SecretStoreError as exc:
+            return _secret_fail(args, exc, profile=p.name)
+        if password is None:
+            return _fail(args, "secret_missing", "Stored password not found",
+                         f"The password of '{p.name}' is no longer in {p.secret_backend or 'the password store'}.")
+    try:
+        text = render_export(p, args.format, password=password)
+    except ExportError as exc:
+        return _fail(args, "export_failed", "Cannot export", str(exc))
+    if not args.output:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return EXIT_OK
+    try:
+        path = write_export(args.output, text)
+    except OSError as exc:
+        return _fail(args, "export_failed", "Cannot write the export", f"{args.output}: {exc.strerror or exc}")
+    note = " It contains the password: keep it out of version control." if password else ""
+    print(f"Wrote {path} (readable only by you).{note}", file=sys.stderr)
+    return EXIT_OK

@@ -1,0 +1,300 @@
+"""Finding where to submit mail for an e-mail address.
+
+Order of evidence (the first that answers wins):
+
+1. the provider catalogue knows the domain (gmail.com, yandex.ru, ...);
+2. the domain's MX hosts match a provider's MX patterns (a custom domain hosted at
+   Yandex 360, Google Workspace, VK WorkSpace, Microsoft 365, ...);
+3. DNS SRV records ``_submissions._tcp`` (implicit TLS) / ``_submission._tcp``
+   (STARTTLS) per RFC 6186 / RFC 8314;
+4. the usual host names ``smtp.<domain>``, ``mail.<domain>``, ``<domain>`` that exist in DNS;
+5. as a last resort, the domain's own MX hosts.
+
+All DNS queries go through one injectable ``dns.asyncresolver.Resolver`` and run
+in parallel under one deadline. NXDOMAIN for the domain is definitive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from app.core.model import EventCallback, LogLevel, LogLine, ignore
+from app.core.catalog import Endpoint, Provider
+from app.core.model import Security
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DNS_TIMEOUT = 3.0
+GUESS_PREFIXES = ("smtp.", "mail.", "")
+
+
+class AddressError(ValueError):
+    """The e-mail address cannot be used for discovery."""
+
+
+@dataclass(frozen=True)
+class MxLookup:
+    """MX hosts of a domain, best preference first. ``nxdomain``: the domain does not exist."""
+
+    hosts: tuple[str, ...] = ()
+    nxdomain: bool = False
+    error: str = ""  # a timeout or server failure (not definitive)
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """What discovery found for one address.
+
+    ``via``: "provider" (catalogue by domain), "mx" (catalogue by MX host), "srv", "guess"
+    (smtp./mail./the domain), "mx_host" (the MX hosts themselves, a last resort) or "none". ``endpoints`` are exact (host, port, security) triples in preference order
+    (from a preset or SRV); ``hosts`` are names to probe on the standard ports.
+    """
+
+    email: str
+    domain: str
+    via: str
+    provider: Provider | None = None
+    endpoints: tuple[Endpoint, ...] = ()
+    hosts: tuple[str, ...] = ()
+    mx_hosts: tuple[str, ...] = ()
+    nxdomain: bool = False
+    notes: tuple[str, ...] = ()
+
+    @property
+    def provider_id(self) -> str | None:
+        return self.provider.id if self.provider else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "email": self.email,
+            "domain": self.domain,
+            "via": self.via,
+            "provider": self.provider_id,
+            "endpoints": [{"host": e.host, "port": e.port, "security": e.security} for e in self.endpoints],
+            "hosts": list(self.hosts),
+            "mx_hosts": list(self.mx_hosts),
+            "nxdomain": self.nxdomain,
+            "notes": list(self.notes),
+        }
+
+
+def split_email(email: str) -> tuple[str, str]:
+    """(local part, ASCII domain) of ``email``; raises AddressError when it is not an address."""
+    text = (email or "").strip()
+    local, sep, domain = text.rpartition("@")
+    domain = domain.strip().rstrip(".").lower()
+    if not sep or not local or not domain or any(c.isspace() for c in text):
+        raise AddressError(f"'{text}' is not an e-mail address (expected name@domain).")
+    return local, to_ascii_domain(domain)
+
+
+def to_ascii_domain(domain: str) -> str:
+    """IDNA (punycode) form of ``domain``, e.g. почта.рф -> xn--80a1acny.xn--p1ai."""
+    import dns.name
+
+    try:
+        return dns.name.from_text(domain).to_text(omit_final_dot=True).lower()
+    except Exception:  # noqa: BLE001 - any DNS-name problem is a bad address
+        raise AddressError(f"'{domain}' is not a valid domain name.") from None
+
+
+def default_resolver(timeout: float = DEFAULT_DNS_TIMEOUT) -> Any | None:
+    """The system's async resolver, or None when this machine has no DNS configuration."""
+    import dns.asyncresolver
+    import dns.resolver
+
+    try:
+        r = dns.asyncresolver.Resolver()
+    except (dns.resolver.NoResolverConfiguration, OSError) as exc:
+        log.info("no system DNS configuration: %s", exc)
+        return None
+    r.timeout = timeout
+    r.lifetime = timeout
+    return r
+
+
+def _default_catalogue() -> Any | None:
+    try:
+        from app.core.catalog import default_catalogue
+    except ImportError:  # pragma: no cover - the catalogue module is part of the app
+        log.warning("provider catalogue unavailable")
+        return None
+    return default_catalogue()
+
+
+async def _query(resolver: Any, name: str, rdtype: str, timeout: float):
+    """(answer or None, status) where status is "ok", "nxdomain", "nodata" or "error: ..."."""
+    import dns.exception
+    import dns.resolver
+
+    try:
+        ans = await resolver.resolve(name, rdtype, lifetime=timeout, search=False)
+        return ans, "ok"
+    except dns.resolver.NXDOMAIN:
+        return None, "nxdomain"
+    except dns.resolver.NoAnswer:
+        return None, "nodata"
+    except dns.exception.Timeout:
+        return None, "error: no answer from DNS in time"
+    except dns.resolver.NoNameservers:
+        return None, "error: DNS servers failed to answer"
+    except dns.exception.DNSException as exc:
+        return None, f"error: {type(exc).__name__}"
+
+
+async def lookup_mx(domain: str, resolver: Any, timeout: float = DEFAULT_DNS_TIMEOUT) -> MxLookup:
+    """MX hosts of ``domain`` by preference; NXDOMAIN is reported, not raised."""
+    ans, status = await _query(resolver, domain, "MX", timeout)
+    if status == "nxdomain":
+        return MxLookup(nxdomain=True)
+    if ans is None:
+        return MxLookup(error="" if status == "nodata" else status[len("error: "):])
+    records = sorted(ans, key=lambda r: (r.preference, str(r.exchange)))
+    hosts = [str(r.exchange).rstrip(".").lower() for r in records]
+    return MxLookup(hosts=tuple(h for h in hosts if h))  # "." is a null MX (RFC 7505)
+
+
+async def lookup_srv(domain: str, resolver: Any, timeout: float = DEFAULT_DNS_TIMEOUT) -> tuple[Endpoint, ...]:
+    """Submission endpoints from ``_submissions._tcp`` (ssl) and ``_submission._tcp`` (starttls).
+
+    Implicit TLS comes first (RFC 8314 section 5.1), then RFC 2782 priority and weight order.
+    A target of "." means "not offered here" and is dropped.
+    """
+    services = (("_submissions._tcp.", Security.SSL), ("_submission._tcp.", Security.STARTTLS))
+    answers = await asyncio.gather(*(_query(resolver, prefix + domain, "SRV", timeout) for prefix, _ in services))
+    out: list[Endpoint] = []
+    for (_prefix, sec), (ans, _status) in zip(services, answers):
+        if ans is None:
+            continue
+        for r in sorted(ans, key=lambda r: (r.priority, -r.weight, str(r.target))):
+            target = str(r.target).rstrip(".").lower()
+            if target and r.port:
+                out.append(Endpoint(host=target, port=int(r.port), security=sec.value))
+    return tuple(out)
+
+
+async def host_exists(host: str, resolver: Any, timeout: float = DEFAULT_DNS_TIMEOUT) -> bool | None:
+    """True when ``host`` has an A or AAAA record, False when it certainly has none, None when unknown."""
+    (a, sa), (aaaa, s6) = await asyncio.gather(
+        _query(resolver, host, "A", timeout), _query(resolver, host, "AAAA", timeout)
+    )
+    if a is not None or aaaa is not None:
+        return True
+    if sa.startswith("error") or s6.startswith("error"):
+        return None
+    return False
+
+
+async def discover(
+    email: str,
+    *,
+    catalogue: Any | None = None,
+    resolver: Any | None = None,
+    timeout: float = DEFAULT_DNS_TIMEOUT,
+    on_event: EventCallback = ignore,
+) -> Discovery:
+    """Find the provider or submission hosts for ``email`` (see the module docstring).
+
+    Raises AddressError for something that is not an address. Never raises for DNS trouble:
+    the result's ``notes`` say what could not be checked, ``nxdomain`` what does not exist.
+    """
+    _local, domain = split_email(email)
+    email = email.strip()
+    cat = catalogue if catalogue is not None else _default_catalogue()
+    say = lambda text: on_event(LogLine(LogLevel.INFO, text))  # noqa: E731
+
+    provider = cat.by_domain(domain) if cat is not None else None
+    if provider is not None and provider.smtp:
+        say(f"{domain} is served by {provider.display_name()} (known provider).")
+        return Discovery(email, domain, "provider", provider, endpoints=tuple(provider.smtp))
+
+    res = resolver if resolver is not None else default_resolver(timeout)
+    if res is None:
+        hosts = tuple(p + domain for p in GUESS_PREFIXES)
+        note = "DNS is not configured on this computer; trying the usual server names."
+        say(note)
+        return Discovery(email, domain, "guess", hosts=hosts, notes=(note,))
+
+    guesses = [p + domain for p in GUESS_PREFIXES]
+    try:
+        mx, srv, exists = await asyncio.wait_for(
+            asyncio.gather(
+                lookup_mx(domain, res, timeout),
+                lookup_srv(domain, res, timeout),
+                asyncio.gather(*(host_exists(h, res, timeout) for h in guesses)),
+            ),
+            timeout + 0.5,
+        )
+    except asyncio.TimeoutError:
+        note = f"DNS did not answer within {timeout:g} s; trying the usual server names."
+        say(note)
+        return Discovery(email, domain, "guess", hosts=tuple(guesses), notes=(note,))
+
+    notes: list[str] = []
+    if mx.nxdomain:
+        note = f"The domain {domain} does not exist in DNS (NXDOMAIN)."
+        say(note)
+        return Discovery(email, domain, "none", nxdomain=True, notes=(note,))
+    if mx.error:
+        notes.append(f"MX lookup for {domain} failed: {mx.error}.")
+    elif mx.hosts:
+        say(f"MX of {domain}: {', '.join(mx.hosts)}.")
+    for mx_host in mx.hosts:
+        p = cat.by_mx(mx_host) if cat is not None else None
+        if p is not None and p.smtp:
+            say(f"{domain} receives mail at {p.display_name()} ({mx_host}); using its settings.")
+            return Discovery(
+                email, domain, "mx", p, endpoints=tuple(p.smtp), mx_hosts=mx.hosts, notes=tuple(notes)
+            )
+    if srv:
+        say(f"{domain} publishes submission SRV records: " + ", ".join(f"{e.host}:{e.port} ({e.security})" for e in srv))
+        return Discovery(email, domain, "srv", endpoints=srv, mx_hosts=mx.hosts, notes=tuple(notes))
+    hosts = tuple(h for h, ok in zip(guesses, exists) if ok is not False)
+    if hosts:
+        say(f"Trying the usual server names for {domain}: {', '.join(hosts)}.")
+        return Discovery(email, domain, "guess", hosts=hosts, mx_hosts=mx.hosts, notes=tuple(notes))
+    notes.append(f"None of {', '.join(guesses)} exists in DNS, and {domain} publishes no submission records.")
+    say(notes[-1])
+    if mx.hosts:
+        # last resort: small hosters often accept submission on the mail exchanger itself
+        hosts = mx.hosts[:2]
+        say(f"Trying the mail exchanger{'s' if len(hosts) > 1 else ''} of {domain}: {', '.join(hosts)}.")
+        return Discovery(email, domain, "mx_host", hosts=hosts, mx_hosts=mx.hosts, notes=tuple(notes))
+    return Discovery(email, domain, "none", mx_hosts=mx.hosts, notes=tuple(notes))
+
+
+def endpoints_for_host(host: str, ports: Sequence[int]) -> tuple[Endpoint, ...]:
+    """(host, port, mode) pairs to probe on ``host``: see ``modes_for_port``."""
+    return tuple(Endpoint(host, p, s.value) for p in ports for s in modes_for_port(p))
+
+
+IMPLICIT_TLS_PORTS = frozenset({465, 993, 995, 443, 8465})
+STARTTLS_PORTS = frozenset({25, 587, 2525, 2587, 26})
+
+
+def modes_for_port(port: int) -> tuple[Security, ...]:
+    """Modes worth probing on ``port``: TLS on 465-style ports, STARTTLS on 25/587/2525, both elsewhere."""
+    if port in IMPLICIT_TLS_PORTS:
+        return (Security.SSL,)
+    if port in STARTTLS_PORTS:
+        return (Security.STARTTLS,)
+    return (Security.SSL, Security.STARTTLS)
+
+
+__all__ = [
+    "AddressError",
+    "Discovery",
+    "MxLookup",
+    "discover",
+    "default_resolver",
+    "endpoints_for_host",
+    "host_exists",
+    "lookup_mx",
+    "lookup_srv",
+    "modes_for_port",
+    "split_email",
+    "to_ascii_domain",
+]

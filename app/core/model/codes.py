@@ -1,0 +1,34 @@
+"""The stable failure codes: the vocabulary shared by the diagnosis table, the catalogue's error hints
+and the CLI's JSON contract."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Code(str, Enum):
+    """Stable failure codes (part of the CLI's JSON contract)."""
+
+    DNS_FAILED = "dns_failed"
+    NETWORK_UNREACHABLE = "network_unreachable"
+    CONNECT_REFUSED = "connect_refused"
+    CONNECT_TIMEOUT = "connect_timeout"
+    GREETING_TIMEOUT = "greeting_timeout"
+    TLS_HANDSHAKE_FAILED = "tls_handshake_failed"
+    CERT_UNTRUSTED = "cert_untrusted"
+    CERT_HOSTNAME_MISMATCH = "cert_hostname_mismatch"
+    CERT_EXPIRED = "cert_expired"
+    STARTTLS_UNSUPPORTED = "starttls_unsupported"
+    AUTH_FAILED = "auth_failed"
+    AUTH_MECHANISM_UNSUPPORTED = "auth_mechanism_unsupported"
+    AUTH_REQUIRES_TLS = "auth_requires_tls"
+    APP_PASSWORD_REQUIRED = "app_password_required"
+    SENDER_REJECTED = "sender_rejected"
+    RECIPIENT_REJECTED = "recipient_rejected"
+    MESSAGE_REJECTED = "message_rejected"
+    PROTOCOL_ERROR = "protocol_error"
+    SERVER_UNAVAILABLE = "server_unavailable"
+    PROXY_FAILED = "proxy_failed"
+    CANCELLED = "cancelled"
+    # not from the network: the input itself is unusable (caught before connecting)
+    INVALID_INPUT = "invalid_input"

@@ -1,0 +1,260 @@
+"""TLS contexts for the check, certificate details from DER, and certificate-failure classification.
+
+Certificates are read from their DER form with a small ASN.1 reader (stdlib only), so details are
+available even when verification failed or was turned off: ``ssl.SSLSocket.getpeercert()`` returns
+an empty dict for unverified peers.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import ipaddress
+import logging
+import os
+import ssl
+from dataclasses import dataclass
+from functools import lru_cache
+
+from app.core.model import TlsDetails
+from app.core.model import TlsMinimum, TlsOptions
+
+log = logging.getLogger(__name__)
+
+
+def make_context(options: TlsOptions, *, verify: bool | None = None) -> ssl.SSLContext:
+    """A client context following ``options``; ``verify=False`` forces a non-verifying context.
+
+    A pinned fingerprint also yields a non-verifying context: the engine then compares the
+    fingerprint itself and accepts exactly that certificate. Contexts are cached (loading the
+    system CA store costs ~20 ms): they are never modified after creation, and a changed CA file
+    (by mtime) gets a new one.
+    """
+    do_verify = options.verify and not options.pinned_sha256 if verify is None else verify
+    cafile_stamp = None
+    if options.cafile:
+        try:
+            cafile_stamp = os.stat(options.cafile).st_mtime_ns
+        except OSError:
+            cafile_stamp = -1  # let load_verify_locations raise its own clear error
+    return _cached_context(bool(do_verify), options.minimum, options.cafile, cafile_stamp)
+
+
+@lru_cache(maxsize=32)
+def _cached_context(do_verify: bool, minimum: TlsMinimum, cafile: str | None, _stamp: int | None) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    if cafile:
+        ctx.load_verify_locations(cafile=cafile)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3 if minimum is TlsMinimum.TLS1_3 else ssl.TLSVersion.TLSv1_2
+    if not do_verify:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def sha256_hex(der: bytes) -> str:
+    """Lowercase hex SHA-256 of a DER certificate."""
+    return hashlib.sha256(der).hexdigest()
+
+
+# -- certificate verification failures ----------------------------------------------------------
+
+# OpenSSL X509_V_ERR_* codes
+_EXPIRED = {10}  # CERT_HAS_EXPIRED
+_NOT_YET_VALID = {9}
+_HOSTNAME = {62}  # HOSTNAME_MISMATCH
+_SELF_SIGNED = {18, 19}  # DEPTH_ZERO_SELF_SIGNED_CERT, SELF_SIGNED_CERT_IN_CHAIN
+_UNTRUSTED = {2, 20, 21}  # unable to get issuer / local issuer / verify leaf signature
+
+
+def cert_failure(exc: ssl.SSLCertVerificationError) -> tuple[str, str]:
+    """(code value, variant) for a verification error: cert_expired, cert_hostname_mismatch or cert_untrusted."""
+    code = getattr(exc, "verify_code", None)
+    message = (getattr(exc, "verify_message", "") or str(exc)).lower()
+    if code in _EXPIRED or "expired" in message:
+        return "cert_expired", ""
+    if code in _NOT_YET_VALID or "not yet valid" in message:
+        return "cert_expired", "not_yet_valid"
+    if code in _HOSTNAME or "hostname mismatch" in message or "ip address mismatch" in message:
+        return "cert_hostname_mismatch", ""
+    if code in _SELF_SIGNED or "self-signed" in message or "self signed" in message:
+        return "cert_untrusted", "self_signed"
+    return "cert_untrusted", ""
+
+
+_MODE_MISMATCH_REASONS = {
+    "WRONG_VERSION_NUMBER",
+    "UNKNOWN_PROTOCOL",
+    "RECORD_LAYER_FAILURE",
+    "PACKET_LENGTH_TOO_LONG",
+    "HTTP_REQUEST",
+    "UNEXPECTED_RECORD",
+}
+_VERSION_REASONS = {"UNSUPPORTED_PROTOCOL", "TLSV1_ALERT_PROTOCOL_VERSION", "NO_PROTOCOLS_AVAILABLE"}
+
+
+def handshake_failure_kind(exc: BaseException) -> str:
+    """'plaintext' when the peer clearly did not speak TLS, 'version' for protocol-version refusals, else ''."""
+    reason = (getattr(exc, "reason", None) or "").upper()
+    text = str(exc).upper()
+    if reason in _MODE_MISMATCH_REASONS or any(r in text for r in _MODE_MISMATCH_REASONS):
+        return "plaintext"
+    if reason in _VERSION_REASONS or any(r in text for r in _VERSION_REASONS):
+        return "version"
+    return ""
+
+
+# -- minimal DER / X.509 reader ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Tlv:
+    tag: int
+    value: bytes
+
+
+def _read_tlv(data: bytes, pos: int) -> tuple[_Tlv, int]:
+    tag = data[pos]
+    pos += 1
+    length = data[pos]
+    pos += 1
+    if length & 0x80:
+        n = length & 0x7F
+        if n == 0 or n > 4:
+            raise ValueError("unsupported DER length")
+        length = int.from_bytes(data[pos : pos + n], "big")
+        pos += n
+    end = pos + length
+    if end > len(data):
+        raise ValueError("truncated DER")
+    return _Tlv(tag, data[pos:end]), end
+
+
+def _children(value: bytes) -> list[_Tlv]:
+    out, pos = [], 0
+    while pos < len(value):
+        tlv, pos = _read_tlv(value, pos)
+        out.append(tlv)
+    return out
+
+
+def _oid(value: bytes) -> str:
+    if not value:
+        return ""
+    first = value[0]
+    parts = [str(min(first // 40, 2)), str(first - 40 * min(first // 40, 2))]
+    n = 0
+    for b in value[1:]:
+        n = (n << 7) | (b & 0x7F)
+        if not b & 0x80:
+            parts.append(str(n))
+            n = 0
+    return ".".join(parts)
+
+
+_NAME_OIDS = {
+    "2.5.4.3": "CN",
+    "2.5.4.6": "C",
+    "2.5.4.7": "L",
+    "2.5.4.8": "ST",
+    "2.5.4.10": "O",
+    "2.5.4.11": "OU",
+    "1.2.840.113549.1.9.1": "emailAddress",
+}
+
+
+def _string(tlv: _Tlv) -> str:
+    if tlv.tag == 0x1E:  # BMPString
+        return tlv.value.decode("utf-16-be", "replace")
+    return tlv.value.decode("utf-8", "replace")
+
+
+def _name(tlv: _Tlv) -> str:
+    parts = []
+    for rdn in _children(tlv.value):
+        for atv in _children(rdn.value):
+            kids = _children(atv.value)
+            if len(kids) >= 2:
+                oid = _oid(kids[0].value)
+                parts.append(f"{_NAME_OIDS.get(oid, oid)}={_string(kids[1])}")
+    return ", ".join(parts)
+
+
+def _time(tlv: _Tlv) -> str:
+    text = tlv.value.decode("ascii", "replace").rstrip("Z")
+    try:
+        if tlv.tag == 0x17:  # UTCTime YYMMDDHHMMSS
+            dt = _dt.datetime.strptime(text, "%y%m%d%H%M%S")
+        else:  # GeneralizedTime
+            dt = _dt.datetime.strptime(text[:14], "%Y%m%d%H%M%S")
+    except ValueError:
+        return text
+    return dt.replace(tzinfo=_dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _sans(ext_value: bytes) -> tuple[str, ...]:
+    (seq,) = _children(ext_value)[:1] or [None]
+    if seq is None:
+        return ()
+    out = []
+    for gn in _children(seq.value):
+        kind = gn.tag & 0x1F
+        if kind == 2:
+            out.append("DNS:" + gn.value.decode("ascii", "replace"))
+        elif kind == 7 and len(gn.value) in (4, 16):
+            out.append("IP:" + str(ipaddress.ip_address(gn.value)))
+        elif kind == 1:
+            out.append("email:" + gn.value.decode("ascii", "replace"))
+    return tuple(out)
+
+
+def parse_certificate(der: bytes) -> dict:
+    """subject, issuer, sans, not_before, not_after of a DER certificate (best effort, never raises)."""
+    info = {"subject": "", "issuer": "", "sans": (), "not_before": "", "not_after": ""}
+    try:
+        cert, _ = _read_tlv(der, 0)
+        tbs = _children(cert.value)[0]
+        fields = _children(tbs.value)
+        i = 1 if fields and fields[0].tag == 0xA0 else 0  # optional [0] version
+        issuer, validity, subject = fields[i + 2], fields[i + 3], fields[i + 4]
+        info["issuer"] = _name(issuer)
+        info["subject"] = _name(subject)
+        nb, na = _children(validity.value)[:2]
+        info["not_before"], info["not_after"] = _time(nb), _time(na)
+        for f in fields[i + 6 :]:
+            if f.tag != 0xA3:
+                continue
+            for ext in _children(_children(f.value)[0].value):
+                parts = _children(ext.value)
+                if parts and _oid(parts[0].value) == "2.5.29.17":
+                    info["sans"] = _sans(parts[-1].value)
+    except (ValueError, IndexError) as exc:
+        log.debug("could not parse certificate: %s", exc)
+    return info
+
+
+def details_from(ssl_object: ssl.SSLObject | ssl.SSLSocket | None, *, verified: bool) -> TlsDetails | None:
+    """TlsDetails for an established TLS session (None when there is no peer certificate)."""
+    if ssl_object is None:
+        return None
+    der = ssl_object.getpeercert(binary_form=True)
+    if not der:
+        return None
+    cipher = ssl_object.cipher()
+    return details_from_der(der, protocol=ssl_object.version() or "", cipher=cipher[0] if cipher else "", verified=verified)
+
+
+def details_from_der(der: bytes, *, protocol: str = "", cipher: str = "", verified: bool = False) -> TlsDetails:
+    """TlsDetails from a DER certificate plus the negotiated protocol and cipher."""
+    p = parse_certificate(der)
+    return TlsDetails(
+        protocol=protocol,
+        cipher=cipher,
+        subject=p["subject"],
+        issuer=p["issuer"],
+        sans=tuple(p["sans"]),
+        not_before=p["not_before"],
+        not_after=p["not_after"],
+        sha256=sha256_hex(der),
+        verified=verified,
+    )

@@ -1,0 +1,65 @@
+"""What is kept: the keyring wrapper, profiles and exports."""
+
+from __future__ import annotations
+
+from app.core.store.secrets import (
+    PROXY_SERVICE,
+    SERVICE,
+    SecretErrorKind,
+    SecretStore,
+    SecretStoreError,
+    backend_display_name,
+    is_secure_backend,
+)
+from app.core.store.profiles import (
+    MAX_NAME_LENGTH,
+    Profile,
+    ProfileErrorKind,
+    ProfileStore,
+    ProfileStoreError,
+    SCHEMA_VERSION,
+    default_profiles_path,
+    join_proxy_secret,
+    normalize_name,
+    split_proxy_secret,
+)
+from app.core.store.export import (
+    EXPORT_FILENAMES,
+    EXPORT_FORMATS,
+    ExportError,
+    dotenv_quote,
+    js_str,
+    php_str,
+    py_str,
+    render_export,
+    write_export,
+)
+
+__all__ = [
+    "EXPORT_FILENAMES",
+    "EXPORT_FORMATS",
+    "ExportError",
+    "MAX_NAME_LENGTH",
+    "PROXY_SERVICE",
+    "Profile",
+    "ProfileErrorKind",
+    "ProfileStore",
+    "ProfileStoreError",
+    "SCHEMA_VERSION",
+    "SERVICE",
+    "SecretErrorKind",
+    "SecretStore",
+    "SecretStoreError",
+    "backend_display_name",
+    "default_profiles_path",
+    "dotenv_quote",
+    "is_secure_backend",
+    "join_proxy_secret",
+    "js_str",
+    "normalize_name",
+    "php_str",
+    "py_str",
+    "render_export",
+    "split_proxy_secret",
+    "write_export",
+]

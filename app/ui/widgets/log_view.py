@@ -1,0 +1,141 @@
+"""The live log shared by the Check and Test send pages: levels, monospace, copy and save."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QEvent, Signal
+from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+
+if TYPE_CHECKING:  # annotations only; imported lazily where used (start-up time)
+    from app.core.model import LogLevel
+
+log = logging.getLogger(__name__)
+
+_RANK = {"info": 0, "detail": 1, "protocol": 2}  # LogLevel values (a str Enum hashes like its value)
+
+
+class LogView(QWidget):
+    """Keeps every line with its level and shows those at or below the chosen verbosity."""
+
+    saved = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None, prefix: str = ""):
+        super().__init__(parent)
+        self._lines: list[tuple[LogLevel, str]] = []
+        self.level_label = QLabel()
+        self.level = QComboBox(objectName="log_level")
+        self.level.addItems(["", "", ""])
+        self.level.currentIndexChanged.connect(self._refill)
+        self.level_label.setBuddy(self.level)
+        self.text = QPlainTextEdit(objectName="log_view")
+        self.text.setReadOnly(True)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.text.setMaximumBlockCount(5000)
+        self.copy_button = QPushButton(objectName="copy_log")
+        self.copy_button.clicked.connect(self.copy_to_clipboard)
+        self.save_button = QPushButton(objectName="save_log")
+        self.save_button.clicked.connect(self._save_dialog)
+
+        bar = QHBoxLayout()
+        bar.addWidget(self.level_label)
+        bar.addWidget(self.level)
+        bar.addStretch(1)
+        bar.addWidget(self.copy_button)
+        bar.addWidget(self.save_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(bar)
+        lay.addWidget(self.text, 1)
+        self.retranslate_ui()
+
+    # -- i18n ----------------------------------------------------------------------
+    def retranslate_ui(self) -> None:
+        self.level_label.setText(self.tr("Log &detail:"))
+        for i, text in enumerate((self.tr("Normal"), self.tr("Detailed"), self.tr("Protocol transcript"))):
+            self.level.setItemText(i, text)
+        self.level.setAccessibleName(self.tr("Log detail"))
+        self.text.setAccessibleName(self.tr("Connection log"))
+        self.copy_button.setText(self.tr("Cop&y log"))
+        self.save_button.setText(self.tr("Sa&ve log…"))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate_ui()
+        super().changeEvent(event)
+
+    # -- content -------------------------------------------------------------------
+    def verbosity(self) -> LogLevel:
+        from app.core.model import LogLevel
+        return (LogLevel.INFO, LogLevel.DETAIL, LogLevel.PROTOCOL)[max(0, self.level.currentIndex())]
+
+    def clear(self) -> None:
+        self._lines.clear()
+        self.text.clear()
+
+    def add_line(self, level: LogLevel, text: str) -> None:
+        self._lines.append((level, text))
+        if _RANK[level] <= _RANK[self.verbosity()]:
+            self.text.appendPlainText(text)
+
+    def add_event(self, event: Any) -> None:
+        """Append what an engine event has to say (stage events are summarised by the pages)."""
+        from app.core.model import LogLevel, LogLine, StageFailed, StageFinished, StageSkipped, TlsEstablished, TranscriptLine
+        if isinstance(event, LogLine):
+            self.add_line(event.level, event.text)
+        elif isinstance(event, TranscriptLine):
+            arrow = "C:" if event.direction.upper().startswith("C") else "S:"
+            for part in event.text.splitlines() or [""]:
+                self.add_line(LogLevel.PROTOCOL, f"{arrow} {part}")
+        elif isinstance(event, StageFinished):
+            extra = f" — {event.summary}" if event.summary else ""
+            self.add_line(LogLevel.DETAIL, f"[{event.stage.value}] ok, {event.elapsed_ms:.0f} ms{extra}")
+        elif isinstance(event, StageFailed):
+            self.add_line(LogLevel.INFO, f"[{event.stage.value}] failed after {event.elapsed_ms:.0f} ms: {event.diagnosis.code.value}")
+        elif isinstance(event, StageSkipped):
+            self.add_line(LogLevel.DETAIL, f"[{event.stage.value}] skipped {event.reason}".rstrip())
+        elif isinstance(event, TlsEstablished):
+            d = event.details
+            self.add_line(LogLevel.DETAIL, f"TLS {d.protocol} {d.cipher}; subject {d.subject}; issuer {d.issuer}")
+
+    def plain_text(self) -> str:
+        """Every kept line at the chosen verbosity."""
+        rank = _RANK[self.verbosity()]
+        return "\n".join(t for lvl, t in self._lines if _RANK[lvl] <= rank)
+
+    def _refill(self) -> None:
+        self.text.setPlainText(self.plain_text())
+        bar = self.text.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    # -- actions -------------------------------------------------------------------
+    def copy_to_clipboard(self) -> None:
+        QGuiApplication.clipboard().setText(self.plain_text())
+
+    def save_to(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(self.plain_text() + "\n", encoding="utf-8")
+        self.saved.emit(str(path))
+        return path
+
+    def _save_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Save log"), "mailsetup-log.txt", self.tr("Text files (*.txt);;All files (*)")
+        )
+        if path:
+            self.save_to(path)

@@ -1,0 +1,570 @@
+"""Step 3: sender, login, password and (under Advanced) server, port, security, TLS, proxy."""
+
+from __future__ import annotations
+
+import logging
+from email.utils import parseaddr
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.catalog import ProviderKind
+from app.core.model import (
+    DEFAULT_PORTS,
+    AuthMechanism,
+    Security,
+    SmtpSettings,
+    Timeouts,
+    TlsMinimum,
+    TlsOptions,
+)
+from app.ui.widgets.form_rows import FieldMessage, add_validated_row, scrolled
+from app.ui.wizard.pages.base import LazyPage
+from app.ui.wizard.ids import PageId
+
+log = logging.getLogger(__name__)
+
+
+def looks_like_address(text: str) -> bool:
+    name, addr = parseaddr(text)
+    if not addr or addr != text.strip() or addr.count("@") != 1:
+        return False
+    local, domain = addr.split("@")
+    return bool(local) and "." in domain and not domain.startswith(".") and not domain.endswith(".")
+
+
+class AccountPage(LazyPage):
+    def __init__(self, wizard: Any):
+        super().__init__(wizard, "page_account")
+
+    def build(self) -> None:
+        self._filled_key: Any = None
+        self._touched: set[str] = set()
+        self._sandbox_pending = False
+        self.messages: dict[str, FieldMessage] = {}
+        self.labels: dict[str, QLabel] = {}
+
+        def line(name: str, echo: QLineEdit.EchoMode = QLineEdit.EchoMode.Normal) -> QLineEdit:
+            w = QLineEdit(objectName=name)
+            w.setEchoMode(echo)
+            w.textEdited.connect(lambda *_: self._edited(name))
+            return w
+
+        # -- account fields
+        self.from_address = line("from_address")
+        self.from_name = line("from_name")
+        self.username = line("username")
+        self.password = line("password", QLineEdit.EchoMode.Password)
+        self.show_password = QAction(self)
+        self.show_password.setObjectName("show_password")
+        self.show_password.setCheckable(True)
+        self.show_password.setIcon(self.style().standardIcon(self.style().StandardPixmap.SP_FileDialogContentsView))
+        self.show_password.toggled.connect(self._toggle_password)
+        self.password.addAction(self.show_password, QLineEdit.ActionPosition.TrailingPosition)
+        self.show_password_box = QCheckBox(objectName="show_password_check")
+        self.show_password_box.toggled.connect(self.show_password.setChecked)
+        self.show_password.toggled.connect(self.show_password_box.setChecked)
+        self.password_hint = QLabel(objectName="password_hint")
+        self.password_hint.setWordWrap(True)
+
+        # -- advanced
+        self.host = line("host")
+        self.port = line("port")
+        self.port.setMaximumWidth(110)
+        self.security = QComboBox(objectName="security")
+        for sec in (Security.SSL, Security.STARTTLS, Security.NONE):
+            self.security.addItem("", sec.value)
+        self.security.currentIndexChanged.connect(self._security_changed)
+        self.auth = QComboBox(objectName="auth")
+        for mech in AuthMechanism:
+            self.auth.addItem("", mech.value)
+        self.auth.currentIndexChanged.connect(lambda *_: self._edited("auth"))
+        self.timeout_connect = QDoubleSpinBox(objectName="timeout_connect")
+        self.timeout_total = QDoubleSpinBox(objectName="timeout_total")
+        for spin, value in ((self.timeout_connect, Timeouts().connect), (self.timeout_total, Timeouts().total)):
+            spin.setRange(0.1, 600.0)
+            spin.setDecimals(1)
+            spin.setValue(value)
+            spin.valueChanged.connect(lambda *_: self._validate())
+        self.tls_minimum = QComboBox(objectName="tls_minimum")
+        for m in TlsMinimum:
+            self.tls_minimum.addItem(f"TLS {m.value}", m.value)
+        self.ca_file = line("ca_file")
+        self.browse_ca = QPushButton(objectName="browse_ca_file")
+        self.browse_ca.clicked.connect(self._pick_ca)
+        self.proxy = line("proxy")
+        self.allow_plain = QCheckBox(objectName="allow_plain")
+        self.allow_plain.toggled.connect(lambda *_: self._edited("allow_plain"))
+        self.allow_plain_warning = QLabel(objectName="allow_plain_warning")
+        self.allow_plain_warning.setWordWrap(True)
+        self.allow_plain_warning.hide()
+        self.pinned = QLabel(objectName="pinned_certificate")
+        self.pinned.setWordWrap(True)
+        self.pinned.hide()
+        self._pinned_sha256: str | None = None
+
+        self.advanced = QToolButton(objectName="advanced")
+        self.advanced.setCheckable(True)
+        self.advanced.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced.setArrowType(Qt.ArrowType.RightArrow)
+        self.advanced.toggled.connect(self._toggle_advanced)
+        self.advanced_box = QFrame(objectName="advanced_box")
+        self.advanced_box.setFrameShape(QFrame.Shape.StyledPanel)
+
+        self.sandbox_status = QLabel(objectName="sandbox_status")
+        self.sandbox_status.setWordWrap(True)
+        self.sandbox_status.hide()
+        self.view_inbox = QPushButton(objectName="view_sandbox_inbox")
+        self.view_inbox.clicked.connect(self.open_sandbox_inbox)
+        self.view_inbox.hide()
+
+        # -- layout
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        self._add_row(form, "from_address", self.from_address)
+        self._add_row(form, "from_name", self.from_name)
+        self._add_row(form, "username", self.username)
+        pw_row = QHBoxLayout()
+        pw_row.addWidget(self.password, 1)
+        pw_row.addWidget(self.show_password_box)
+        self._add_row(form, "password", pw_row, buddy=self.password)
+        form.addRow("", self.password_hint)
+
+        adv = QFormLayout(self.advanced_box)
+        adv.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        self._add_row(adv, "host", self.host)
+        self._add_row(adv, "port", self.port)
+        self._add_row(adv, "security", self.security)
+        self._add_row(adv, "auth", self.auth)
+        self._add_row(adv, "timeouts.connect", self.timeout_connect)
+        self._add_row(adv, "timeouts.total", self.timeout_total)
+        self._add_row(adv, "tls.minimum", self.tls_minimum)
+        ca_row = QHBoxLayout()
+        ca_row.addWidget(self.ca_file, 1)
+        ca_row.addWidget(self.browse_ca)
+        self._add_row(adv, "tls.cafile", ca_row, buddy=self.ca_file)
+        self._add_row(adv, "proxy", self.proxy)
+        adv.addRow("", self.allow_plain)
+        adv.addRow("", self.allow_plain_warning)
+        adv.addRow("", self.pinned)
+        self.advanced_box.hide()
+
+        sandbox_row = QHBoxLayout()
+        sandbox_row.addWidget(self.sandbox_status, 1)
+        sandbox_row.addWidget(self.view_inbox)
+        inner = QWidget()
+        inner_lay = QVBoxLayout(inner)
+        inner_lay.addLayout(sandbox_row)
+        inner_lay.addLayout(form)
+        inner_lay.addWidget(self.advanced, 0, Qt.AlignmentFlag.AlignLeft)
+        inner_lay.addWidget(self.advanced_box)
+        inner_lay.addStretch(1)
+        scroll = scrolled(inner, "account_scroll")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(scroll)
+        self.retranslate_ui()
+
+    def _add_row(self, form: QFormLayout, name: str, field: Any, *, buddy: QWidget | None = None) -> None:
+        add_validated_row(form, name, field, self.labels, self.messages, buddy=buddy)
+
+    # -- helpers -----------------------------------------------------------------------------
+    def provider(self) -> Any:
+        return self._wizard.state.provider
+
+    def _toggle_password(self, shown: bool) -> None:
+        self.password.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
+
+    def _toggle_advanced(self, shown: bool) -> None:
+        self.advanced_box.setVisible(shown)
+        self.advanced.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+
+    def _pick_ca(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Choose a CA certificate"), "", self.tr("Certificates (*.pem *.crt *.cer);;All files (*)")
+        )
+        if path:
+            self.ca_file.setText(path)
+            self._edited("tls.cafile")
+
+    def _security_changed(self, *_: Any) -> None:
+        self._edited("security")
+
+    def _edited(self, name: str) -> None:
+        self._touched.add(name)
+        self._validate()
+
+    def password_value(self) -> str:
+        """The password as it will be used (app-password spaces removed when the provider says so)."""
+        text = self.password.text()
+        p = self.provider()
+        if p is not None and getattr(p, "strip_password_spaces", False):
+            text = "".join(text.split())
+        return text
+
+    # -- filling -------------------------------------------------------------------------------
+    def on_enter(self) -> None:
+        state = self._wizard.state
+        p = self.provider()
+        key = (getattr(p, "id", None), state.email, id(state.detected))
+        if key != self._filled_key:
+            self._filled_key = key
+            self._fill_from(state, p)
+        self._update_provider_texts()
+        self._validate()
+
+    def _fill_from(self, state: Any, p: Any) -> None:
+        email = state.email
+        if email:
+            self.from_address.setText(email)
+        if state.from_name:
+            self.from_name.setText(state.from_name)
+        s = state.detected
+        kind = getattr(p, "kind", ProviderKind.CUSTOM)
+        self.sandbox_status.setVisible(kind is ProviderKind.SANDBOX)
+        self.view_inbox.setVisible(kind is ProviderKind.SANDBOX)
+        if kind is ProviderKind.SANDBOX:
+            self._fill_sandbox()
+            return
+        if s is not None:
+            self.apply_settings(s)
+        elif p is not None and p.smtp:
+            ep = p.smtp[0]
+            self.apply_settings(SmtpSettings(host=ep.host, port=ep.port, security=Security(ep.security)))
+        else:
+            self.host.clear()
+            self.port.setText(str(DEFAULT_PORTS[Security.STARTTLS]))
+            self._set_security(Security.STARTTLS)
+        if state.detected_username is not None:
+            self.username.setText(state.detected_username)
+        elif p is not None and email:
+            self.username.setText(p.username_for(email))
+        if state.detected_password:
+            self.password.setText(state.detected_password)
+        if kind is ProviderKind.CUSTOM:
+            self.advanced.setChecked(True)  # the server fields are the point for a custom server
+
+    def apply_settings(self, s: SmtpSettings) -> None:
+        """Put ``s`` into the fields (keeps sender, login and password unless ``s`` names a login)."""
+        self.host.setText(s.host)
+        self.port.setText(str(s.port))
+        self._set_security(s.security)
+        if s.username:
+            self.username.setText(s.username)
+        self.auth.setCurrentIndex(max(0, self.auth.findData(s.auth.value)))
+        self.timeout_connect.setValue(s.timeouts.connect)
+        self.timeout_total.setValue(s.timeouts.total)
+        self._timeouts = s.timeouts
+        self.tls_minimum.setCurrentIndex(max(0, self.tls_minimum.findData(s.tls.minimum.value)))
+        self.ca_file.setText(s.tls.cafile or "")
+        self._verify = s.tls.verify
+        self.set_pinned(s.tls.pinned_sha256)
+        self.proxy.setText(s.proxy or "")
+        self.allow_plain.setChecked(s.allow_plain_auth)
+        self._ehlo = s.ehlo_name
+        self._validate()
+
+    def _set_security(self, sec: Security) -> None:
+        self.security.setCurrentIndex(max(0, self.security.findData(sec.value)))
+
+    def set_pinned(self, sha256: str | None) -> None:
+        self._pinned_sha256 = sha256 or None
+        self.pinned.setVisible(bool(sha256))
+        self._retranslate_pinned()
+
+    def switch_to(self, port: int, security: str, host: str | None = None) -> None:
+        """What the "switch" remedy does: new port/security (and host), everything else kept."""
+        if host:
+            self.host.setText(host)
+        self.port.setText(str(port))
+        self._set_security(Security(security))
+        self._validate()
+
+    def _fill_sandbox(self) -> None:
+        info = self._wizard.sandbox_info
+        if info is not None:
+            self._apply_sandbox(info)
+            return
+        job = self._wizard.start_sandbox()
+        if job is None:
+            return
+        self._sandbox_pending = True
+        self.sandbox_status.setText(self.tr("Starting the local sandbox server…"))
+        job.finished.connect(self._apply_sandbox)
+        job.failed.connect(self._sandbox_failed)
+        job.done.connect(self._sandbox_done)
+
+    def _sandbox_done(self) -> None:
+        self._sandbox_pending = False
+        self.completeChanged.emit()
+
+    def _apply_sandbox(self, info: Any) -> None:
+        self.host.setText(info.host)
+        self.port.setText(str(info.ssl_port))
+        self._set_security(Security.SSL)
+        self.username.setText(info.username)
+        self.password.setText(info.password)
+        self.ca_file.setText(str(info.ca_file))
+        if not self.from_address.text().strip():
+            self.from_address.setText("test@mailsetup.localhost")
+        self.sandbox_status.setText(
+            self.tr("The sandbox runs on this computer: ports {ssl} (SSL) and {starttls} (STARTTLS). Messages stay here.").format(
+                ssl=info.ssl_port, starttls=info.starttls_port
+            )
+        )
+        self._validate()
+
+    def _sandbox_failed(self, exc: Any) -> None:
+        self.sandbox_status.setText(self.tr("The sandbox could not start: {error}").format(error=str(exc)))
+
+    def open_sandbox_inbox(self) -> None:
+        server = self._wizard.sandbox
+        if server is None:
+            return
+        from app.ui.dialogs.sandbox_viewer import SandboxInboxDialog
+
+        self.inbox_dialog = SandboxInboxDialog(server, self)
+        self.inbox_dialog.show()
+
+    # -- settings and validation ------------------------------------------------------------
+    def current_settings(self) -> SmtpSettings:
+        """SmtpSettings from the fields (may be invalid: see ``field_errors``)."""
+        try:
+            port = int(self.port.text().strip())
+        except ValueError:
+            port = -1
+        base_timeouts = getattr(self, "_timeouts", Timeouts())
+        return SmtpSettings(
+            host=self.host.text().strip(),
+            port=port,
+            security=Security(self.security.currentData()),
+            username=self.username.text().strip(),
+            auth=AuthMechanism(self.auth.currentData()),
+            timeouts=Timeouts(
+                connect=self.timeout_connect.value(),
+                greeting=base_timeouts.greeting,
+                command=base_timeouts.command,
+                total=self.timeout_total.value(),
+            ),
+            tls=TlsOptions(
+                verify=getattr(self, "_verify", True),
+                minimum=TlsMinimum(self.tls_minimum.currentData()),
+                cafile=self.ca_file.text().strip() or None,
+                pinned_sha256=self._pinned_sha256,
+            ),
+            ehlo_name=getattr(self, "_ehlo", None),
+            proxy=self.proxy.text().strip() or None,
+            allow_plain_auth=self.allow_plain.isChecked(),
+        )
+
+    def field_errors(self) -> dict[str, str]:
+        """Field name -> a specific, translated message; empty when the page is usable."""
+        s = self.current_settings()
+        errs: dict[str, str] = {}
+        for e in s.errors():
+            if e.field == "host":
+                errs["host"] = (
+                    self.tr("Enter the SMTP server name, for example smtp.example.com.")
+                    if not s.host
+                    else self.tr("“{host}” is not a valid server name or IP address.").format(host=s.host)
+                )
+            elif e.field == "port":
+                errs["port"] = self.tr("The port is a whole number from 1 to 65535 (usually 465 or 587).")
+            elif e.field == "username":
+                errs["username"] = self.tr("The login must not contain line breaks.")
+            elif e.field.startswith("timeouts."):
+                errs[e.field] = self.tr("A timeout must be between 0 and 600 seconds.")
+            else:
+                errs.setdefault(e.field, e.message)
+        addr = self.from_address.text().strip()
+        if not addr:
+            errs["from_address"] = self.tr("Enter the address the messages come from.")
+        elif not looks_like_address(addr):
+            errs["from_address"] = self.tr("“{addr}” is not an e-mail address (it needs a name, @ and a domain).").format(
+                addr=addr
+            )
+        password = self.password_value()
+        if s.username and not password:
+            errs["password"] = self.tr("Enter the password for this login (or clear the login to test without one).")
+        elif password and not s.username:
+            errs["username"] = self.tr("Enter the login that goes with this password.")
+        if s.security is Security.NONE and password and not s.allow_plain_auth:
+            errs["security"] = self.tr(
+                "Without encryption the password would travel readable. Choose SSL or STARTTLS, "
+                "or allow it explicitly under Advanced."
+            )
+        ca = s.tls.cafile
+        if ca:
+            from pathlib import Path
+
+            if not Path(ca).is_file():
+                errs["tls.cafile"] = self.tr("The CA file “{path}” does not exist.").format(path=ca)
+        proxy = s.proxy
+        if proxy and "://" not in proxy:
+            errs["proxy"] = self.tr("A proxy URL looks like socks5://host:1080 or http://host:3128.")
+        return errs
+
+    def _validate(self) -> None:
+        errs = self.field_errors()
+        # pre-filled fields count as touched so their problems show at once
+        for name, w in (("host", self.host), ("port", self.port), ("from_address", self.from_address)):
+            if w.text():
+                self._touched.add(name)
+        for name, msg in self.messages.items():
+            show = (
+                name in self._touched
+                or name in ("security", "tls.cafile", "proxy")
+                or (name == "password" and "username" in self._touched)
+            )
+            msg.set_message(errs.get(name, "") if show else "")
+        if any(k in errs for k in ("host", "port", "security", "auth", "tls.cafile", "proxy", "timeouts.connect", "timeouts.total")):
+            if not self.advanced.isChecked() and self._touched & {"host", "port", "security"}:
+                self.advanced.setChecked(True)
+        self._update_password_hint()
+        self.allow_plain_warning.setVisible(self.allow_plain.isChecked())
+        self.completeChanged.emit()
+
+    def _update_password_hint(self) -> None:
+        p = self.provider()
+        raw = self.password.text()
+        if p is not None and getattr(p, "strip_password_spaces", False) and any(c.isspace() for c in raw):
+            self.password_hint.setText(self.tr("Spaces in the app password are removed: {provider} ignores them.").format(
+                provider=p.display_name(self._wizard.lang)
+            ))
+        elif raw != raw.strip():
+            self.password_hint.setText(self.tr("Note: the password starts or ends with a space."))
+        else:
+            self.password_hint.setText("")
+        self.password_hint.setVisible(bool(self.password_hint.text()))
+
+    def isComplete(self) -> bool:  # noqa: N802
+        if not self.built:
+            return False
+        return not self._sandbox_pending and not self.field_errors()
+
+    def validatePage(self) -> bool:  # noqa: N802
+        errs = self.field_errors()
+        if errs:
+            self._touched.update(errs)
+            self._validate()
+            return False
+        state = self._wizard.state
+        settings = self.current_settings()
+        password = self.password_value()
+        if settings != state.checked_settings or password != state.password:
+            state.check_result = None
+        state.settings = settings
+        state.password = password
+        state.email = self.from_address.text().strip()
+        state.from_name = self.from_name.text().strip()
+        return True
+
+    def nextId(self) -> int:  # noqa: N802
+        return int(PageId.CHECK)
+
+    # -- i18n ------------------------------------------------------------------------------
+    def _update_provider_texts(self) -> None:
+        p = self.provider()
+        kind = getattr(p, "password_kind", None)
+        from app.core.catalog import PasswordKind
+
+        if kind is PasswordKind.API_KEY:
+            self.labels["password"].setText(self.tr("API &key:"))
+        elif kind is PasswordKind.APP_PASSWORD and getattr(p, "kind", None) is ProviderKind.PRESET:
+            self.labels["password"].setText(self.tr("App &password:"))
+        else:
+            self.labels["password"].setText(self.tr("&Password:"))
+        self.password.setAccessibleName(self.labels["password"].text().replace("&", "").rstrip(":"))
+        name = p.display_name(self._wizard.lang) if p is not None else ""
+        pkind = getattr(p, "kind", ProviderKind.CUSTOM)
+        if pkind is ProviderKind.SANDBOX:
+            self.setSubTitle(self.tr("Everything is filled in for the local sandbox; just press Next."))
+        elif pkind is ProviderKind.CUSTOM or not name:
+            self.setSubTitle(self.tr("Type your server's settings; your provider or administrator has them."))
+        else:
+            self.setSubTitle(
+                self.tr("Account at {name}. Server settings are filled in; change them under Advanced if needed.").format(
+                    name=name
+                )
+            )
+
+    def _retranslate_pinned(self) -> None:
+        if self._pinned_sha256:
+            self.pinned.setText(
+                self.tr("Trusted certificate (SHA-256): {fp}").format(fp=self._pinned_sha256)
+            )
+
+    def retranslate_ui(self) -> None:
+        self.setTitle(self.tr("Your account"))
+        texts = {
+            "from_address": self.tr("Sender add&ress:"),
+            "from_name": self.tr("&Display name:"),
+            "username": self.tr("Lo&gin:"),
+            "password": self.tr("&Password:"),
+            "host": self.tr("SMTP &server:"),
+            "port": self.tr("P&ort:"),
+            "security": self.tr("Securit&y:"),
+            "auth": self.tr("A&uthentication:"),
+            "timeouts.connect": self.tr("&Connect timeout, s:"),
+            "timeouts.total": self.tr("&Total timeout, s:"),
+            "tls.minimum": self.tr("&Minimum TLS version:"),
+            "tls.cafile": self.tr("CA &file:"),
+            "proxy": self.tr("Pro&xy URL:"),
+        }
+        for name, text in texts.items():
+            self.labels[name].setText(text)
+            buddy = self.labels[name].buddy()
+            if buddy is not None:
+                buddy.setAccessibleName(text.replace("&", "").rstrip(":"))
+        self.from_address.setPlaceholderText(self.tr("name@example.com"))
+        self.from_name.setPlaceholderText(self.tr("Optional, e.g. Support team"))
+        self.host.setPlaceholderText(self.tr("smtp.example.com"))
+        self.proxy.setPlaceholderText(self.tr("Optional, e.g. socks5://127.0.0.1:1080"))
+        self.ca_file.setPlaceholderText(self.tr("Optional: a PEM file with your own CA"))
+        self.show_password.setText(self.tr("Show password"))
+        self.show_password.setToolTip(self.tr("Show or hide the password"))
+        self.show_password_box.setText(self.tr("Sho&w"))
+        self.show_password_box.setAccessibleName(self.tr("Show password"))
+        sec_names = {
+            "ssl": self.tr("SSL/TLS from the start (usually port 465)"),
+            "starttls": self.tr("STARTTLS (usually port 587)"),
+            "none": self.tr("None — unencrypted (not recommended)"),
+        }
+        for i in range(self.security.count()):
+            self.security.setItemText(i, sec_names[self.security.itemData(i)])
+        auth_names = {
+            "auto": self.tr("Automatic (strongest offered)"),
+            "plain": "PLAIN",
+            "login": "LOGIN",
+            "cram-md5": "CRAM-MD5",
+            "xoauth2": self.tr("XOAUTH2 (OAuth2 token as password)"),
+        }
+        for i in range(self.auth.count()):
+            self.auth.setItemText(i, auth_names.get(self.auth.itemData(i), self.auth.itemData(i)))
+        self.browse_ca.setText(self.tr("Brows&e…"))
+        self.browse_ca.setAccessibleName(self.tr("Choose a CA file"))
+        self.allow_plain.setText(self.tr("Allow the password w&ithout encryption"))
+        self.allow_plain_warning.setText(
+            self.tr("Warning: anyone on the network path can read the password. Use only on a trusted local network.")
+        )
+        self.advanced.setText(self.tr("&Advanced: server, port, security, TLS, proxy"))
+        self.view_inbox.setText(self.tr("&View sandbox inbox"))
+        self._update_provider_texts()
+        self._retranslate_pinned()
+        self._validate()

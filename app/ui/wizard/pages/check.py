@@ -1,0 +1,513 @@
+"""Step 4: the staged connection check, live, off the GUI thread; failures explained with one-click fixes."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.diagnosis import Code
+from app.core.model import Security
+from app.ui.widgets.diagnosis_panel import DiagnosisPanel, render_diagnosis
+from app.ui.icons import Status, status_icon
+from app.ui.widgets.log_view import LogView
+from app.ui.wizard.pages.guide import open_url
+from app.ui.widgets.form_rows import scrolled
+from app.ui.wizard.pages.base import LazyPage
+from app.ui.wizard.ids import PageId
+
+
+if TYPE_CHECKING:  # annotations only; imported lazily where used (start-up time)
+    from app.core.model import Stage
+
+log = logging.getLogger(__name__)
+
+def check_stages() -> tuple:
+    """The stages a check shows: DNS, connect, TLS, greeting, EHLO, STARTTLS, login."""
+    from app.core.model import Stage
+
+    return (Stage.RESOLVE, Stage.CONNECT, Stage.TLS, Stage.GREETING, Stage.EHLO, Stage.STARTTLS, Stage.AUTH)
+CERT_CODES = {Code.CERT_UNTRUSTED, Code.CERT_HOSTNAME_MISMATCH, Code.CERT_EXPIRED}
+
+
+class StageList(QTreeWidget):
+    """Stages with a state mark and elapsed milliseconds."""
+
+    def __init__(self, stages: tuple[Stage, ...], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("stage_list")
+        self.stages = stages
+        self.setColumnCount(3)
+        self.setRootIsDecorated(False)
+        self.setUniformRowHeights(True)
+        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.header().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.items: dict[Stage, QTreeWidgetItem] = {}
+        self.states: dict[Stage, Status] = {}
+        for st in stages:
+            item = QTreeWidgetItem(["", "", ""])
+            item.setData(0, Qt.ItemDataRole.UserRole, st.value)
+            item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.addTopLevelItem(item)
+            self.items[st] = item
+        self.reset()
+        self.retranslate_ui()
+
+    def stage_name(self, st: Stage) -> str:
+        from app.core.model import Stage
+        names = {
+            Stage.RESOLVE: self.tr("Find the server (DNS)"),
+            Stage.CONNECT: self.tr("Connect"),
+            Stage.TLS: self.tr("Encrypt (TLS)"),
+            Stage.GREETING: self.tr("Server greeting"),
+            Stage.EHLO: self.tr("Introduce (EHLO)"),
+            Stage.STARTTLS: self.tr("Switch to encryption (STARTTLS)"),
+            Stage.AUTH: self.tr("Log in"),
+            Stage.MAIL_FROM: self.tr("Sender (MAIL FROM)"),
+            Stage.RCPT_TO: self.tr("Recipients (RCPT TO)"),
+            Stage.DATA: self.tr("Message (DATA)"),
+            Stage.QUIT: self.tr("Say goodbye (QUIT)"),
+        }
+        return names.get(st, st.value)
+
+    def state_name(self, status: Status) -> str:
+        return {
+            Status.PENDING: self.tr("waiting"),
+            Status.RUNNING: self.tr("running…"),
+            Status.OK: self.tr("done"),
+            Status.FAILED: self.tr("failed"),
+            Status.SKIPPED: self.tr("not needed"),
+            Status.CANCELLED: self.tr("cancelled"),
+        }[status]
+
+    def reset(self) -> None:
+        for st, item in self.items.items():
+            self.set_state(st, Status.PENDING)
+            item.setText(2, "")
+
+    def set_state(self, st: Stage, status: Status, ms: float | None = None) -> None:
+        item = self.items.get(st)
+        if item is None:
+            return
+        self.states[st] = status
+        item.setIcon(1, status_icon(status))
+        item.setText(1, self.state_name(status))
+        if ms is not None:
+            item.setText(2, self.tr("{ms} ms").format(ms=f"{ms:.0f}"))
+
+    def mark_running_as(self, status: Status) -> None:
+        for st, s in self.states.items():
+            if s is Status.RUNNING:
+                self.set_state(st, status)
+
+    def state(self, st: Stage) -> Status:
+        return self.states.get(st, Status.PENDING)
+
+    def handle(self, ev: Any) -> None:
+        from app.core.model import StageFailed, StageFinished, StageSkipped, StageStarted
+        if isinstance(ev, StageStarted):
+            self.set_state(ev.stage, Status.RUNNING)
+        elif isinstance(ev, StageFinished):
+            self.set_state(ev.stage, Status.OK, ev.elapsed_ms)
+        elif isinstance(ev, StageFailed):
+            cancelled = ev.diagnosis.code is Code.CANCELLED
+            self.set_state(ev.stage, Status.CANCELLED if cancelled else Status.FAILED, ev.elapsed_ms)
+        elif isinstance(ev, StageSkipped):
+            self.set_state(ev.stage, Status.SKIPPED)
+
+    def retranslate_ui(self) -> None:
+        self.setHeaderLabels([self.tr("Step"), self.tr("State"), self.tr("Time")])
+        self.setAccessibleName(self.tr("Check steps"))
+        for st, item in self.items.items():
+            item.setText(0, self.stage_name(st))
+            item.setText(1, self.state_name(self.state(st)))
+
+
+class CertificateBox(QFrame):
+    """The server's certificate, and an explicit button to trust exactly this one (pin by SHA-256)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("certificate_box")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.details = None
+        self.caption = QLabel()
+        f = self.caption.font()
+        f.setBold(True)
+        self.caption.setFont(f)
+        self.text = QLabel(objectName="certificate_details")
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.warning = QLabel()
+        self.warning.setWordWrap(True)
+        self.trust = QPushButton(objectName="trust_certificate")
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.trust)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.caption)
+        lay.addWidget(self.text)
+        lay.addWidget(self.warning)
+        lay.addLayout(row)
+        self.hide()
+        self.retranslate_ui()
+
+    def show_details(self, details: Any) -> None:
+        self.details = details
+        self.retranslate_ui()
+        self.setVisible(details is not None)
+
+    def retranslate_ui(self) -> None:
+        self.caption.setText(self.tr("The server's certificate"))
+        self.trust.setText(self.tr("&Trust this certificate"))
+        self.trust.setAccessibleName(self.tr("Trust this certificate"))
+        self.warning.setText(
+            self.tr(
+                "Trust it only if you know this server uses a self-signed or private certificate. "
+                "The check will then accept exactly this certificate and nothing else."
+            )
+        )
+        d = self.details
+        if d is None:
+            return
+        fp = ":".join(d.sha256[i : i + 2] for i in range(0, len(d.sha256), 2)).upper()
+        rows = [
+            (self.tr("Subject"), d.subject),
+            (self.tr("Issuer"), d.issuer),
+            (self.tr("Names"), ", ".join(d.sans) or "—"),
+            (self.tr("Valid"), self.tr("{start} to {end}").format(start=d.not_before, end=d.not_after)),
+            (self.tr("SHA-256"), fp),
+        ]
+        import html
+
+        self.text.setText("<table>" + "".join(
+            f"<tr><td><b>{html.escape(k)}:</b>&nbsp;</td><td>{html.escape(str(v))}</td></tr>" for k, v in rows
+        ) + "</table>")
+
+
+class CheckPage(LazyPage):
+    def __init__(self, wizard: Any):
+        super().__init__(wizard, "page_check")
+
+    def build(self) -> None:
+        self._job = None
+        self._detect_job = None
+        self._tls: Any = None
+        self.last_result: Any = None
+        self.runs = 0
+
+        self.stage_list = StageList(check_stages())
+        self.status = QLabel(objectName="check_status")
+        self.status.setWordWrap(True)
+        self.start_check = QPushButton(objectName="start_check")
+        self.cancel_check = QPushButton(objectName="cancel_check")
+        self.retry_check = QPushButton(objectName="retry_check")
+        self.start_check.clicked.connect(self.run)
+        self.retry_check.clicked.connect(self.run)
+        self.cancel_check.clicked.connect(self.cancel)
+        self.cancel_check.setEnabled(False)
+        self.retry_check.hide()
+        self.diagnosis = DiagnosisPanel()
+        self.diagnosis.action_triggered.connect(self.do_action)
+        self.certificate = CertificateBox()
+        self.certificate.trust.clicked.connect(self.trust_certificate)
+        self.log_view = LogView()
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_check)
+        buttons.addWidget(self.retry_check)
+        buttons.addWidget(self.cancel_check)
+        buttons.addStretch(1)
+        top = QWidget()
+        top_lay = QVBoxLayout(top)
+        top_lay.setContentsMargins(0, 0, 0, 0)
+        top_lay.addWidget(self.stage_list)
+        top_lay.addLayout(buttons)
+        top_lay.addWidget(self.status)
+        top_lay.addWidget(self.diagnosis)
+        top_lay.addWidget(self.certificate)
+        top_lay.addStretch(1)
+        scroll = self.scroll = scrolled(top)
+        splitter = QSplitter(Qt.Orientation.Vertical, objectName="check_splitter")
+        splitter.addWidget(scroll)
+        splitter.addWidget(self.log_view)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setChildrenCollapsible(False)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(splitter)
+        self._fit_stage_list()
+        splitter.setSizes([420, 160])
+        self.retranslate_ui()
+
+    def _fit_stage_list(self) -> None:
+        visible = sum(1 for it in self.stage_list.items.values() if not it.isHidden())
+        row = max(self.stage_list.sizeHintForRow(0), self.fontMetrics().height() + 4)
+        height = row * visible + self.stage_list.header().sizeHint().height() + 2 * self.stage_list.frameWidth() + 2
+        self.stage_list.setFixedHeight(height)
+
+    def _show_stages_for(self, settings: Any) -> None:
+        """Only the stages this security mode goes through (TLS for SSL, STARTTLS otherwise)."""
+        from app.core.model import Stage
+        self.stage_list.items[Stage.TLS].setHidden(settings.security is not Security.SSL)
+        self.stage_list.items[Stage.STARTTLS].setHidden(settings.security is not Security.STARTTLS)
+        self._fit_stage_list()
+
+    # -- running --------------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self._job is not None and self._job.running
+
+    def on_enter(self) -> None:
+        state = self._wizard.state
+        if state.check_result is not None and state.checked_settings == state.settings:
+            return
+        self.run()
+
+    def cleanupPage(self) -> None:  # noqa: N802 - going Back
+        self.cancel()
+
+    def run(self) -> None:
+        """Start (or restart) the check with the Account page's settings."""
+        from app.core.model import LogLevel
+        if self.is_running():
+            # a restart (Retry, or an action clicked while the second opinion still runs): the old
+            # run must not touch the page any more
+            old = self._job
+            for signal in (old.event, old.finished, old.failed, old.cancelled):
+                signal.disconnect()
+            old.cancel()
+        state = self._wizard.state
+        settings = state.settings
+        if settings is None:
+            return
+        password = state.password or None
+        provider = state.provider
+        state.check_result = None
+        self.completeChanged.emit()
+        self.runs += 1
+        self.last_result = None
+        self._tls = None
+        self.stage_list.reset()
+        self._show_stages_for(settings)
+        self.diagnosis.show_diagnosis(None)
+        self.certificate.show_details(None)
+        self.log_view.clear()
+        self.log_view.add_line(
+            LogLevel.INFO,
+            self.tr("Checking {host}:{port} ({security})…").format(
+                host=settings.host, port=settings.port, security=settings.security.value.upper()
+            ),
+        )
+        self.set_dynamic(self.status, lambda: self.tr("Checking…"))
+        for b in (self.start_check, self.retry_check):
+            b.setEnabled(False)
+        self.cancel_check.setEnabled(True)
+
+        async def check(on_event: Any) -> Any:
+            from dataclasses import replace
+
+            from app.core.detect import check_with_fallback
+
+            # a failure that is not a definitive answer is confirmed by a second client, and the paired
+            # 465 <-> 587 alternative is tried; when it works the diagnosis offers the switch
+            outcome = await check_with_fallback(settings, password, on_event=on_event, provider=provider)
+            first = outcome.check
+            return first if first.ok else replace(first, diagnosis=outcome.diagnosis or first.diagnosis)
+
+        job = self._wizard.bridge.submit(check, name="check")
+        job.event.connect(self._event)
+        job.finished.connect(lambda result, s=settings: self._finished(result, s))
+        job.failed.connect(self._failed)
+        job.cancelled.connect(self._cancelled)
+        job.done.connect(self._ended)
+        self._job = job
+
+    def cancel(self) -> None:
+        """Stop the running check or automatic search (any moment; the engine closes the socket)."""
+        detecting = self._detect_job is not None and self._detect_job.running
+        if self.is_running() or detecting:
+            self.set_dynamic(self.status, lambda: self.tr("Cancelling…"))
+        if self.is_running():
+            self._job.cancel()
+        if detecting:
+            self._detect_job.cancel()
+
+    def _event(self, ev: Any) -> None:
+        from app.core.model import StageFailed, TlsEstablished
+        self.stage_list.handle(ev)
+        self.log_view.add_event(ev)
+        if isinstance(ev, TlsEstablished):
+            self._tls = ev.details
+        elif isinstance(ev, StageFailed):
+            # show the diagnosis at once; a second opinion may still follow and refine it
+            self.diagnosis.show_diagnosis(ev.diagnosis)
+
+    def _finished(self, result: Any, settings: Any) -> None:
+        from app.core.model import LogLevel
+        self.last_result = result
+        state = self._wizard.state
+        if result.ok:
+            state.check_result = result
+            state.checked_settings = state.settings
+            def ok_text() -> str:
+                if result.auth_verified:
+                    text = self.tr("Connected and logged in, in {ms} ms. Press Next to send a test message.")
+                else:
+                    text = self.tr("Connected in {ms} ms (no login was tested: no password given).")
+                return text.format(ms=f"{result.elapsed_ms:.0f}")
+
+            self.set_dynamic(self.status, ok_text)
+            self.status.setAccessibleName(self.status.text())
+            self.stage_list.mark_running_as(Status.OK)
+        else:
+            diag = result.diagnosis
+            self.stage_list.mark_running_as(Status.FAILED)
+            self.set_dynamic(self.status, lambda: self.tr("The check failed."))
+            self.diagnosis.show_diagnosis(diag)
+            if diag is not None:
+                title, explanation, _fixes = render_diagnosis(diag)
+                self.log_view.add_line(LogLevel.INFO, f"{title}: {explanation}")
+            tls = getattr(result, "tls", None) or self._tls
+            if diag is not None and diag.code in CERT_CODES and tls is not None:
+                self.certificate.show_details(tls)
+        self.completeChanged.emit()
+
+    def _failed(self, exc: Any) -> None:
+        log.error("check crashed", exc_info=exc)
+        self.stage_list.mark_running_as(Status.FAILED)
+        self.set_dynamic(self.status, lambda: self.tr("The check stopped with an internal error: {error}").format(error=str(exc)))
+
+    def _cancelled(self) -> None:
+        self.stage_list.mark_running_as(Status.CANCELLED)
+        self.set_dynamic(self.status, lambda: self.tr("Check cancelled. Press Retry to run it again."))
+
+    def _ended(self) -> None:
+        if self.is_running():  # a newer run already started
+            return
+        self.cancel_check.setEnabled(False)
+        self.start_check.setEnabled(True)
+        self.retry_check.setEnabled(True)
+        ok = self._wizard.state.check_result is not None
+        self.start_check.setVisible(ok or self.runs == 0)
+        self.retry_check.setVisible(not ok)
+        if not ok:
+            self.retry_check.setDefault(True)
+        self.completeChanged.emit()
+
+    # -- remedies --------------------------------------------------------------------------
+    def do_action(self, action: Any) -> None:
+        kind = action.kind
+        params = dict(action.params)
+        account = self._wizard.account_page
+        if kind == "switch_settings":
+            account.switch_to(int(params["port"]), str(params["security"]), params.get("host"))
+            self._apply_account()
+            self.run()
+        elif kind == "open_url":
+            open_url(str(params.get("url", "")))
+        elif kind == "trust_certificate":
+            self.trust_certificate(params.get("sha256"))
+        elif kind == "allow_plain":
+            account.allow_plain.setChecked(True)
+            self._apply_account()
+            self.run()
+        elif kind == "autodetect":
+            self.autodetect()
+        else:  # "retry" and anything unknown
+            self.run()
+
+    def _apply_account(self) -> None:
+        state = self._wizard.state
+        state.settings = self._wizard.account_page.current_settings()
+
+    def trust_certificate(self, sha256: Any = None) -> None:
+        """Pin the certificate the user is looking at (never without the certificate shown)."""
+        from app.core.model import LogLevel
+        details = self.certificate.details or self._tls
+        fp = (details.sha256 if details is not None else None) or (sha256 if isinstance(sha256, str) else None)
+        if not fp:
+            return
+        if details is not None and not self.certificate.isVisible():
+            self.certificate.show_details(details)  # show first; the user clicks Trust in the box
+            return
+        self._wizard.account_page.set_pinned(fp)
+        self._apply_account()
+        self.log_view.add_line(LogLevel.INFO, self.tr("Trusting the certificate with SHA-256 {fp}.").format(fp=fp))
+        self.run()
+
+    def autodetect(self) -> None:
+        state = self._wizard.state
+        email = state.email
+        settings = state.settings
+        self.set_dynamic(self.status, lambda: self.tr("Looking for working settings…"))
+        opts = dict(self._wizard.provider_page.detect_options)
+        opts.setdefault("catalogue", self._wizard.catalogue)
+        if settings is not None and "host" not in opts:
+            opts["host"] = settings.host
+        password = state.password or None
+        username = settings.username if settings is not None else None
+
+        async def run(on_event: Any) -> Any:
+            from app.core.detect import detect
+
+            return await detect(email, password=password, username=username or None, on_event=on_event, **opts)
+
+        job = self._wizard.bridge.submit(run, name="detect")
+        job.event.connect(self.log_view.add_event)
+        job.finished.connect(self._detected)
+        job.failed.connect(self._failed)
+        job.cancelled.connect(self._cancelled)
+        job.done.connect(self._detect_ended)
+        self._detect_job = job
+        for b in (self.start_check, self.retry_check):
+            b.setEnabled(False)
+        self.cancel_check.setEnabled(True)
+
+    def _detect_ended(self) -> None:
+        if not self.is_running():
+            self.cancel_check.setEnabled(False)
+            self.start_check.setEnabled(True)
+            self.retry_check.setEnabled(True)
+
+    def _detected(self, result: Any) -> None:
+        if getattr(result, "ok", False) and result.settings is not None:
+            s = result.settings
+            self._wizard.account_page.switch_to(s.port, s.security.value, s.host)
+            self._apply_account()
+            self.run()
+        else:
+            self.set_dynamic(self.status, lambda: self.tr("No working settings were found automatically."))
+
+    # -- wizard protocol ------------------------------------------------------------------
+    def isComplete(self) -> bool:  # noqa: N802
+        if not self.built:
+            return False
+        state = self._wizard.state
+        return state.check_result is not None and state.checked_settings == state.settings and not self.is_running()
+
+    def nextId(self) -> int:  # noqa: N802
+        return int(PageId.SEND)
+
+    def retranslate_ui(self) -> None:
+        self.setTitle(self.tr("Connection check"))
+        self.setSubTitle(self.tr("We connect step by step and stop at the first problem, with the reason and the fix."))
+        self.start_check.setText(self.tr("&Check again"))
+        self.retry_check.setText(self.tr("&Retry"))
+        self.cancel_check.setText(self.tr("Cancel chec&k"))
+        self.stage_list.retranslate_ui()
+        self.refresh_dynamic()

@@ -1,0 +1,416 @@
+"""Step 1: pick the provider (presets, custom server, local sandbox), type the address, optionally autodetect."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWizardPage,
+)
+
+from app.core.catalog import Provider, ProviderKind
+from app.ui.wizard.pages.base import DynamicTexts
+from app.ui.icons import Status, letter_badge, status_icon
+from app.ui.wizard.wizard import settings_store
+from app.ui.wizard.ids import PageId
+
+log = logging.getLogger(__name__)
+
+ID_ROLE = Qt.ItemDataRole.UserRole
+MX_DEBOUNCE_MS = 600
+
+
+def fallback_custom() -> Provider:
+    """A Custom-server provider for when the catalogue is unavailable."""
+    return Provider(id="custom", kind=ProviderKind.CUSTOM, name={"en": "Custom server", "ru": "Свой сервер"})
+
+
+def email_domain(email: str) -> str:
+    email = email.strip()
+    if email.count("@") != 1:
+        return ""
+    local, domain = email.split("@")
+    domain = domain.strip().strip(".").lower()
+    return domain if local and "." in domain else ""
+
+
+async def lookup_provider_by_mx(domain: str, catalogue: Any, **options: Any) -> Any:
+    """The catalogue provider whose MX patterns match ``domain``'s MX hosts, or None."""
+    from app.core.detect import discover
+
+    result = await discover("postmaster@" + domain, catalogue=catalogue, **options)
+    return result.provider if result.via in ("provider", "mx") else None
+
+
+class ProviderPage(DynamicTexts, QWizardPage):
+    def __init__(self, wizard: Any):
+        super().__init__()
+        self.setObjectName("page_provider")
+        self._wizard = wizard
+        self._user_picked = False  # a manual choice wins over automatic pre-selection
+        self._mx_job = None
+        self._mx_domain = ""
+        self._detect_job = None
+        self.detect_options: dict[str, Any] = {}  # extra detect() arguments (tests point it at local servers)
+        self.mx_options: dict[str, Any] = {}  # extra discover() arguments (resolver, timeout)
+        self.detect_result: Any = None
+
+        self.email_label = QLabel()
+        self.email = QLineEdit(objectName="email")
+        self.email.setInputMethodHints(Qt.InputMethodHint.ImhEmailCharactersOnly)
+        self.email_label.setBuddy(self.email)
+        self.email_hint = QLabel(objectName="email_hint")
+        self.email_hint.setWordWrap(True)
+
+        self.list_label = QLabel()
+        self.provider_list = QListWidget(objectName="provider_list")
+        self.provider_list.setIconSize(QSize(24, 24))
+        self.provider_list.setUniformItemSizes(True)
+        self.list_label.setBuddy(self.provider_list)
+
+        self.find_settings = QPushButton(objectName="find_settings")
+        self.cancel_detect = QPushButton(objectName="cancel_detect")
+        self.cancel_detect.hide()
+        self.saved_accounts = QPushButton(objectName="saved_accounts")
+        self.detect_status = QLabel(objectName="detect_status")
+        self.detect_status.setWordWrap(True)
+        self.probe_table = QTableWidget(0, 5, objectName="probe_table")
+        self.probe_table.verticalHeader().hide()
+        self.probe_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.probe_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.probe_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.probe_table.hide()
+
+        row = QHBoxLayout()
+        row.addWidget(self.find_settings)
+        row.addWidget(self.cancel_detect)
+        row.addStretch(1)
+        row.addWidget(self.saved_accounts)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.email_label)
+        lay.addWidget(self.email)
+        lay.addWidget(self.email_hint)
+        lay.addWidget(self.list_label)
+        lay.addWidget(self.provider_list, 1)
+        lay.addLayout(row)
+        lay.addWidget(self.detect_status)
+        lay.addWidget(self.probe_table, 1)
+
+        self._mx_timer = QTimer(self, singleShot=True, interval=MX_DEBOUNCE_MS)
+        self._mx_timer.timeout.connect(self._start_mx_lookup)
+        self.email.textChanged.connect(self._email_changed)
+        self.provider_list.currentItemChanged.connect(lambda *_: self.completeChanged.emit())
+        self.provider_list.itemClicked.connect(self._picked)
+        self.provider_list.itemActivated.connect(self._picked)
+        self.find_settings.clicked.connect(self.start_detect)
+        self.cancel_detect.clicked.connect(self.stop_detect)
+        self.saved_accounts.clicked.connect(self.open_saved_accounts)
+        self.setTabOrder(self.email, self.provider_list)
+        self.setTabOrder(self.provider_list, self.find_settings)
+        self.setTabOrder(self.find_settings, self.saved_accounts)
+
+        self._fill_list()
+        last = settings_store().value("last_provider")
+        if last:
+            self.select_provider(str(last), by_user=False)
+        self.retranslate_ui()
+
+    # -- catalogue ---------------------------------------------------------------------
+    def providers(self) -> list[Provider]:
+        cat = self._wizard.catalogue
+        items = list(cat.providers) if cat is not None else []
+        if not any(p.kind is ProviderKind.CUSTOM for p in items):
+            items.append(fallback_custom())
+        return items
+
+    def _fill_list(self) -> None:
+        self._by_id: dict[str, Provider] = {}
+        for p in self.providers():
+            item = QListWidgetItem()
+            item.setData(ID_ROLE, p.id)
+            self._by_id[p.id] = p
+            self.provider_list.addItem(item)
+
+    def _retranslate_list(self) -> None:
+        lang = self._wizard.lang
+        for i in range(self.provider_list.count()):
+            item = self.provider_list.item(i)
+            p = self._by_id[item.data(ID_ROLE)]
+            name = p.display_name(lang)
+            if p.kind is ProviderKind.CUSTOM:
+                name = self.tr("Custom server (type host and port)")
+            elif p.kind is ProviderKind.SANDBOX:
+                name = self.tr("Local sandbox (test server on this computer)")
+            item.setText(name)
+            badge = {"custom": "@", "sandbox": "#"}.get(p.kind.value, p.display_name("en"))
+            item.setIcon(letter_badge(p.id, badge))
+
+    def selected_provider(self) -> Provider | None:
+        item = self.provider_list.currentItem()
+        return self._by_id.get(item.data(ID_ROLE)) if item is not None else None
+
+    def select_provider(self, provider_id: str, *, by_user: bool = True) -> bool:
+        for i in range(self.provider_list.count()):
+            item = self.provider_list.item(i)
+            if item.data(ID_ROLE) == provider_id:
+                self.provider_list.setCurrentItem(item)
+                self.provider_list.scrollToItem(item)
+                if by_user:
+                    self._user_picked = True
+                return True
+        return False
+
+    def _picked(self, _item: QListWidgetItem) -> None:
+        self._user_picked = True
+
+    # -- e-mail -> provider ---------------------------------------------------------------
+    def _email_changed(self, text: str) -> None:
+        self.completeChanged.emit()
+        domain = email_domain(text)
+        self._mx_timer.stop()
+        if not domain:
+            self.set_dynamic(self.email_hint, None)
+            return
+        cat = self._wizard.catalogue
+        found = cat.by_email(text.strip()) if cat is not None else None
+        if found is not None:
+            self._auto_select(found, via_mx=False)
+        elif cat is not None:
+            self._mx_timer.start()  # debounced: only the last keystroke triggers a lookup
+
+    def _auto_select(self, provider: Provider, *, via_mx: bool) -> None:
+        if self._user_picked:
+            return
+        self.select_provider(provider.id, by_user=False)
+        name = provider.display_name(self._wizard.lang)
+        if via_mx:
+            self.set_dynamic(self.email_hint, lambda: self.tr("This domain's mail is handled by {name}.").format(name=name))
+        else:
+            self.set_dynamic(self.email_hint, lambda: self.tr("Recognised: {name}.").format(name=name))
+
+    def _start_mx_lookup(self) -> None:
+        domain = email_domain(self.email.text())
+        if not domain or domain == self._mx_domain:
+            return
+        if self._mx_job is not None and self._mx_job.running:
+            self._mx_job.cancel()
+        self._mx_domain = domain
+        cat = self._wizard.catalogue
+        opts = dict(self.mx_options)
+        job = self._wizard.bridge.submit(lambda _cb: lookup_provider_by_mx(domain, cat, **opts), name="mx")
+        job.finished.connect(lambda provider, d=domain: self._mx_done(d, provider))
+        job.failed.connect(lambda exc: log.info("MX lookup failed: %s", exc))
+        self._mx_job = job
+
+    def _mx_done(self, domain: str, provider: Any) -> None:
+        if domain != email_domain(self.email.text()):
+            return  # the user typed on; a newer lookup will answer
+        if provider is not None:
+            self._auto_select(provider, via_mx=True)
+        else:
+            self.set_dynamic(self.email_hint, lambda: self.tr("Unknown domain: choose Custom server or find the settings automatically."))
+
+    # -- autodetect ----------------------------------------------------------------------
+    def start_detect(self) -> None:
+        email = self.email.text().strip()
+        if not email_domain(email):
+            self.set_dynamic(self.detect_status, lambda: self.tr("Type your e-mail address first."))
+            self.email.setFocus()
+            return
+        self.stop_detect()
+        self.probe_table.setRowCount(0)
+        self.probe_table.show()
+        self.detect_result = None
+        self.set_dynamic(self.detect_status, lambda: self.tr("Trying the usual servers and ports…"))
+        self.find_settings.setEnabled(False)
+        self.cancel_detect.show()
+        opts = dict(self.detect_options)
+        opts.setdefault("catalogue", self._wizard.catalogue)
+        state = self._wizard.state
+        if state.password and "password" not in opts:
+            opts["password"] = state.password
+
+        async def run(on_event: Any) -> Any:
+            from app.core.detect import detect
+
+            return await detect(email, on_event=on_event, **opts)
+
+        job = self._wizard.bridge.submit(run, name="detect")
+        job.event.connect(self._probe_event)
+        job.finished.connect(self._detect_done)
+        job.failed.connect(self._detect_failed)
+        job.cancelled.connect(lambda: self.set_dynamic(self.detect_status, lambda: self.tr("Search cancelled.")))
+        job.done.connect(self._detect_ended)
+        self._detect_job = job
+
+    def stop_timers(self) -> None:
+        """Stop the debounced MX lookup (the window is closing)."""
+        self._mx_timer.stop()
+
+    def stop_detect(self) -> None:
+        if self._detect_job is not None and self._detect_job.running:
+            self._detect_job.cancel()
+
+    def _probe_row(self, host: str, port: int, security: str) -> int:
+        for r in range(self.probe_table.rowCount()):
+            it = self.probe_table.item(r, 0)
+            if it is not None and it.data(ID_ROLE) == (host, port, security):
+                return r
+        r = self.probe_table.rowCount()
+        self.probe_table.insertRow(r)
+        first = QTableWidgetItem(host)
+        first.setData(ID_ROLE, (host, port, security))
+        self.probe_table.setItem(r, 0, first)
+        self.probe_table.setItem(r, 1, QTableWidgetItem(str(port)))
+        self.probe_table.setItem(r, 2, QTableWidgetItem(security))
+        self.probe_table.setItem(r, 3, QTableWidgetItem())
+        self.probe_table.setItem(r, 4, QTableWidgetItem())
+        return r
+
+    def _probe_event(self, ev: Any) -> None:
+        from app.core.model import ProbeFinished, ProbeStarted
+        if isinstance(ev, ProbeStarted):
+            r = self._probe_row(ev.host, ev.port, ev.security)
+            self.probe_table.item(r, 3).setText(self.tr("trying"))
+            self.probe_table.item(r, 3).setIcon(status_icon(Status.RUNNING))
+        elif isinstance(ev, ProbeFinished):
+            r = self._probe_row(ev.host, ev.port, ev.security)
+            status = {"ok": Status.OK, "failed": Status.FAILED, "cancelled": Status.CANCELLED}.get(
+                ev.outcome, Status.SKIPPED
+            )
+            texts = {
+                Status.OK: self.tr("answers"),
+                Status.FAILED: self.tr("no"),
+                Status.CANCELLED: self.tr("not needed"),
+                Status.SKIPPED: self.tr("skipped"),
+            }
+            cell = self.probe_table.item(r, 3)
+            cell.setText(texts[status] + (f" ({ev.code})" if ev.code and status is Status.FAILED else ""))
+            cell.setIcon(status_icon(status))
+            if ev.detail:
+                cell.setToolTip(ev.detail)
+            self.probe_table.item(r, 4).setText(f"{ev.elapsed_ms:.0f}")
+
+    def _detect_done(self, result: Any) -> None:
+        self.detect_result = result
+        state = self._wizard.state
+        if getattr(result, "ok", False) and result.settings is not None:
+            s = result.settings
+            state.detected = s
+            state.email = self.email.text().strip()
+            pid = getattr(result, "provider", None) or getattr(result, "provider_id", None)
+            pid = getattr(pid, "id", pid)
+            if not (pid and self.select_provider(pid, by_user=False)):
+                custom = next((p for p in self.providers() if p.kind is ProviderKind.CUSTOM), None)
+                if custom is not None:
+                    self.select_provider(custom.id, by_user=False)
+            self.set_dynamic(
+                self.detect_status,
+                lambda: self.tr("Found: {host}, port {port}, {security}, in {ms} ms. Press Next to use it.").format(
+                    host=s.host, port=s.port, security=s.security.value.upper(), ms=f"{result.elapsed_ms:.0f}"
+                ),
+            )
+        else:
+            from app.ui.widgets.diagnosis_panel import render_diagnosis
+
+            diag = getattr(result, "diagnosis", None)
+            self.set_dynamic(
+                self.detect_status,
+                lambda: self.tr("No working server found. {reason}").format(
+                    reason=render_diagnosis(diag)[0] if diag is not None else ""
+                ),
+            )
+
+    def _detect_failed(self, exc: Any) -> None:
+        log.warning("autodetect failed", exc_info=exc)
+        self.set_dynamic(self.detect_status, lambda: self.tr("The search stopped with an error: {error}").format(error=str(exc)))
+
+    def _detect_ended(self) -> None:
+        self.find_settings.setEnabled(True)
+        self.cancel_detect.hide()
+
+    # -- saved accounts ---------------------------------------------------------------
+    def open_saved_accounts(self) -> None:
+        from app.ui.dialogs.saved_accounts import SavedAccountsDialog
+
+        dialog = SavedAccountsDialog(self._wizard, self)
+        dialog.edit_requested.connect(self.edit_profile)
+        self.saved_dialog = dialog
+        dialog.open()
+
+    def edit_profile(self, profile: Any, password: str | None) -> None:
+        """Re-open the wizard pre-filled with a saved profile (jumps to Account)."""
+        state = self._wizard.state
+        state.editing_profile = profile.name
+        state.detected = profile.settings
+        state.detected_username = profile.settings.username
+        state.detected_password = password
+        state.from_name = getattr(profile, "from_name", "") or ""
+        state.skip_guide = True
+        self._user_picked = False
+        self.email.setText(getattr(profile, "from_addr", "") or getattr(profile, "from_address", "") or "")
+        pid = getattr(profile, "provider_id", None)
+        if not (pid and self.select_provider(pid)):
+            custom = next((p for p in self.providers() if p.kind is ProviderKind.CUSTOM), None)
+            if custom is not None:
+                self.select_provider(custom.id)
+        self._wizard.next()
+
+    # -- wizard protocol ---------------------------------------------------------------
+    def isComplete(self) -> bool:  # noqa: N802
+        return self.selected_provider() is not None
+
+    def validatePage(self) -> bool:  # noqa: N802
+        self._wizard.ensure_pages()  # Next may come before the idle creation of the other pages
+        state = self._wizard.state
+        provider = self.selected_provider()
+        if state.provider is not None and provider is not None and state.provider.id != provider.id:
+            state.check_result = None
+        state.provider = provider
+        state.email = self.email.text().strip()
+        self.stop_detect()
+        return True
+
+    def nextId(self) -> int:  # noqa: N802
+        p = self.selected_provider()
+        state = self._wizard.state
+        if p is not None and p.kind is ProviderKind.PRESET and not state.skip_guide and p.guide:
+            return int(PageId.GUIDE)
+        return int(PageId.ACCOUNT)
+
+    def retranslate_ui(self) -> None:
+        self.setTitle(self.tr("Who provides your mailbox?"))
+        self.setSubTitle(self.tr("Type your address; we recognise the provider. Or pick it from the list."))
+        self.email_label.setText(self.tr("Your &e-mail address:"))
+        self.email.setPlaceholderText(self.tr("name@example.com"))
+        self.email.setAccessibleName(self.tr("E-mail address"))
+        self.list_label.setText(self.tr("&Provider:"))
+        self.provider_list.setAccessibleName(self.tr("Provider"))
+        self.find_settings.setText(self.tr("&Find my settings automatically"))
+        self.find_settings.setAccessibleName(self.tr("Find my settings automatically"))
+        self.cancel_detect.setText(self.tr("Stop searc&h"))
+        self.saved_accounts.setText(self.tr("&Saved accounts…"))
+        self.probe_table.setHorizontalHeaderLabels(
+            [self.tr("Server"), self.tr("Port"), self.tr("Security"), self.tr("State"), self.tr("ms")]
+        )
+        self.probe_table.setAccessibleName(self.tr("Servers tried"))
+        self._retranslate_list()
+        self.refresh_dynamic()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate_ui()
+        super().changeEvent(event)

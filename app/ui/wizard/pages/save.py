@@ -1,0 +1,422 @@
+"""Step 6: save the profile (settings to a file, password to the OS keyring) and export snippets."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui.wizard.pages.account import FieldMessage
+from app.ui.widgets.form_rows import scrolled
+from app.ui.wizard.pages.base import LazyPage
+
+log = logging.getLogger(__name__)
+
+EXPORT_LABELS = {
+    "env": ".env",
+    "django": "Django",
+    "nodemailer": "Nodemailer",
+    "phpmailer": "PHPMailer",
+    "smtplib": "Python smtplib",
+    "json": "JSON",
+}
+
+
+def export_formats() -> tuple[str, ...]:
+    from app.core.store import EXPORT_FORMATS
+
+    return tuple(EXPORT_FORMATS)
+
+
+def save_profile_blocking(
+    name: str,
+    settings: Any,
+    from_addr: str,
+    from_name: str,
+    provider_id: str | None,
+    password: str | None,
+    *,
+    store_secret: bool,
+) -> Any:
+    """Store the secret (when asked) then the profile; raises SecretStoreError / ProfileStoreError.
+
+    Runs on a worker thread: keyring calls may block on an unlock prompt.
+    """
+    from app.core.store import Profile, ProfileStore, normalize_name, split_proxy_secret
+    from app.core.store import PROXY_SERVICE, SecretStore
+
+    name = normalize_name(name)
+    store = ProfileStore()
+    secrets = SecretStore()
+    backend = None
+    has_proxy_secret = False
+    _proxy, proxy_password = split_proxy_secret(settings.proxy)
+    if store_secret:
+        if password:
+            backend = secrets.set(name, password).name
+        if proxy_password:
+            secrets.set(name, proxy_password, service=PROXY_SERVICE)
+            has_proxy_secret = True
+    profile = Profile(
+        name=name,
+        settings=settings,
+        from_addr=from_addr,
+        from_name=from_name,
+        provider_id=provider_id,
+        has_secret=backend is not None,
+        secret_backend=backend,
+        has_proxy_secret=has_proxy_secret,
+    )
+    return store.save(profile)
+
+
+def secret_error_texts(exc: Any) -> tuple[str, str]:
+    """(title, message) of a SecretStoreError in the UI language."""
+    from PySide6.QtCore import QCoreApplication
+
+    render = getattr(exc, "render", None)
+    if callable(render):
+        return render(lambda context, text: QCoreApplication.translate(context or "Secrets", text))
+    return str(getattr(exc, "title", exc)), str(getattr(exc, "message", ""))
+
+
+def backend_name_blocking() -> str:
+    from app.core.store import SecretStore
+
+    return SecretStore().backend_name()
+
+
+class SavePage(LazyPage):
+    def __init__(self, wizard: Any):
+        super().__init__(wizard, "page_save")
+
+    def build(self) -> None:
+        self._job = None
+        self._backend_job = None
+        self.saved_profile: Any = None
+        self.backend_name: str | None = None
+        self.backend_error: Any = None
+        self._name_prefilled: str | None = None
+        self._status_fn = None
+        self.keyring_exc: Any = None
+
+        self.summary = QLabel(objectName="save_summary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.name_label = QLabel()
+        self.profile_name = QLineEdit(objectName="profile_name")
+        self.name_label.setBuddy(self.profile_name)
+        self.profile_name.textEdited.connect(lambda *_: self.name_error.set_message(""))
+        self.name_error = FieldMessage("profile_name")
+        self.store_password = QCheckBox(objectName="store_password")
+        self.store_password.setChecked(True)
+        self.save_profile = QPushButton(objectName="save_profile")
+        self.save_profile.clicked.connect(lambda: self.save(store_secret=self.store_password.isChecked()))
+        self.status = QLabel(objectName="save_status")
+        self.status.setWordWrap(True)
+        self.keyring_box = QFrame(objectName="keyring_box")
+        self.keyring_box.setFrameShape(QFrame.Shape.StyledPanel)
+        self.keyring_title = QLabel(objectName="keyring_error_title")
+        f = self.keyring_title.font()
+        f.setBold(True)
+        self.keyring_title.setFont(f)
+        self.keyring_title.setWordWrap(True)
+        self.keyring_error = QLabel(objectName="keyring_error")
+        self.keyring_error.setWordWrap(True)
+        self.keyring_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.save_without_password = QPushButton(objectName="save_without_password")
+        self.save_without_password.clicked.connect(lambda: self.save(store_secret=False))
+        kb = QVBoxLayout(self.keyring_box)
+        kb.addWidget(self.keyring_title)
+        kb.addWidget(self.keyring_error)
+        kb_row = QHBoxLayout()
+        kb_row.addStretch(1)
+        kb_row.addWidget(self.save_without_password)
+        kb.addLayout(kb_row)
+        self.keyring_box.hide()
+
+        self.export_group = QGroupBox(objectName="export_group")
+        self.export_buttons: dict[str, QPushButton] = {}
+        grid = QGridLayout()
+        for i, fmt in enumerate(export_formats()):
+            b = QPushButton(EXPORT_LABELS.get(fmt, fmt), objectName=f"export_{fmt}")
+            b.clicked.connect(lambda _=False, f=fmt: self.export(f))
+            self.export_buttons[fmt] = b
+            grid.addWidget(b, i // 3, i % 3)
+        self.include_password = QCheckBox(objectName="include_password")
+        self.include_password.toggled.connect(self._include_toggled)
+        self.include_warning = QLabel(objectName="include_password_warning")
+        self.include_warning.setWordWrap(True)
+        self.include_warning.hide()
+        self.export_preview = QPlainTextEdit(objectName="export_preview")
+        self.export_preview.setReadOnly(True)
+        self.export_preview.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.export_preview.setMinimumHeight(120)
+        self.copy_export = QPushButton(objectName="copy_export")
+        self.save_export = QPushButton(objectName="save_export")
+        self.copy_export.clicked.connect(self.copy_export_text)
+        self.save_export.clicked.connect(self._save_export_dialog)
+        self.copy_export.setEnabled(False)
+        self.save_export.setEnabled(False)
+        self.export_status = QLabel(objectName="export_status")
+        self.export_status.setWordWrap(True)
+        self._export_fmt: str | None = None
+        eg = QVBoxLayout(self.export_group)
+        eg.addLayout(grid)
+        eg.addWidget(self.include_password)
+        eg.addWidget(self.include_warning)
+        eg.addWidget(self.export_preview, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.export_status, 1)
+        row.addWidget(self.copy_export)
+        row.addWidget(self.save_export)
+        eg.addLayout(row)
+
+        name_row = QHBoxLayout()
+        name_row.addWidget(self.name_label)
+        name_row.addWidget(self.profile_name, 1)
+        name_row.addWidget(self.save_profile)
+        inner = QWidget()
+        lay = QVBoxLayout(inner)
+        lay.addWidget(self.summary)
+        lay.addLayout(name_row)
+        lay.addWidget(self.name_error)
+        lay.addWidget(self.store_password)
+        lay.addWidget(self.status)
+        lay.addWidget(self.keyring_box)
+        lay.addWidget(self.export_group, 1)
+        scroll = scrolled(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self.retranslate_ui()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def on_enter(self) -> None:
+        state = self._wizard.state
+        default = state.editing_profile or state.email
+        if not self.profile_name.text() or self.profile_name.text() == self._name_prefilled:
+            self.profile_name.setText(default)
+            self._name_prefilled = default
+        self.store_password.setEnabled(bool(state.password))
+        if self.backend_name is None and self.backend_error is None:
+            self._backend_job = self._wizard.bridge.run_blocking(
+                backend_name_blocking, name="keyring-backend", serial=True
+            )
+            self._backend_job.finished.connect(self._backend_found)
+            self._backend_job.failed.connect(self._backend_failed)
+        self._update_summary()
+
+    def _backend_found(self, name: str) -> None:
+        self.backend_name = name
+        self._update_summary()
+
+    def _backend_failed(self, exc: Any) -> None:
+        self.backend_error = exc
+        self._update_summary()
+
+    def profiles_path(self) -> str:
+        from app.core.store import default_profiles_path
+
+        return str(default_profiles_path())
+
+    def _update_summary(self) -> None:
+        s = self._wizard.state.settings
+        where = f"{s.host}:{s.port} ({s.security.value.upper()})" if s is not None else "—"
+        if self.backend_name:
+            secret = self.tr("The password goes to the system password store: {backend}.").format(backend=self.backend_name)
+        elif self.backend_error is not None:
+            secret = self.tr("The password cannot be stored on this computer ({title}). You can save without the password.").format(
+                title=secret_error_texts(self.backend_error)[0]
+            )
+        else:
+            secret = self.tr("Looking for the system password store…")
+        self.summary.setText(
+            self.tr("Server {server}. The settings (never the password) are saved to {path}.").format(
+                server=where, path=self.profiles_path()
+            )
+            + "\n"
+            + secret
+        )
+
+    # -- saving ----------------------------------------------------------------------------
+    def is_saving(self) -> bool:
+        return self._job is not None and self._job.running
+
+    def save(self, *, store_secret: bool = True) -> None:
+        """Save the profile off the GUI thread; keyring trouble keeps every field as typed."""
+        if self.is_saving():
+            return
+        from app.core.store import ProfileStoreError, normalize_name
+
+        name = self.profile_name.text()
+        try:
+            normalize_name(name)
+        except ProfileStoreError as exc:
+            self.name_error.set_message(exc.message)
+            return
+        state = self._wizard.state
+        settings = state.settings
+        if settings is None:
+            return
+        self.keyring_box.hide()
+        self._set_status(lambda: self.tr("Saving…"))
+        self.save_profile.setEnabled(False)
+        self.save_without_password.setEnabled(False)
+        job = self._wizard.bridge.run_blocking(
+            save_profile_blocking,
+            name,
+            settings,
+            state.email,
+            state.from_name,
+            getattr(state.provider, "id", None),
+            state.password or None,
+            store_secret=store_secret and bool(state.password),
+            name="save-profile",
+            serial=True,
+        )
+        job.finished.connect(self._saved)
+        job.failed.connect(self._save_failed)
+        job.done.connect(self._save_ended)
+        self._job = job
+
+    def _saved(self, profile: Any) -> None:
+        self.saved_profile = profile
+        self._wizard.state.editing_profile = profile.name
+        if profile.has_secret:
+            self._set_status(
+                lambda: self.tr("Saved “{name}”; the password is in {backend}.").format(
+                    name=profile.name, backend=profile.secret_backend
+                )
+            )
+        else:
+            self._set_status(
+                lambda: self.tr("Saved “{name}” without the password; you will be asked for it when needed.").format(
+                    name=profile.name
+                )
+            )
+
+    def _save_failed(self, exc: Any) -> None:
+        from app.core.store import SecretStoreError
+
+        if isinstance(exc, SecretStoreError):
+            self.keyring_exc = exc
+            self._render_keyring_error()
+            self.keyring_box.show()
+            self._set_status(lambda: self.tr("The password could not be stored; nothing was saved yet."))
+        else:
+            self._set_status(lambda: self.tr("Could not save: {error}").format(error=getattr(exc, "message", str(exc))))
+
+    def _render_keyring_error(self) -> None:
+        exc = self.keyring_exc
+        if exc is None:
+            return
+        title, message = secret_error_texts(exc)
+        self.keyring_title.setText(title)
+        self.keyring_error.setText(message)
+
+    def _save_ended(self) -> None:
+        self.save_profile.setEnabled(True)
+        self.save_without_password.setEnabled(True)
+
+    def _set_status(self, fn: Any) -> None:
+        self._status_fn = fn
+        self.status.setText(fn())
+
+    # -- export ----------------------------------------------------------------------------
+    def _include_toggled(self, on: bool) -> None:
+        self.include_warning.setVisible(on)
+        if self._export_fmt:
+            self.export(self._export_fmt)
+
+    def export_text(self, fmt: str) -> str:
+        from app.core.store import render_export
+        from app.core.store import Profile
+
+        state = self._wizard.state
+        profile = Profile(
+            name=self.profile_name.text().strip() or state.email or "mailsetup",
+            settings=state.settings,
+            from_addr=state.email,
+            from_name=state.from_name,
+            provider_id=getattr(state.provider, "id", None),
+        )
+        password = state.password if self.include_password.isChecked() else None
+        return render_export(profile, fmt, password=password)
+
+    def export(self, fmt: str) -> None:
+        """Show the export in the preview and copy it to the clipboard."""
+        text = self.export_text(fmt)
+        self._export_fmt = fmt
+        self.export_preview.setPlainText(text)
+        self.copy_export.setEnabled(True)
+        self.save_export.setEnabled(True)
+        self.copy_export_text()
+
+    def copy_export_text(self) -> None:
+        QGuiApplication.clipboard().setText(self.export_preview.toPlainText())
+        fmt = EXPORT_LABELS.get(self._export_fmt or "", self._export_fmt or "")
+        self.export_status.setText(self.tr("{format} copied to the clipboard.").format(format=fmt))
+
+    def save_export_to(self, path: str) -> Any:
+        from app.core.store import write_export
+
+        written = write_export(path, self.export_preview.toPlainText())
+        self.export_status.setText(self.tr("Saved to {path} (readable only by you).").format(path=str(written)))
+        return written
+
+    def _save_export_dialog(self) -> None:
+        names = {"env": ".env", "django": "settings_email.py", "nodemailer": "mailer.js", "phpmailer": "mailer.php",
+                 "smtplib": "send_mail.py", "json": "smtp.json"}
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("Save export"), names.get(self._export_fmt or "", "export.txt"))
+        if path:
+            try:
+                self.save_export_to(path)
+            except OSError as exc:
+                self.export_status.setText(self.tr("Could not write the file: {error}").format(error=exc.strerror or str(exc)))
+
+    # -- wizard protocol -------------------------------------------------------------------
+    def isComplete(self) -> bool:  # noqa: N802
+        if not self.built:
+            return False
+        return not self.is_saving()
+
+    def nextId(self) -> int:  # noqa: N802
+        return -1
+
+    def retranslate_ui(self) -> None:
+        self.setTitle(self.tr("Save the account"))
+        self.setSubTitle(self.tr("Keep these settings for later and copy them into your application."))
+        self.name_label.setText(self.tr("&Profile name:"))
+        self.profile_name.setAccessibleName(self.tr("Profile name"))
+        self.store_password.setText(self.tr("&Store the password in the system password store"))
+        self.save_profile.setText(self.tr("Sa&ve profile"))
+        self.save_without_password.setText(self.tr("Save &without the password"))
+        self.export_group.setTitle(self.tr("Export for your application"))
+        self.include_password.setText(self.tr("&Include the password in the export"))
+        self.include_warning.setText(
+            self.tr("The password will be in plain text in the copied or saved text. Anyone who reads it can send mail as you.")
+        )
+        self.export_preview.setAccessibleName(self.tr("Export preview"))
+        self.copy_export.setText(self.tr("&Copy"))
+        self.save_export.setText(self.tr("Save to fil&e…"))
+        self._update_summary()
+        self._render_keyring_error()
+        if self._status_fn is not None:
+            self.status.setText(self._status_fn())

@@ -1,0 +1,336 @@
+"""Step 5 (optional): send a real test message with the checked settings."""
+
+from __future__ import annotations
+
+import html as html_mod
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui.widgets.diagnosis_panel import DiagnosisPanel
+from app.ui.widgets.log_view import LogView
+from app.ui.widgets.form_rows import FieldMessage, add_validated_row, scrolled
+from app.ui.wizard.pages.guide import open_url
+from app.ui.wizard.pages.base import LazyPage
+from app.ui.wizard.ids import PageId
+
+log = logging.getLogger(__name__)
+
+PATH_ROLE = Qt.ItemDataRole.UserRole
+
+
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def html_to_text(markup: str) -> str:
+    text = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</li>", "\n", markup)
+    text = re.sub(r"<[^>]+>", "", text)
+    return html_mod.unescape(text).strip()
+
+
+class SendPage(LazyPage):
+    def __init__(self, wizard: Any):
+        super().__init__(wizard, "page_send")
+
+    def build(self) -> None:
+        self._job = None
+        self._prefilled_for: str | None = None
+        self.last_result: Any = None
+        self.labels: dict[str, QLabel] = {}
+        self.messages: dict[str, FieldMessage] = {}
+
+        self.to = QLineEdit(objectName="to")
+        self.cc = QLineEdit(objectName="cc")
+        self.bcc = QLineEdit(objectName="bcc")
+        self.subject = QLineEdit(objectName="subject")
+        self.body = QPlainTextEdit(objectName="body")
+        self.body.setTabChangesFocus(True)
+        self.body.setMinimumHeight(70)
+        self.body.setMaximumHeight(120)
+        self.html = QCheckBox(objectName="html")
+        self.attachments = QListWidget(objectName="attachments")
+        self.attachments.setMaximumHeight(64)
+        self.add_attachment = QPushButton(objectName="add_attachment")
+        self.remove_attachment = QPushButton(objectName="remove_attachment")
+        self.add_attachment.clicked.connect(self._pick_files)
+        self.remove_attachment.clicked.connect(self.remove_selected_attachments)
+        self.send_test = QPushButton(objectName="send_test")
+        self.cancel_send = QPushButton(objectName="cancel_send")
+        self.cancel_send.setEnabled(False)
+        self.send_test.clicked.connect(self.send)
+        self.cancel_send.clicked.connect(self.cancel)
+        self.status = QLabel(objectName="send_status")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.diagnosis = DiagnosisPanel()
+        self.diagnosis.action_triggered.connect(self._action)
+        self.log_view = LogView()
+        for w in (self.to, self.cc, self.bcc, self.subject):
+            w.textEdited.connect(self._clear_messages)
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        for name, w in (("to", self.to), ("cc", self.cc), ("bcc", self.bcc), ("subject", self.subject)):
+            self._row(form, name, w)
+        self._row(form, "body", self.body)
+        form.addRow("", self.html)
+        att_buttons = QVBoxLayout()
+        att_buttons.addWidget(self.add_attachment)
+        att_buttons.addWidget(self.remove_attachment)
+        att_buttons.addStretch(1)
+        att_row = QHBoxLayout()
+        att_row.addWidget(self.attachments, 1, Qt.AlignmentFlag.AlignTop)
+        att_row.addLayout(att_buttons)
+        self._row(form, "attachments", att_row, buddy=self.attachments)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.send_test)
+        buttons.addWidget(self.cancel_send)
+        buttons.addStretch(1)
+        top = QWidget()
+        top_lay = QVBoxLayout(top)
+        top_lay.setContentsMargins(0, 0, 0, 0)
+        top_lay.addLayout(form)
+        top_lay.addLayout(buttons)
+        top_lay.addWidget(self.status)
+        top_lay.addWidget(self.diagnosis)
+        scroll = self.scroll = scrolled(top)
+        splitter = QSplitter(Qt.Orientation.Vertical, objectName="send_splitter")
+        splitter.addWidget(scroll)
+        splitter.addWidget(self.log_view)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([430, 130])
+        splitter.setChildrenCollapsible(False)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(splitter)
+        self.retranslate_ui()
+
+    def _row(self, form: QFormLayout, name: str, field: Any, *, buddy: QWidget | None = None) -> None:
+        add_validated_row(form, name, field, self.labels, self.messages, buddy=buddy)
+
+    # -- content --------------------------------------------------------------------------
+    def on_enter(self) -> None:
+        state = self._wizard.state
+        sender = state.email
+        if self._prefilled_for != sender:
+            if not self.to.text().strip() or self.to.text().strip() == (self._prefilled_for or ""):
+                self.to.setText(sender)
+            self._prefilled_for = sender
+        if not self.subject.text():
+            self.subject.setText(self.tr("MailSetup test message"))
+        if not self.body.toPlainText():
+            self.body.setPlainText(self.default_body())
+
+    def default_body(self) -> str:
+        s = self._wizard.state.settings
+        where = f"{s.host}:{s.port} ({s.security.value.upper()})" if s is not None else ""
+        return self.tr(
+            "Hello!\n\nThis is a test message sent by MailSetup through {server}.\n"
+            "If you can read it, sending mail works. You can delete this message.\n"
+        ).format(server=where)
+
+    def add_files(self, paths: list[str]) -> None:
+        existing = {self.attachments.item(i).data(PATH_ROLE) for i in range(self.attachments.count())}
+        for p in paths:
+            path = Path(p)
+            if str(path) in existing or not path.is_file():
+                continue
+            item = QListWidgetItem(f"{path.name} — {human_size(path.stat().st_size)}")
+            item.setData(PATH_ROLE, str(path))
+            item.setToolTip(str(path))
+            self.attachments.addItem(item)
+
+    def attachment_paths(self) -> list[Path]:
+        return [Path(self.attachments.item(i).data(PATH_ROLE)) for i in range(self.attachments.count())]
+
+    def remove_selected_attachments(self) -> None:
+        rows = sorted({self.attachments.row(i) for i in self.attachments.selectedItems()}, reverse=True)
+        if not rows and self.attachments.currentRow() >= 0:
+            rows = [self.attachments.currentRow()]
+        for r in rows:
+            self.attachments.takeItem(r)
+
+    def _pick_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, self.tr("Attach files"))
+        if paths:
+            self.add_files(paths)
+
+    def _clear_messages(self) -> None:
+        for m in self.messages.values():
+            m.set_message("")
+
+    def compose(self) -> Any:
+        """The EmailMessage to send; field problems are shown next to the fields (returns None)."""
+        from app.core.smtp import MessageError, MessageSpec, build_message, parse_address_list
+
+        state = self._wizard.state
+        self._clear_messages()
+        lists: dict[str, list[str]] = {}
+        for name, w in (("to", self.to), ("cc", self.cc), ("bcc", self.bcc)):
+            try:
+                lists[name] = parse_address_list(w.text(), name)
+            except (MessageError, ValueError) as exc:
+                self.messages[name].set_message(
+                    self.tr("Check the addresses: {problem}. Separate several with ; or ,").format(
+                        problem=getattr(exc, "message", None) or str(exc)
+                    )
+                )
+                return None
+        if not (lists["to"] or lists["cc"] or lists["bcc"]):
+            self.messages["to"].set_message(self.tr("Enter at least one recipient."))
+            return None
+        body = self.body.toPlainText()
+        is_html = self.html.isChecked()
+        spec = MessageSpec(
+            from_addr=state.email,
+            from_name=state.from_name,
+            to=lists["to"],
+            cc=lists["cc"],
+            bcc=lists["bcc"],
+            subject=self.subject.text(),
+            text=html_to_text(body) if is_html else body,
+            html=body if is_html else None,
+            attachments=[str(p) for p in self.attachment_paths()],
+        )
+        try:
+            return build_message(spec)
+        except MessageError as exc:
+            field = getattr(exc, "field", "")
+            target = self.messages.get(field if field in self.messages else "to")
+            target.set_message(getattr(exc, "message", None) or str(exc))
+            return None
+
+    # -- sending --------------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self._job is not None and self._job.running
+
+    def send(self) -> None:
+        if self.is_running():
+            return
+        message = self.compose()
+        if message is None:
+            return
+        state = self._wizard.state
+        settings, password, provider = state.settings, state.password or None, state.provider
+        self.last_result = None
+        self.diagnosis.show_diagnosis(None)
+        self.log_view.clear()
+        self.set_dynamic(self.status, lambda: self.tr("Sending…"))
+        self.send_test.setEnabled(False)
+        self.cancel_send.setEnabled(True)
+        self.completeChanged.emit()
+
+        async def run(on_event: Any) -> Any:
+            from app.core.smtp import send_message
+
+            return await send_message(settings, password, message, on_event=on_event, provider=provider)
+
+        job = self._wizard.bridge.submit(run, name="send")
+        job.event.connect(self.log_view.add_event)
+        job.finished.connect(self._finished)
+        job.failed.connect(self._failed)
+        job.cancelled.connect(lambda: self.set_dynamic(self.status, lambda: self.tr("Sending cancelled.")))
+        job.done.connect(self._ended)
+        self._job = job
+
+    def cancel(self) -> None:
+        if self.is_running():
+            self._job.cancel()
+
+    def cleanupPage(self) -> None:  # noqa: N802
+        self.cancel()
+
+    def _finished(self, result: Any) -> None:
+        from app.core.model import LogLevel
+        self.last_result = result
+        if result.ok:
+            self.set_dynamic(self.status, lambda: self._success_text(result))
+            self.log_view.add_line(LogLevel.INFO, self.status.text())
+        else:
+            self.set_dynamic(self.status, lambda: self.tr("The message was not sent."))
+            self.diagnosis.show_diagnosis(result.diagnosis)
+        self.scroll.ensureWidgetVisible(self.diagnosis if not result.ok else self.status)
+
+    def _success_text(self, result: Any) -> str:
+        reply = (result.server_reply or "").strip()
+        text = self.tr("Sent in {ms} ms. The server answered: “{reply}”.").format(ms=f"{result.elapsed_ms:.0f}", reply=reply)
+        if getattr(result, "queue_id", None):
+            text += " " + self.tr("Queue id: {id}.").format(id=result.queue_id)
+        text += " " + self.tr("Look in the recipient's Inbox — and in Spam, where first test messages often land.")
+        refused = getattr(result, "refused", None)
+        if refused:
+            text += " " + self.tr("Refused recipients: {list}").format(list=", ".join(str(r) for r in refused))
+        return text
+
+    def _failed(self, exc: Any) -> None:
+        log.error("send crashed", exc_info=exc)
+        self.set_dynamic(self.status, lambda: self.tr("Sending stopped with an internal error: {error}").format(error=str(exc)))
+
+    def _ended(self) -> None:
+        self.send_test.setEnabled(True)
+        self.cancel_send.setEnabled(False)
+        self.completeChanged.emit()
+
+    def _action(self, action: Any) -> None:
+        if action.kind == "open_url":
+            open_url(str(action.params.get("url", "")))
+        else:
+            self.send()
+
+    # -- wizard protocol ------------------------------------------------------------------
+    def isComplete(self) -> bool:  # noqa: N802
+        if not self.built:
+            return False
+        return not self.is_running()
+
+    def nextId(self) -> int:  # noqa: N802
+        return int(PageId.SAVE)
+
+    def retranslate_ui(self) -> None:
+        self.setTitle(self.tr("Send a test message"))
+        self.setSubTitle(self.tr("Optional: send a real message to see it arrive. You can skip to Save."))
+        texts = {
+            "to": self.tr("T&o:"),
+            "cc": self.tr("&Cc:"),
+            "bcc": self.tr("Bcc (h&idden):"),
+            "subject": self.tr("S&ubject:"),
+            "body": self.tr("Mess&age:"),
+            "attachments": self.tr("Attach&ments:"),
+        }
+        for name, text in texts.items():
+            self.labels[name].setText(text)
+            self.labels[name].buddy().setAccessibleName(text.replace("&", "").rstrip(":"))
+        hint = self.tr("Several addresses: separate with ; or ,")
+        for w in (self.to, self.cc, self.bcc):
+            w.setPlaceholderText(hint)
+        self.html.setText(self.tr("Send as &HTML"))
+        self.add_attachment.setText(self.tr("Add &files…"))
+        self.remove_attachment.setText(self.tr("&Remove"))
+        self.send_test.setText(self.tr("&Send test message"))
+        self.cancel_send.setText(self.tr("Cancel sendin&g"))
+        self.refresh_dynamic()

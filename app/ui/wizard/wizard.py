@@ -1,0 +1,342 @@
+"""The setup wizard: provider -> app-password guide -> account -> live check -> test send -> save.
+
+``SetupWizard`` holds what the pages share (``WizardState``), the engine bridge,
+the catalogue and the optional local sandbox server. Pages are reachable by
+``PageId``; every input has a stable snake_case objectName.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QFont
+from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QVBoxLayout, QWidget, QWizard
+
+from app.core.model import SmtpSettings
+from app.ui import i18n
+from app.ui.bridge import EngineBridge, Job
+from app.ui.wizard.ids import PageId
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WizardState:
+    """What the pages hand to each other. The password lives only here (memory) and in the keyring."""
+
+    provider: Any = None  # app.core.catalog.model.Provider
+    email: str = ""
+    from_name: str = ""
+    detected: SmtpSettings | None = None  # verified by autodetect or loaded from a profile: Account applies it
+    detected_username: str | None = None
+    detected_password: str | None = None
+    settings: SmtpSettings | None = None
+    password: str = ""
+    check_result: Any = None  # the last successful CheckResult
+    checked_settings: SmtpSettings | None = None
+    editing_profile: str | None = None
+    skip_guide: bool = False
+
+
+def settings_store() -> QSettings:
+    """UI preferences (window size, last provider, language) in an ini file under the user config dir."""
+    from platformdirs import user_config_dir
+
+    path = Path(user_config_dir("mailsetup", "MailSetup")) / "mailsetup-ui.ini"
+    return QSettings(str(path), QSettings.Format.IniFormat)
+
+
+def load_catalogue() -> Any:
+    """The provider catalogue, or None when it cannot be loaded (the wizard then offers Custom only)."""
+    try:
+        from app.core.catalog import default_catalogue
+    except ImportError:  # pragma: no cover - catalogue module missing
+        log.warning("provider catalogue module is not available")
+        return None
+    return default_catalogue()
+
+
+class _SideBar(QWidget):
+    """Step list and the language switch, shown on the wizard's left."""
+
+    def __init__(self, wizard: "SetupWizard"):
+        super().__init__(wizard)
+        self.setObjectName("side_bar")
+        self._wizard = wizard
+        self.steps = {pid: QLabel(objectName=f"step_{pid.name.lower()}") for pid in PageId}
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 12, 8)
+        for label in self.steps.values():
+            label.setWordWrap(True)
+            lay.addWidget(label)
+        lay.addStretch(1)
+        self.language_label = QLabel()
+        self.language = QComboBox(objectName="language")
+        for code, name in i18n.language_names().items():
+            if code in i18n.available_languages():
+                self.language.addItem(name, code)
+        self.language_label.setBuddy(self.language)
+        lay.addWidget(self.language_label)
+        lay.addWidget(self.language)
+        self.setMinimumWidth(150)
+
+    def retranslate_ui(self) -> None:
+        names = {
+            PageId.PROVIDER: self.tr("Provider"),
+            PageId.GUIDE: self.tr("App password"),
+            PageId.ACCOUNT: self.tr("Account"),
+            PageId.CHECK: self.tr("Connection check"),
+            PageId.SEND: self.tr("Test message"),
+            PageId.SAVE: self.tr("Save"),
+        }
+        for pid, label in self.steps.items():
+            label.setText(names[pid])
+        self.language_label.setText(self.tr("&Language:"))
+        self.language.setAccessibleName(self.tr("Interface language"))
+        self.highlight(self._wizard.currentId())
+
+    def highlight(self, current: int) -> None:
+        for pid, label in self.steps.items():
+            f = QFont(label.font())
+            f.setBold(pid == current)
+            label.setFont(f)
+            label.setEnabled(pid == current or pid in self._wizard.visitedIds())
+
+
+class SetupWizard(QWizard):
+    """The MailSetup wizard window. ``pages_built`` fires once every page exists (after the first is shown)."""
+
+    pages_built = Signal()
+
+    def __init__(self, catalogue: Any = None, parent: QWidget | None = None, *, lang: str | None = None):
+        super().__init__(parent)
+        self.setObjectName("setup_wizard")
+        self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
+        self.setOption(QWizard.WizardOption.HaveHelpButton, False)
+        self.state = WizardState()
+        self.catalogue = catalogue if catalogue is not None else load_catalogue()
+        self.bridge = EngineBridge(self)
+        self.sandbox = None  # app.core.sandbox.server.SandboxServer once started
+        self.sandbox_info = None
+        self._sandbox_job: Job | None = None
+        self._sandbox_starting: Any = None  # (server, began, finished, cancelled) while a start is pending
+        self._closed = False
+        self.lang = lang or i18n.current_language()
+
+        from app.ui.wizard.pages.provider import ProviderPage
+
+        # Only the first page exists before the window shows; the others (and their modules)
+        # are created while it is idle, or at once when something asks for them.
+        self.provider_page = ProviderPage(self)
+        self.setPage(int(PageId.PROVIDER), self.provider_page)
+        self._pages: dict[PageId, Any] = {PageId.PROVIDER: self.provider_page}
+        self.setStartId(int(PageId.PROVIDER))
+
+        self.side_bar = _SideBar(self)
+        self.setSideWidget(self.side_bar)
+        idx = self.side_bar.language.findData(self.lang)
+        self.side_bar.language.setCurrentIndex(max(0, idx))
+        self.side_bar.language.currentIndexChanged.connect(self._language_chosen)
+        self.currentIdChanged.connect(self.side_bar.highlight)
+        self.retranslate_ui()
+        self._restore_geometry()
+        self._lazy_scheduled = False
+
+    # -- lazy pages ------------------------------------------------------------------------
+    def ensure_pages(self) -> None:
+        """Create the page objects after the first one (their widgets still build on first use)."""
+        if len(self._pages) == len(PageId):
+            return
+        from app.ui.wizard.pages.account import AccountPage
+        from app.ui.wizard.pages.check import CheckPage
+        from app.ui.wizard.pages.guide import GuidePage
+        from app.ui.wizard.pages.save import SavePage
+        from app.ui.wizard.pages.send import SendPage
+
+        for pid, cls in (
+            (PageId.GUIDE, GuidePage),
+            (PageId.ACCOUNT, AccountPage),
+            (PageId.CHECK, CheckPage),
+            (PageId.SEND, SendPage),
+            (PageId.SAVE, SavePage),
+        ):
+            page = cls(self)
+            self._pages[pid] = page
+            self.setPage(int(pid), page)
+
+    guide_page = property(lambda self: self.page_by_id(PageId.GUIDE))
+    account_page = property(lambda self: self.page_by_id(PageId.ACCOUNT))
+    check_page = property(lambda self: self.page_by_id(PageId.CHECK))
+    send_page = property(lambda self: self.page_by_id(PageId.SEND))
+    save_page = property(lambda self: self.page_by_id(PageId.SAVE))
+
+    def build_all_pages(self) -> None:
+        """Build every page's widgets now (normally they are built while the first page is idle)."""
+        self.ensure_pages()
+        for pid in PageId:
+            page = self.page(int(pid))
+            if hasattr(page, "ensure_built"):
+                page.ensure_built()
+
+    def _build_one_pending(self) -> None:
+        if self._closed:
+            return
+        if len(self._pages) < len(PageId):
+            self.ensure_pages()
+            QTimer.singleShot(15, self._build_one_pending)
+            return
+        for pid in PageId:
+            page = self.page(int(pid))
+            if hasattr(page, "ensure_built") and not page.built:
+                page.ensure_built()
+                QTimer.singleShot(15, self._build_one_pending)  # one page per idle slice
+                return
+        self.pages_built.emit()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._lazy_scheduled:
+            self._lazy_scheduled = True
+            QTimer.singleShot(150, self._build_one_pending)
+
+    # -- pages ---------------------------------------------------------------------
+    def page_by_id(self, pid: PageId) -> Any:
+        """The page object for ``pid`` (created on demand)."""
+        if pid not in self._pages:
+            self.ensure_pages()
+        return self._pages[pid]
+
+    # -- language ------------------------------------------------------------------
+    def _language_chosen(self, index: int) -> None:
+        code = self.side_bar.language.itemData(index)
+        app = QApplication.instance()
+        if app is not None and code:
+            self.lang = i18n.install_translator(app, code)
+            store = settings_store()
+            store.setValue("language", self.lang)
+            # Qt only broadcasts LanguageChange while app.exec() runs (not before, nor in
+            # tests); re-send it to every window so all texts follow the switch.
+            for top in QApplication.topLevelWidgets():
+                QApplication.sendEvent(top, QEvent(QEvent.Type.LanguageChange))
+
+    def set_language(self, code: str) -> None:
+        """Switch the UI language (what the ``language`` combo does)."""
+        idx = self.side_bar.language.findData(code)
+        if idx >= 0:
+            self.side_bar.language.setCurrentIndex(idx)
+
+    def retranslate_ui(self) -> None:
+        self.setWindowTitle(self.tr("MailSetup — set up a mailbox"))
+        self.setButtonText(QWizard.WizardButton.NextButton, self.tr("&Next >"))
+        self.setButtonText(QWizard.WizardButton.BackButton, self.tr("< &Back"))
+        self.setButtonText(QWizard.WizardButton.FinishButton, self.tr("&Finish"))
+        self.setButtonText(QWizard.WizardButton.CancelButton, self.tr("Cancel"))
+        self.side_bar.retranslate_ui()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.LanguageChange:
+            self.lang = i18n.current_language()
+            self.retranslate_ui()
+        super().changeEvent(event)
+
+    # -- sandbox -------------------------------------------------------------------
+    def start_sandbox(self) -> Job | None:
+        """Start the local sandbox server off the GUI thread; the job's result is its SandboxInfo."""
+        if self._sandbox_job is not None and self._sandbox_job.running:
+            return self._sandbox_job
+        if self.sandbox_info is not None:
+            return None
+        import threading
+
+        from app.core.sandbox import SandboxServer
+
+        server = SandboxServer()
+        began, finished, cancelled = threading.Event(), threading.Event(), threading.Event()
+        self._sandbox_starting = (server, began, finished, cancelled)
+
+        def start() -> Any:
+            began.set()
+            if cancelled.is_set():  # the window closed before the worker got to it
+                return None
+            try:
+                return server.start()
+            finally:
+                finished.set()
+
+        job = self.bridge.run_blocking(start, name="sandbox-start")
+
+        def started(info: Any) -> None:
+            if info is None:
+                return
+            self.sandbox = server
+            self.sandbox_info = info
+            self._sandbox_starting = None
+
+        job.finished.connect(started)
+        self._sandbox_job = job
+        return job
+
+    def stop_sandbox(self) -> None:
+        starting, self._sandbox_starting = self._sandbox_starting, None
+        if starting is not None and starting[0] is not self.sandbox:
+            server, began, finished, cancelled = starting
+            cancelled.set()  # first: a start that has not begun now never will
+            if began.is_set():  # closed while it was starting: let it finish, then stop it
+                finished.wait(10)
+                try:
+                    server.stop()
+                except Exception:  # noqa: BLE001
+                    log.warning("sandbox server did not stop cleanly", exc_info=True)
+        server, self.sandbox, self.sandbox_info = self.sandbox, None, None
+        if server is not None:
+            try:
+                server.stop()
+            except Exception:  # noqa: BLE001 - closing must not fail
+                log.warning("sandbox server did not stop cleanly", exc_info=True)
+
+    # -- persistence and shutdown -----------------------------------------------------
+    def _restore_geometry(self) -> None:
+        store = settings_store()
+        geo = store.value("window/geometry")
+        size = store.value("window/size")
+        if isinstance(geo, QByteArray) and not geo.isEmpty():
+            self.restoreGeometry(geo)  # position (and size, where the screen allows)
+        if isinstance(size, QSize) and size.isValid():
+            self.resize(size)
+        elif not isinstance(geo, QByteArray) or geo.isEmpty():
+            self.resize(QSize(940, 700))
+
+    def remember(self) -> None:
+        store = settings_store()
+        store.setValue("window/geometry", self.saveGeometry())
+        store.setValue("window/size", self.size())
+        if self.state.provider is not None:
+            store.setValue("last_provider", self.state.provider.id)
+        store.sync()
+
+    def shutdown(self) -> None:
+        """Cancel running work, stop the sandbox and end the engine thread (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.remember()
+        except Exception:  # noqa: BLE001
+            log.warning("could not save window settings", exc_info=True)
+        self.provider_page.stop_timers()
+        self.bridge.cancel_all()
+        self.bridge.shutdown()
+        self.stop_sandbox()
+
+    def done(self, result: int) -> None:  # noqa: D401 - Qt API
+        self.shutdown()
+        super().done(result)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.shutdown()
+        super().closeEvent(event)
