@@ -13,9 +13,10 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
 from app import __version__
 
@@ -39,8 +40,11 @@ def run_self_test(out: TextIO | None = None) -> int:
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and sys.platform.startswith("linux"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     frozen = bool(getattr(sys, "frozen", False))
-    print(f"mailsetup {__version__} self-test ({'frozen bundle' if frozen else 'Python ' + sys.version.split()[0]})",
-          file=out, flush=True)
+    print(
+        f"mailsetup {__version__} self-test ({'frozen bundle' if frozen else 'Python ' + sys.version.split()[0]})",
+        file=out,
+        flush=True,
+    )
     items: list[Item] = []
     for check in (_resources, _catalogue, _translations, _sandbox_round_trip, _keyring):
         started = time.perf_counter()
@@ -55,8 +59,11 @@ def run_self_test(out: TextIO | None = None) -> int:
             timing = f"  [{ms:.0f} ms]" if n == len(results) - 1 else ""
             print(f"{item.status:>4}  {item.name}: {item.detail}{timing}", file=out, flush=True)
     failed = [i for i in items if i.status == FAIL]
-    print(f"self-test {'FAILED' if failed else 'passed'}: {len(items) - len(failed)} of {len(items)} items fine",
-          file=out, flush=True)
+    print(
+        f"self-test {'FAILED' if failed else 'passed'}: {len(items) - len(failed)} of {len(items)} items fine",
+        file=out,
+        flush=True,
+    )
     return 1 if failed else 0
 
 
@@ -131,15 +138,29 @@ def _sandbox_round_trip() -> list[Item]:
     with tempfile.TemporaryDirectory(prefix="mailsetup-selftest-") as tmp, SandboxServer(Path(tmp)) as server:
         info = server.info
         assert info is not None
-        items = [Item("sandbox", OK, f"listening on {info.host} ports {info.ssl_port} (TLS) and {info.starttls_port} (STARTTLS)")]
+        items = [
+            Item(
+                "sandbox",
+                OK,
+                f"listening on {info.host} ports {info.ssl_port} (TLS) and {info.starttls_port} (STARTTLS)",
+            )
+        ]
         if check_mod is None:
             items.append(Item("connection check", NOTE, "skipped: app.core.smtp.session is not part of this build"))
         else:
             for security in ("ssl", "starttls"):
                 result = asyncio.run(check_mod.run_check(server.settings(security), info.password))
-                items.append(_engine_item(f"check ({security})", result, lambda r: f"{r.elapsed_ms:.0f} ms, login verified={r.auth_verified}"))
+                items.append(
+                    _engine_item(
+                        f"check ({security})",
+                        result,
+                        lambda r: f"{r.elapsed_ms:.0f} ms, login verified={r.auth_verified}",
+                    )
+                )
         if sending is None or message_mod is None:
-            items.append(Item("test send", NOTE, "skipped: app.core.smtp.send/app.core.smtp.message are not part of this build"))
+            items.append(
+                Item("test send", NOTE, "skipped: app.core.smtp.send/app.core.smtp.message are not part of this build")
+            )
             return items
         subject = f"MailSetup self-test {time.time_ns()}"
         spec = message_mod.MessageSpec(

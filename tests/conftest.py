@@ -8,10 +8,14 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-# Fixture modules: real SMTP servers and misbehaving sockets, a real Secret Service, DNS and proxies.
-from tests.fixtures.smtp_servers import *  # noqa: E402,F401,F403
-from tests.fixtures.keyring_service import *  # noqa: E402,F401,F403
-from tests.fixtures.network import *  # noqa: E402,F401,F403
+# Fixture plugins: real SMTP servers and misbehaving sockets, a real Secret Service, DNS and proxies,
+# and the wizard helpers (tests/fixtures/ui.py).
+pytest_plugins = [
+    "tests.fixtures.keyring_service",
+    "tests.fixtures.network",
+    "tests.fixtures.smtp_servers",
+    "tests.fixtures.ui",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -24,3 +28,17 @@ def isolated_user_dirs(tmp_path_factory, monkeypatch):
         monkeypatch.setenv(var, str(path))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     yield base
+
+
+GUI_FIXTURES = {"qtbot", "qapp"}
+KEYRING_FIXTURES = {"secret_service", "secret_service_daemon"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark by what a test uses, so that `-m "not gui"` is a headless run and `-m keyring` the keyring set."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & GUI_FIXTURES or item.path.name.startswith("test_ui_"):
+            item.add_marker(pytest.mark.gui)
+        if used & KEYRING_FIXTURES:
+            item.add_marker(pytest.mark.keyring)

@@ -94,7 +94,7 @@ def test_core_subpackages_are_used_through_their_public_surface():
     offenders = []
     for path in _all_sources():
         mine = _package_of(_module_name(path))
-        for module, names in _imports(path):
+        for module, _names in _imports(path):
             parts = module.split(".")
             if parts[:2] != ["app", "core"] or len(parts) < 4:
                 continue

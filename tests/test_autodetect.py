@@ -7,11 +7,11 @@ import json
 
 import pytest
 
+from app.core.catalog.loader import Catalogue
+from app.core.catalog.model import Endpoint, Provider, ProviderKind
 from app.core.detect.probe import detect, detect_mode
 from app.core.diagnosis.table import Code
 from app.core.model.events import ProbeFinished, ProbeStarted, Stage, StageStarted, event_to_dict
-from app.core.catalog.model import Endpoint, Provider, ProviderKind
-from app.core.catalog.loader import Catalogue
 from app.core.model.settings import Timeouts
 
 FAST = Timeouts(connect=1.0, greeting=1.0, command=1.0, total=3.0)
@@ -61,8 +61,15 @@ async def test_implicit_tls_beats_starttls_beats_plain(mail_lab):
 
 async def test_plain_refused_without_allow_plain(smtp_server):
     plain = smtp_server("no_starttls")  # greets and offers AUTH, but no STARTTLS
-    r = await detect(None, host="127.0.0.1", ports=(plain.port,), password="Secr3t-pw", username="u@example.com",
-                     timeouts=FAST, tls=plain.settings().tls)
+    r = await detect(
+        None,
+        host="127.0.0.1",
+        ports=(plain.port,),
+        password="Secr3t-pw",
+        username="u@example.com",
+        timeouts=FAST,
+        tls=plain.settings().tls,
+    )
     assert not r.ok and r.settings is None
     assert r.diagnosis.code is Code.STARTTLS_UNSUPPORTED
     assert "allow_plain" in [a.kind for a in r.diagnosis.actions]
@@ -162,8 +169,9 @@ def _auth_stages(events):
 async def test_login_verified_with_one_attempt(mail_lab):
     lab = mail_lab
     events = []
-    r = await _detect(lab, (lab.tls_port, lab.starttls_port), password=lab.password, username=lab.username,
-                      on_event=events.append)
+    r = await _detect(
+        lab, (lab.tls_port, lab.starttls_port), password=lab.password, username=lab.username, on_event=events.append
+    )
     assert r.ok and r.auth_verified and r.settings.port == lab.tls_port
     assert len(_auth_stages(events)) == 1
     assert r.check is not None and r.check.auth_verified
@@ -175,8 +183,16 @@ async def test_definitive_535_is_not_retried_on_other_ports(smtp_server):
     second = smtp_server("auth_535", implicit_tls=True)
     wrong = "Wr0ng-passw0rd-xyz"
     events = []
-    r = await detect(None, host="127.0.0.1", ports=(first.port, second.port), password=wrong,
-                     username="u@example.com", timeouts=FAST, tls=first.settings().tls, on_event=events.append)
+    r = await detect(
+        None,
+        host="127.0.0.1",
+        ports=(first.port, second.port),
+        password=wrong,
+        username="u@example.com",
+        timeouts=FAST,
+        tls=first.settings().tls,
+        on_event=events.append,
+    )
     assert not r.ok and r.diagnosis.code is Code.AUTH_FAILED
     assert r.settings is not None and r.settings.port == first.port  # the connection setting is still right
     auth_lines = [ln for ln in first.lines + second.lines if ln.upper().startswith("AUTH")]
@@ -189,8 +205,9 @@ async def test_definitive_535_is_not_retried_on_other_ports(smtp_server):
 async def test_winner_verified_after_top_candidate_failed(mail_lab):
     lab = mail_lab
     events = []
-    r = await _detect(lab, (lab.closed_port, lab.starttls_port), password=lab.password, username=lab.username,
-                      on_event=events.append)
+    r = await _detect(
+        lab, (lab.closed_port, lab.starttls_port), password=lab.password, username=lab.username, on_event=events.append
+    )
     assert r.ok and r.auth_verified and r.settings.port == lab.starttls_port
     assert len(_auth_stages(events)) == 1
 
@@ -199,8 +216,14 @@ async def test_winner_verified_after_top_candidate_failed(mail_lab):
 async def test_mx_lookup_maps_custom_domain_to_provider(mail_lab, dns_server, dns_resolver):
     dns_server.zone["firma.test"] = {"MX": ["10 in1.mx.labmail.test."]}
     events = []
-    r = await detect("boss@firma.test", catalogue=_lab_catalogue(mail_lab, ("ssl", "starttls")),
-                     resolver=dns_resolver, timeouts=FAST, tls=mail_lab.tls_options(), on_event=events.append)
+    r = await detect(
+        "boss@firma.test",
+        catalogue=_lab_catalogue(mail_lab, ("ssl", "starttls")),
+        resolver=dns_resolver,
+        timeouts=FAST,
+        tls=mail_lab.tls_options(),
+        on_event=events.append,
+    )
     assert r.ok and r.provider == "labmail"
     assert r.discovery.via == "mx" and r.discovery.mx_hosts == ("in1.mx.labmail.test",)
     assert (r.settings.port, r.settings.security.value) == (mail_lab.tls_port, "ssl")
@@ -215,16 +238,23 @@ async def test_srv_discovery(mail_lab, dns_server, dns_resolver):
             "_submission._tcp.corp.test": {"SRV": [f"0 0 {mail_lab.starttls_port} localhost."]},
         }
     )
-    r = await detect("x@corp.test", catalogue=Catalogue(), resolver=dns_resolver, timeouts=FAST,
-                     tls=mail_lab.tls_options())
+    r = await detect(
+        "x@corp.test", catalogue=Catalogue(), resolver=dns_resolver, timeouts=FAST, tls=mail_lab.tls_options()
+    )
     assert r.ok and r.discovery.via == "srv" and r.provider is None
     assert r.settings.summary() == {"host": "localhost", "port": mail_lab.tls_port, "security": "ssl"}
 
 
 async def test_usual_host_names(mail_lab, dns_server, dns_resolver):
     dns_server.zone["localhost"] = {"A": ["127.0.0.1"]}
-    r = await detect("me@localhost", catalogue=Catalogue(), resolver=dns_resolver, ports=(mail_lab.tls_port,),
-                     timeouts=FAST, tls=mail_lab.tls_options())
+    r = await detect(
+        "me@localhost",
+        catalogue=Catalogue(),
+        resolver=dns_resolver,
+        ports=(mail_lab.tls_port,),
+        timeouts=FAST,
+        tls=mail_lab.tls_options(),
+    )
     assert r.discovery.via == "guess" and r.discovery.hosts == ("localhost",)
     assert r.ok and r.settings.host == "localhost"
 
@@ -239,8 +269,13 @@ async def test_nxdomain_is_definitive(dns_server, dns_resolver):
 @pytest.mark.parametrize("fixture", ["socks5_proxy", "http_proxy"])
 async def test_detect_through_proxy(fixture, request, mail_lab):
     proxy = request.getfixturevalue(fixture)
-    r = await _detect(mail_lab, (mail_lab.tls_port, mail_lab.starttls_port), proxy=proxy.url,
-                      password=mail_lab.password, username=mail_lab.username)
+    r = await _detect(
+        mail_lab,
+        (mail_lab.tls_port, mail_lab.starttls_port),
+        proxy=proxy.url,
+        password=mail_lab.password,
+        username=mail_lab.username,
+    )
     assert r.ok and r.auth_verified and r.settings.proxy == proxy.url
     assert ("127.0.0.1", mail_lab.tls_port) in proxy.targets
 
@@ -251,8 +286,9 @@ async def test_proxy_auth_failure(socks5_auth_proxy, mail_lab):
     events = []
     loop = asyncio.get_running_loop()
     start = loop.time()
-    r = await _detect(mail_lab, (mail_lab.tls_port, mail_lab.starttls_port, 2525), proxy=url,
-                      timeouts=PATIENT, on_event=events.append)
+    r = await _detect(
+        mail_lab, (mail_lab.tls_port, mail_lab.starttls_port, 2525), proxy=url, timeouts=PATIENT, on_event=events.append
+    )
     assert loop.time() - start < 2.0
     assert not r.ok and (r.diagnosis.code, r.diagnosis.variant) == (Code.PROXY_FAILED, "auth_failed")
     blob = json.dumps(r.to_dict()) + json.dumps([event_to_dict(e) for e in events], default=str)
@@ -273,8 +309,14 @@ async def test_bad_inputs():
 async def test_detect_mode_on_a_port(mail_lab):
     r = await detect_mode("127.0.0.1", mail_lab.tls_port, timeouts=FAST, tls=mail_lab.tls_options())
     assert r.ok and r.settings.security.value == "ssl"
-    r = await detect_mode("127.0.0.1", mail_lab.starttls_port, timeouts=FAST, tls=mail_lab.tls_options(),
-                          password=mail_lab.password, username=mail_lab.username)
+    r = await detect_mode(
+        "127.0.0.1",
+        mail_lab.starttls_port,
+        timeouts=FAST,
+        tls=mail_lab.tls_options(),
+        password=mail_lab.password,
+        username=mail_lab.username,
+    )
     assert r.ok and r.settings.security.value == "starttls" and r.auth_verified
 
 

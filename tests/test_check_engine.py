@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from app.core.smtp.session import run_check
+from app.core.catalog.model import ErrorHint, PasswordKind, Provider, ProviderKind
 from app.core.diagnosis.table import Code
 from app.core.model.events import (
     LogLine,
@@ -17,8 +17,8 @@ from app.core.model.events import (
     TlsEstablished,
     TranscriptLine,
 )
-from app.core.catalog.model import ErrorHint, PasswordKind, Provider, ProviderKind
 from app.core.model.settings import AuthMechanism, Security
+from app.core.smtp.session import run_check
 from tests.fixtures.smtp_servers import TEST_PASSWORD, TEST_USER
 
 
@@ -38,7 +38,15 @@ async def test_implicit_tls_check_reports_every_stage_and_certificate(smtp_serve
     ev = Recorder()
     res = await run_check(srv.settings(), srv.password, on_event=ev)
     assert res.ok and res.diagnosis is None
-    assert ev.finished() == [Stage.RESOLVE, Stage.CONNECT, Stage.TLS, Stage.GREETING, Stage.EHLO, Stage.AUTH, Stage.QUIT]
+    assert ev.finished() == [
+        Stage.RESOLVE,
+        Stage.CONNECT,
+        Stage.TLS,
+        Stage.GREETING,
+        Stage.EHLO,
+        Stage.AUTH,
+        Stage.QUIT,
+    ]
     assert [e.stage for e in ev.of(StageStarted)] == ev.finished()
     assert res.auth_verified and res.auth_mechanism == "PLAIN"
     tls = res.tls
@@ -125,7 +133,10 @@ async def test_wrong_password_is_auth_failed(smtp_server):
 async def test_app_password_hint_when_provider_wants_one(smtp_server):
     srv = smtp_server("auth_535", implicit_tls=True)
     provider = Provider(
-        id="demo", kind=ProviderKind.PRESET, name={"en": "Demo Mail"}, password_kind=PasswordKind.APP_PASSWORD,
+        id="demo",
+        kind=ProviderKind.PRESET,
+        name={"en": "Demo Mail"},
+        password_kind=PasswordKind.APP_PASSWORD,
         links={"app_passwords": "https://example.com/app-passwords"},
     )
     res = await run_check(srv.settings(), "pw", provider=provider)
@@ -152,9 +163,17 @@ async def test_microsoft_basic_auth_disabled_variant(smtp_server):
 async def test_provider_error_hint_overrides_code_and_adds_fix(smtp_server):
     srv = smtp_server("auth_535", implicit_tls=True)
     provider = Provider(
-        id="demo", kind=ProviderKind.PRESET, name={"en": "Demo"}, password_kind=PasswordKind.ACCOUNT_PASSWORD,
-        error_hints=(ErrorHint(pattern=r"5\.7\.8 Username and Password", code="app_password_required",
-                               fix={"en": "Demo needs an app password: Settings > Security.", "ru": "Нужен пароль приложения."}),),
+        id="demo",
+        kind=ProviderKind.PRESET,
+        name={"en": "Demo"},
+        password_kind=PasswordKind.ACCOUNT_PASSWORD,
+        error_hints=(
+            ErrorHint(
+                pattern=r"5\.7\.8 Username and Password",
+                code="app_password_required",
+                fix={"en": "Demo needs an app password: Settings > Security.", "ru": "Нужен пароль приложения."},
+            ),
+        ),
     )
     res = await run_check(srv.settings(), "pw", provider=provider)
     d = res.diagnosis

@@ -10,10 +10,10 @@ import time
 import pytest
 
 from app.core.diagnosis import classify as rc
-from app.core.smtp.session import run_check
 from app.core.diagnosis.table import Code
 from app.core.model.events import Stage, StageFailed, StageStarted, TlsEstablished
 from app.core.model.settings import Security, SmtpSettings, Timeouts, TlsMinimum, TlsOptions
+from app.core.smtp.session import run_check
 from tests.fixtures.smtp_servers import TEST_PASSWORD, free_port
 
 
@@ -37,7 +37,9 @@ def failed_stage(ev):
 async def test_plain_client_on_implicit_tls_port_is_greeting_timeout_expecting_tls(smtp_server, security):
     srv = smtp_server("ssl")
     ev = Recorder()
-    settings = srv.settings(security=security, username="", timeouts=Timeouts(connect=2, greeting=0.4, command=5, total=10))
+    settings = srv.settings(
+        security=security, username="", timeouts=Timeouts(connect=2, greeting=0.4, command=5, total=10)
+    )
     t0 = time.monotonic()
     res = await run_check(settings, None, on_event=ev)
     took = time.monotonic() - t0
@@ -69,7 +71,9 @@ async def test_starttls_not_advertised(smtp_server):
 
 
 async def test_starttls_refused(smtp_server):
-    srv = smtp_server("smtp", ehlo=["STARTTLS"], replies={"STARTTLS": "454 4.7.0 TLS not available due to local problem"})
+    srv = smtp_server(
+        "smtp", ehlo=["STARTTLS"], replies={"STARTTLS": "454 4.7.0 TLS not available due to local problem"}
+    )
     res = await run_check(srv.settings(security=Security.STARTTLS, username=""), None)
     assert (res.diagnosis.code, res.diagnosis.variant) == (Code.STARTTLS_UNSUPPORTED, "refused")
     assert res.diagnosis.server_reply.startswith("454")
@@ -216,7 +220,9 @@ async def test_overall_deadline_bounds_every_stage(smtp_server):
 async def test_closed_port_is_connect_refused():
     port = free_port()
     ev = Recorder()
-    res = await run_check(SmtpSettings("127.0.0.1", port, Security.STARTTLS, timeouts=Timeouts(1, 1, 1, 2)), None, on_event=ev)
+    res = await run_check(
+        SmtpSettings("127.0.0.1", port, Security.STARTTLS, timeouts=Timeouts(1, 1, 1, 2)), None, on_event=ev
+    )
     d = res.diagnosis
     assert d.code is Code.CONNECT_REFUSED and failed_stage(ev) is Stage.CONNECT
     assert f"127.0.0.1:{port}" == d.params["address"]
@@ -224,7 +230,9 @@ async def test_closed_port_is_connect_refused():
 
 
 async def test_unresolvable_name_is_dns_failed():
-    res = await run_check(SmtpSettings("no-such-host.invalid", 587, Security.STARTTLS, timeouts=Timeouts(2, 1, 1, 3)), None)
+    res = await run_check(
+        SmtpSettings("no-such-host.invalid", 587, Security.STARTTLS, timeouts=Timeouts(2, 1, 1, 3)), None
+    )
     assert res.diagnosis.code is Code.DNS_FAILED
     assert "no-such-host.invalid" in res.diagnosis.title
 
@@ -254,7 +262,10 @@ async def test_full_backlog_is_connect_timeout():
 
 def test_connect_error_classification_of_real_errnos():
     s = SmtpSettings("smtp.example.com", 25, Security.STARTTLS)
-    assert rc.connect_error(s, OSError(errno.ENETUNREACH, "Network is unreachable"), "192.0.2.1:25").code is Code.NETWORK_UNREACHABLE
+    assert (
+        rc.connect_error(s, OSError(errno.ENETUNREACH, "Network is unreachable"), "192.0.2.1:25").code
+        is Code.NETWORK_UNREACHABLE
+    )
     assert rc.connect_error(s, ConnectionRefusedError(errno.ECONNREFUSED, "refused"), "x").code is Code.CONNECT_REFUSED
     d = rc.connect_timeout(s, "192.0.2.1:25", 10)
     assert (d.code, d.variant) == (Code.CONNECT_TIMEOUT, "port25")
@@ -275,7 +286,9 @@ async def test_cancellation_closes_the_socket_promptly(smtp_server, security, st
         if isinstance(e, StageStarted) and e.stage is stage:
             reached.set()
 
-    task = asyncio.create_task(run_check(srv.settings(security=security, username="", timeouts=Timeouts(5, 5, 5, 10)), None, on_event=on_event))
+    task = asyncio.create_task(
+        run_check(srv.settings(security=security, username="", timeouts=Timeouts(5, 5, 5, 10)), None, on_event=on_event)
+    )
     await asyncio.wait_for(reached.wait(), 2)
     t0 = time.monotonic()
     task.cancel()

@@ -28,8 +28,20 @@ SECRETS = [
 
 
 def conn_args(srv, security=None, *extra):
-    args = ["--host", srv.host, "--port", str(srv.port), "--security", security or srv.security,
-            "--cafile", srv.ca_file, "--timeout", "4", "--greeting-timeout", "0.5"]
+    args = [
+        "--host",
+        srv.host,
+        "--port",
+        str(srv.port),
+        "--security",
+        security or srv.security,
+        "--cafile",
+        srv.ca_file,
+        "--timeout",
+        "4",
+        "--greeting-timeout",
+        "0.5",
+    ]
     if srv.username:
         args += ["--user", srv.username, "--password-env", "MS_TEST_PW"]
     return args + list(extra)
@@ -37,8 +49,16 @@ def conn_args(srv, security=None, *extra):
 
 def run_cli(*argv, env_pw=TEST_PASSWORD, stdin=None):
     env = dict(os.environ, MS_TEST_PW=env_pw, PYTHONIOENCODING="utf-8")
-    return subprocess.run([sys.executable, "-m", "app", *argv], cwd=ROOT, env=env, input=stdin,
-                          capture_output=True, text=True, encoding="utf-8", timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "app", *argv],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+    )
 
 
 def assert_no_secret(text):
@@ -144,15 +164,36 @@ def test_unknown_provider_lists_valid_ids(capsys, pw_env):
 
 def test_missing_password_env_is_usage_error(capsys, monkeypatch):
     monkeypatch.delenv("MS_TEST_PW", raising=False)
-    assert main(["check", "--host", "127.0.0.1", "--security", "ssl", "--user", "u", "--password-env", "MS_TEST_PW"]) == 2
+    assert (
+        main(["check", "--host", "127.0.0.1", "--security", "ssl", "--user", "u", "--password-env", "MS_TEST_PW"]) == 2
+    )
 
 
 def test_send_delivers_and_reports_queue_id(smtp_server, capsys, pw_env, tmp_path):
     srv = smtp_server("ssl")
     att = tmp_path / "note.txt"
     att.write_text("attached", encoding="utf-8")
-    code = main(["send", *conn_args(srv), "--from", TEST_USER, "--from-name", "Тест", "--to", "a@example.com; b@example.com",
-                 "--bcc", "hidden@example.com", "--subject", "CLI test", "--body", "Hello", "--attach", str(att), "--json"])
+    code = main(
+        [
+            "send",
+            *conn_args(srv),
+            "--from",
+            TEST_USER,
+            "--from-name",
+            "Тест",
+            "--to",
+            "a@example.com; b@example.com",
+            "--bcc",
+            "hidden@example.com",
+            "--subject",
+            "CLI test",
+            "--body",
+            "Hello",
+            "--attach",
+            str(att),
+            "--json",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     result = json.loads(out.splitlines()[-1])
@@ -168,15 +209,47 @@ def test_send_html_body_file(smtp_server, capsys, pw_env, tmp_path):
     srv = smtp_server("ssl")
     body = tmp_path / "b.html"
     body.write_text("<p>Привет</p>", encoding="utf-8")
-    assert main(["send", *conn_args(srv), "--from", TEST_USER, "--to", "a@example.com", "--subject", "s",
-                 "--body-file", str(body), "--html"]) == 0
+    assert (
+        main(
+            [
+                "send",
+                *conn_args(srv),
+                "--from",
+                TEST_USER,
+                "--to",
+                "a@example.com",
+                "--subject",
+                "s",
+                "--body-file",
+                str(body),
+                "--html",
+            ]
+        )
+        == 0
+    )
     assert srv.messages[0].message.get_content_type() == "text/html"
     assert "queue id: MS12345" in capsys.readouterr().out
 
 
 def test_send_refused_recipient_exit_1(smtp_server, capsys, pw_env):
     srv = smtp_server("ssl")
-    assert main(["send", *conn_args(srv), "--from", TEST_USER, "--to", "nobody@example.com", "--subject", "s", "--body", "b"]) == 1
+    assert (
+        main(
+            [
+                "send",
+                *conn_args(srv),
+                "--from",
+                TEST_USER,
+                "--to",
+                "nobody@example.com",
+                "--subject",
+                "s",
+                "--body",
+                "b",
+            ]
+        )
+        == 1
+    )
     out = capsys.readouterr().out
     assert "nobody@example.com" in out and "550" in out
 
@@ -197,8 +270,26 @@ def test_send_message_errors_are_usage_errors(capsys, pw_env, extra, flag):
 
 
 def test_send_with_security_auto_is_usage_error(capsys):
-    assert main(["send", "--host", "h.example", "--security", "auto", "--from", "a@b.cd", "--to", "c@d.ef",
-                 "--subject", "s", "--body", "b"]) == 2
+    assert (
+        main(
+            [
+                "send",
+                "--host",
+                "h.example",
+                "--security",
+                "auto",
+                "--from",
+                "a@b.cd",
+                "--to",
+                "c@d.ef",
+                "--subject",
+                "s",
+                "--body",
+                "b",
+            ]
+        )
+        == 2
+    )
 
 
 def test_reporter_plain_ascii_terminal_and_finish_codes():

@@ -13,8 +13,22 @@ def _lines(capsys):
 
 def test_silent_port_is_confirmed_by_second_client(smtp_server, capsys):
     srv = smtp_server("silent")
-    rc = main(["check", "--host", srv.host, "--port", str(srv.port), "--security", "starttls",
-               "--greeting-timeout", "0.3", "--timeout", "3", "--json"])
+    rc = main(
+        [
+            "check",
+            "--host",
+            srv.host,
+            "--port",
+            str(srv.port),
+            "--security",
+            "starttls",
+            "--greeting-timeout",
+            "0.3",
+            "--timeout",
+            "3",
+            "--json",
+        ]
+    )
     result = _lines(capsys)[-1]
     assert rc == 1
     assert result["code"] == "greeting_timeout"
@@ -29,8 +43,23 @@ def test_silent_port_is_confirmed_by_second_client(smtp_server, capsys):
 def test_definitive_auth_failure_is_not_retried(smtp_server, capsys, monkeypatch):
     srv = smtp_server("auth_535")
     monkeypatch.setenv("PW", "wrong password")
-    rc = main(["check", "--host", srv.host, "--port", str(srv.port), "--security", "none", "--allow-plain",
-               "--user", "someone", "--password-env", "PW", "--json"])
+    rc = main(
+        [
+            "check",
+            "--host",
+            srv.host,
+            "--port",
+            str(srv.port),
+            "--security",
+            "none",
+            "--allow-plain",
+            "--user",
+            "someone",
+            "--password-env",
+            "PW",
+            "--json",
+        ]
+    )
     result = _lines(capsys)[-1]
     assert rc == 1
     assert result["code"] == "auth_failed"

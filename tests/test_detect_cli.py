@@ -19,14 +19,32 @@ def _lines(out: str) -> list[dict]:
 
 
 def _detect(lab, ports, *extra):
-    return main(["detect", "--host", "127.0.0.1", "--ports", ",".join(str(p) for p in ports),
-                 "--cafile", lab.ca_file, *FAST, *extra])
+    return main(
+        [
+            "detect",
+            "--host",
+            "127.0.0.1",
+            "--ports",
+            ",".join(str(p) for p in ports),
+            "--cafile",
+            lab.ca_file,
+            *FAST,
+            *extra,
+        ]
+    )
 
 
 def test_detect_json_verified(mail_lab, monkeypatch, capsys):
     monkeypatch.setenv("LAB_PW", mail_lab.password)
-    code = _detect(mail_lab, (mail_lab.starttls_port, mail_lab.tls_port), "--json",
-                   "--user", mail_lab.username, "--password-env", "LAB_PW")
+    code = _detect(
+        mail_lab,
+        (mail_lab.starttls_port, mail_lab.tls_port),
+        "--json",
+        "--user",
+        mail_lab.username,
+        "--password-env",
+        "LAB_PW",
+    )
     out = capsys.readouterr().out
     lines = _lines(out)
     result = lines[-1]
@@ -94,22 +112,85 @@ def _check_args(argv):
 
 def test_check_security_auto(mail_lab, monkeypatch, capsys):
     monkeypatch.setenv("LAB_PW", mail_lab.password)
-    args = _check_args(["--host", "127.0.0.1", "--port", str(mail_lab.starttls_port), "--security", "auto",
-                        "--cafile", mail_lab.ca_file, "--user", mail_lab.username, "--password-env", "LAB_PW",
-                        "--timeout", "3", "--greeting-timeout", "1", "--json"])
+    args = _check_args(
+        [
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(mail_lab.starttls_port),
+            "--security",
+            "auto",
+            "--cafile",
+            mail_lab.ca_file,
+            "--user",
+            mail_lab.username,
+            "--password-env",
+            "LAB_PW",
+            "--timeout",
+            "3",
+            "--greeting-timeout",
+            "1",
+            "--json",
+        ]
+    )
     assert check_auto(args) == 0
     result = _lines(capsys.readouterr().out)[-1]
     assert result["settings"]["security"] == "starttls" and result["auth_verified"] is True
-    args = _check_args(["--host", "127.0.0.1", "--port", str(mail_lab.tls_port), "--security", "auto",
-                        "--cafile", mail_lab.ca_file, "--timeout", "3", "--greeting-timeout", "1", "--json"])
+    args = _check_args(
+        [
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(mail_lab.tls_port),
+            "--security",
+            "auto",
+            "--cafile",
+            mail_lab.ca_file,
+            "--timeout",
+            "3",
+            "--greeting-timeout",
+            "1",
+            "--json",
+        ]
+    )
     assert check_auto(args) == 0
     assert _lines(capsys.readouterr().out)[-1]["settings"]["security"] == "ssl"
 
 
 def test_check_security_auto_through_main(mail_lab, capsys):
-    code = main(["check", "--host", "127.0.0.1", "--port", str(mail_lab.tls_port), "--security", "auto",
-                 "--cafile", mail_lab.ca_file, "--timeout", "3", "--greeting-timeout", "1", "--json"])
+    code = main(
+        [
+            "check",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(mail_lab.tls_port),
+            "--security",
+            "auto",
+            "--cafile",
+            mail_lab.ca_file,
+            "--timeout",
+            "3",
+            "--greeting-timeout",
+            "1",
+            "--json",
+        ]
+    )
     result = _lines(capsys.readouterr().out)[-1]
     assert code == 0 and result["settings"]["security"] == "ssl"
-    assert main(["check", "--host", "127.0.0.1", "--port", str(mail_lab.tls_port), "--security", "auto",
-                 "--user", "someone"]) == 2
+    assert (
+        main(
+            [
+                "check",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(mail_lab.tls_port),
+                "--security",
+                "auto",
+                "--user",
+                "someone",
+            ]
+        )
+        == 2
+    )

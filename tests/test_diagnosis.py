@@ -9,46 +9,113 @@ from pathlib import Path
 
 import pytest
 
+from app.core.catalog.model import ErrorHint, Provider, ProviderKind
 from app.core.diagnosis import classify as rc
 from app.core.diagnosis.table import TABLE, Code, Diagnosis, entry_for
-from app.core.catalog.model import ErrorHint, Provider, ProviderKind
 from app.core.model.settings import Security, SmtpSettings
 from app.core.smtp.connection import Reply
 
 KNOWN_PARAMS = {
-    "host", "port", "security", "address", "addresses", "accepted", "seconds", "detail", "reply", "mechanism",
-    "user", "provider", "subject", "issuer", "not_before", "not_after", "sha256", "sans", "wanted", "offered",
-    "stage", "field", "message", "reason", "proxy", "proxy_host", "proxy_port", "target",
+    "host",
+    "port",
+    "security",
+    "address",
+    "addresses",
+    "accepted",
+    "seconds",
+    "detail",
+    "reply",
+    "mechanism",
+    "user",
+    "provider",
+    "subject",
+    "issuer",
+    "not_before",
+    "not_after",
+    "sha256",
+    "sans",
+    "wanted",
+    "offered",
+    "stage",
+    "field",
+    "message",
+    "reason",
+    "proxy",
+    "proxy_host",
+    "proxy_port",
+    "target",
 }
 
 # every (code, variant) the engine (and the proxy module) can produce
 PRODUCED = {
-    (Code.DNS_FAILED, ""), (Code.DNS_FAILED, "temporary"), (Code.DNS_FAILED, "timeout"),
-    (Code.NETWORK_UNREACHABLE, ""), (Code.CONNECT_REFUSED, ""), (Code.CONNECT_TIMEOUT, ""), (Code.CONNECT_TIMEOUT, "port25"),
-    (Code.GREETING_TIMEOUT, ""), (Code.GREETING_TIMEOUT, "expects_tls"), (Code.GREETING_TIMEOUT, "slow"),
-    (Code.TLS_HANDSHAKE_FAILED, ""), (Code.TLS_HANDSHAKE_FAILED, "plaintext_port"), (Code.TLS_HANDSHAKE_FAILED, "version"),
+    (Code.DNS_FAILED, ""),
+    (Code.DNS_FAILED, "temporary"),
+    (Code.DNS_FAILED, "timeout"),
+    (Code.NETWORK_UNREACHABLE, ""),
+    (Code.CONNECT_REFUSED, ""),
+    (Code.CONNECT_TIMEOUT, ""),
+    (Code.CONNECT_TIMEOUT, "port25"),
+    (Code.GREETING_TIMEOUT, ""),
+    (Code.GREETING_TIMEOUT, "expects_tls"),
+    (Code.GREETING_TIMEOUT, "slow"),
+    (Code.TLS_HANDSHAKE_FAILED, ""),
+    (Code.TLS_HANDSHAKE_FAILED, "plaintext_port"),
+    (Code.TLS_HANDSHAKE_FAILED, "version"),
     (Code.TLS_HANDSHAKE_FAILED, "timeout"),
-    (Code.CERT_UNTRUSTED, ""), (Code.CERT_UNTRUSTED, "self_signed"), (Code.CERT_UNTRUSTED, "pin_mismatch"),
-    (Code.CERT_HOSTNAME_MISMATCH, ""), (Code.CERT_EXPIRED, ""), (Code.CERT_EXPIRED, "not_yet_valid"),
-    (Code.STARTTLS_UNSUPPORTED, ""), (Code.STARTTLS_UNSUPPORTED, "refused"),
-    (Code.AUTH_FAILED, ""), (Code.AUTH_FAILED, "app_password"), (Code.AUTH_FAILED, "api_key"),
-    (Code.AUTH_FAILED, "ms_basic_auth_disabled"), (Code.AUTH_FAILED, "web_login"),
-    (Code.AUTH_MECHANISM_UNSUPPORTED, ""), (Code.AUTH_MECHANISM_UNSUPPORTED, "none_offered"),
+    (Code.CERT_UNTRUSTED, ""),
+    (Code.CERT_UNTRUSTED, "self_signed"),
+    (Code.CERT_UNTRUSTED, "pin_mismatch"),
+    (Code.CERT_HOSTNAME_MISMATCH, ""),
+    (Code.CERT_EXPIRED, ""),
+    (Code.CERT_EXPIRED, "not_yet_valid"),
+    (Code.STARTTLS_UNSUPPORTED, ""),
+    (Code.STARTTLS_UNSUPPORTED, "refused"),
+    (Code.AUTH_FAILED, ""),
+    (Code.AUTH_FAILED, "app_password"),
+    (Code.AUTH_FAILED, "api_key"),
+    (Code.AUTH_FAILED, "ms_basic_auth_disabled"),
+    (Code.AUTH_FAILED, "web_login"),
+    (Code.AUTH_MECHANISM_UNSUPPORTED, ""),
+    (Code.AUTH_MECHANISM_UNSUPPORTED, "none_offered"),
     (Code.AUTH_MECHANISM_UNSUPPORTED, "refused"),
-    (Code.AUTH_REQUIRES_TLS, ""), (Code.AUTH_REQUIRES_TLS, "plain_refused"), (Code.APP_PASSWORD_REQUIRED, ""),
-    (Code.SENDER_REJECTED, ""), (Code.SENDER_REJECTED, "not_owner"), (Code.SENDER_REJECTED, "temporary"),
-    (Code.SENDER_REJECTED, "needs_smtputf8"), (Code.SENDER_REJECTED, "auth_required"), (Code.SENDER_REJECTED, "needs_tls"),
-    (Code.RECIPIENT_REJECTED, ""), (Code.RECIPIENT_REJECTED, "partial"), (Code.RECIPIENT_REJECTED, "relay"),
+    (Code.AUTH_REQUIRES_TLS, ""),
+    (Code.AUTH_REQUIRES_TLS, "plain_refused"),
+    (Code.APP_PASSWORD_REQUIRED, ""),
+    (Code.SENDER_REJECTED, ""),
+    (Code.SENDER_REJECTED, "not_owner"),
+    (Code.SENDER_REJECTED, "temporary"),
+    (Code.SENDER_REJECTED, "needs_smtputf8"),
+    (Code.SENDER_REJECTED, "auth_required"),
+    (Code.SENDER_REJECTED, "needs_tls"),
+    (Code.RECIPIENT_REJECTED, ""),
+    (Code.RECIPIENT_REJECTED, "partial"),
+    (Code.RECIPIENT_REJECTED, "relay"),
     (Code.RECIPIENT_REJECTED, "needs_smtputf8"),
-    (Code.MESSAGE_REJECTED, ""), (Code.MESSAGE_REJECTED, "too_big"), (Code.MESSAGE_REJECTED, "policy"),
-    (Code.PROTOCOL_ERROR, ""), (Code.PROTOCOL_ERROR, "garbage"), (Code.PROTOCOL_ERROR, "too_long"),
-    (Code.PROTOCOL_ERROR, "closed"), (Code.PROTOCOL_ERROR, "reply_timeout"), (Code.PROTOCOL_ERROR, "helo_rejected"),
+    (Code.MESSAGE_REJECTED, ""),
+    (Code.MESSAGE_REJECTED, "too_big"),
+    (Code.MESSAGE_REJECTED, "policy"),
+    (Code.PROTOCOL_ERROR, ""),
+    (Code.PROTOCOL_ERROR, "garbage"),
+    (Code.PROTOCOL_ERROR, "too_long"),
+    (Code.PROTOCOL_ERROR, "closed"),
+    (Code.PROTOCOL_ERROR, "reply_timeout"),
+    (Code.PROTOCOL_ERROR, "helo_rejected"),
     (Code.PROTOCOL_ERROR, "unexpected"),
-    (Code.SERVER_UNAVAILABLE, ""), (Code.SERVER_UNAVAILABLE, "busy"), (Code.SERVER_UNAVAILABLE, "temporary"),
-    (Code.PROXY_FAILED, ""), (Code.PROXY_FAILED, "invalid_url"), (Code.PROXY_FAILED, "refused"),
-    (Code.PROXY_FAILED, "auth_failed"), (Code.PROXY_FAILED, "target_unreachable"), (Code.PROXY_FAILED, "timeout"),
+    (Code.SERVER_UNAVAILABLE, ""),
+    (Code.SERVER_UNAVAILABLE, "busy"),
+    (Code.SERVER_UNAVAILABLE, "temporary"),
+    (Code.PROXY_FAILED, ""),
+    (Code.PROXY_FAILED, "invalid_url"),
+    (Code.PROXY_FAILED, "refused"),
+    (Code.PROXY_FAILED, "auth_failed"),
+    (Code.PROXY_FAILED, "target_unreachable"),
+    (Code.PROXY_FAILED, "timeout"),
     (Code.PROXY_FAILED, "protocol"),
-    (Code.CANCELLED, ""), (Code.INVALID_INPUT, ""), (Code.INVALID_INPUT, "credentials"), (Code.INVALID_INPUT, "credentials_user"), (Code.INVALID_INPUT, "message"),
+    (Code.CANCELLED, ""),
+    (Code.INVALID_INPUT, ""),
+    (Code.INVALID_INPUT, "credentials"),
+    (Code.INVALID_INPUT, "credentials_user"),
+    (Code.INVALID_INPUT, "message"),
 }
 
 
@@ -57,7 +124,7 @@ def test_every_code_has_a_general_row():
 
 
 def test_every_produced_variant_has_its_own_row():
-    assert PRODUCED <= set(TABLE)
+    assert set(TABLE) >= PRODUCED
 
 
 @pytest.mark.parametrize("key", sorted(TABLE, key=lambda k: (k[0].value, k[1])), ids=lambda k: f"{k[0].value}/{k[1]}")
@@ -113,7 +180,11 @@ S = SmtpSettings("smtp.example.com", 587, Security.STARTTLS, username="me@exampl
     [
         ((535,), "5.7.8 Username and Password not accepted.", (Code.AUTH_FAILED, "")),
         ((534,), "5.7.9 Application-specific password required.", (Code.APP_PASSWORD_REQUIRED, "")),
-        ((535,), "5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.", (Code.AUTH_FAILED, "ms_basic_auth_disabled")),
+        (
+            (535,),
+            "5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.",
+            (Code.AUTH_FAILED, "ms_basic_auth_disabled"),
+        ),
         ((535,), "5.7.3 Authentication unsuccessful", (Code.AUTH_FAILED, "")),
         ((530,), "5.7.0 Must issue a STARTTLS command first", (Code.AUTH_REQUIRES_TLS, "")),
         ((504,), "5.5.4 Unrecognized authentication type", (Code.AUTH_MECHANISM_UNSUPPORTED, "refused")),
@@ -129,7 +200,10 @@ def test_auth_reply_classification(lines, code, expected):
 
 
 def test_reply_classification_for_mail_rcpt_data():
-    assert rc.sender_rejected(S, Reply(553, ("5.7.1 Sender address rejected: not owned by user",)), "x@y.z").variant == "not_owner"
+    assert (
+        rc.sender_rejected(S, Reply(553, ("5.7.1 Sender address rejected: not owned by user",)), "x@y.z").variant
+        == "not_owner"
+    )
     assert rc.sender_rejected(S, Reply(451, ("4.3.0 try later",)), "x@y.z").variant == "temporary"
     d = rc.recipients_rejected(S, {"a@b.c": Reply(554, ("5.7.1 Relay access denied",))}, [])
     assert (d.code, d.variant) == (Code.RECIPIENT_REJECTED, "relay") and "a@b.c" in d.title
@@ -137,10 +211,20 @@ def test_reply_classification_for_mail_rcpt_data():
 
 
 def test_provider_hints_match_case_insensitively_and_skip_bad_patterns():
-    p = Provider(id="p", kind=ProviderKind.PRESET, name={"en": "P"}, error_hints=(
-        ErrorHint(pattern="([", code="auth_failed", fix={"en": "never"}),
-        ErrorHint(pattern="BLOCKED FOR SPAM", code="message_rejected", fix={"en": "Wait 24 hours.", "ru": "Подождите сутки."}, link="https://example.com/help"),
-    ))
+    p = Provider(
+        id="p",
+        kind=ProviderKind.PRESET,
+        name={"en": "P"},
+        error_hints=(
+            ErrorHint(pattern="([", code="auth_failed", fix={"en": "never"}),
+            ErrorHint(
+                pattern="BLOCKED FOR SPAM",
+                code="message_rejected",
+                fix={"en": "Wait 24 hours.", "ru": "Подождите сутки."},
+                link="https://example.com/help",
+            ),
+        ),
+    )
     d = rc.message_rejected(S, Reply(550, ("5.7.1 Message blocked for spam",)))
     out = rc.apply_provider_hints(d, p)
     assert out.code is Code.MESSAGE_REJECTED and out.provider_fixes["ru"] == ("Подождите сутки.",)

@@ -64,7 +64,7 @@ async def test_known_domain_needs_no_dns(catalogue, dns_server, dns_resolver):
 async def test_mx_maps_custom_domain_to_provider(catalogue, dns_server, dns_resolver, mx_host):
     expected = catalogue.by_mx(mx_host)
     assert expected is not None, f"catalogue has no MX pattern for {mx_host}"
-    dns_server.zone["firma.test"] = {"MX": [f"20 backup.firma.test.", f"10 {mx_host}."]}
+    dns_server.zone["firma.test"] = {"MX": ["20 backup.firma.test.", f"10 {mx_host}."]}
     events = []
     d = await discover("boss@firma.test", catalogue=catalogue, resolver=dns_resolver, on_event=events.append)
     assert d.via == "mx"
@@ -142,8 +142,9 @@ async def test_nxdomain_is_definitive(no_presets, dns_server, dns_resolver):
 
 async def test_silent_dns_is_bounded(no_presets, dns_server):
     dns_server.zone["slow.test"] = {"A": ["127.0.0.1"]}
-    dns_server.silent.update({"slow.test", "smtp.slow.test", "mail.slow.test",
-                              "_submissions._tcp.slow.test", "_submission._tcp.slow.test"})
+    dns_server.silent.update(
+        {"slow.test", "smtp.slow.test", "mail.slow.test", "_submissions._tcp.slow.test", "_submission._tcp.slow.test"}
+    )
     loop = asyncio.get_running_loop()
     start = loop.time()
     d = await discover("a@slow.test", catalogue=no_presets, resolver=dns_server.resolver(0.3), timeout=0.3)

@@ -11,6 +11,7 @@ import stat
 
 import pytest
 
+from app.core.model.settings import Security, SmtpSettings, TlsOptions
 from app.core.store.export import (
     EXPORT_FORMATS,
     ExportError,
@@ -22,12 +23,11 @@ from app.core.store.export import (
     write_export,
 )
 from app.core.store.profiles import Profile
-from app.core.model.settings import Security, SmtpSettings, TlsOptions
 
 NASTY = [
     "plain",
     "with space",
-    "it's \"quoted\"",
+    'it\'s "quoted"',
     "$HOME and `cmd` and $(cmd)",
     "back\\slash\\\\double\\",
     "line\nbreak\r\ttab",
@@ -38,10 +38,18 @@ NASTY = [
 ]
 
 
-def profile(security: Security = Security.SSL, port: int = 465, *, user: str = "me@example.com",
-            from_name: str = "Me", from_addr: str = "me@example.com", verify: bool = True) -> Profile:
-    s = SmtpSettings(host="smtp.example.com", port=port, security=security, username=user,
-                     tls=TlsOptions(verify=verify))
+def profile(
+    security: Security = Security.SSL,
+    port: int = 465,
+    *,
+    user: str = "me@example.com",
+    from_name: str = "Me",
+    from_addr: str = "me@example.com",
+    verify: bool = True,
+) -> Profile:
+    s = SmtpSettings(
+        host="smtp.example.com", port=port, security=security, username=user, tls=TlsOptions(verify=verify)
+    )
     return Profile(name="Work", settings=s, from_addr=from_addr, from_name=from_name)
 
 
@@ -123,9 +131,10 @@ def test_env_with_nasty_values_parses_back(value):
     assert value in env["SMTP_FROM"] or "me@example.com" in env["SMTP_FROM"]
 
 
-@pytest.mark.parametrize("security, port, ssl, tls", [(Security.SSL, 465, True, False),
-                                                      (Security.STARTTLS, 587, False, True),
-                                                      (Security.NONE, 25, False, False)])
+@pytest.mark.parametrize(
+    "security, port, ssl, tls",
+    [(Security.SSL, 465, True, False), (Security.STARTTLS, 587, False, True), (Security.NONE, 25, False, False)],
+)
 def test_django_security_flags(security, port, ssl, tls):
     values = python_assignments(render_export(profile(security, port), "django"))
     assert values["EMAIL_USE_SSL"] is ssl and values["EMAIL_USE_TLS"] is tls
@@ -159,8 +168,10 @@ def _js_object_values(text: str) -> dict[str, str]:
     return {m.group(1): m.group(2) for m in re.finditer(r"^\s+(\w+): (.+?),(?: //.*)?$", text, re.M)}
 
 
-@pytest.mark.parametrize("security, port, secure", [(Security.SSL, 465, "true"), (Security.STARTTLS, 587, "false"),
-                                                    (Security.NONE, 25, "false")])
+@pytest.mark.parametrize(
+    "security, port, secure",
+    [(Security.SSL, 465, "true"), (Security.STARTTLS, 587, "false"), (Security.NONE, 25, "false")],
+)
 def test_nodemailer_secure_only_for_implicit_tls(security, port, secure):
     text = render_export(profile(security, port), "nodemailer")
     values = _js_object_values(text)
@@ -180,8 +191,9 @@ def test_nodemailer_escapes(value):
     assert len(text.splitlines()) == len(render_export(profile(), "nodemailer", password="x").splitlines())
 
 
-@pytest.mark.parametrize("security, constant", [(Security.SSL, "ENCRYPTION_SMTPS"),
-                                                (Security.STARTTLS, "ENCRYPTION_STARTTLS")])
+@pytest.mark.parametrize(
+    "security, constant", [(Security.SSL, "ENCRYPTION_SMTPS"), (Security.STARTTLS, "ENCRYPTION_STARTTLS")]
+)
 def test_phpmailer_encryption_constant(security, constant):
     text = render_export(profile(security, 465 if security is Security.SSL else 587), "phpmailer")
     assert f"$mail->SMTPSecure = PHPMailer::{constant};" in text
@@ -285,8 +297,13 @@ def test_nodemailer_snippet_runs_in_node(tmp_path, value):
 
 
 def test_custom_ca_is_carried_into_snippets():
-    s = SmtpSettings(host="127.0.0.1", port=2525, security=Security.STARTTLS, username="u",
-                     tls=TlsOptions(cafile="/etc/ca's dir/ca.pem"))
+    s = SmtpSettings(
+        host="127.0.0.1",
+        port=2525,
+        security=Security.STARTTLS,
+        username="u",
+        tls=TlsOptions(cafile="/etc/ca's dir/ca.pem"),
+    )
     p = Profile(name="ca", settings=s)
     assert "cafile='/etc/ca\\'s dir/ca.pem'" not in render_export(p, "smtplib")  # python repr uses "..."
     assert python_assignments(render_export(p, "smtplib"))["HOST"] == "127.0.0.1"

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 
-from app.core.diagnosis.table import Code, diagnose
-from app.core.model.events import LogLine
 from app.core.detect.fallback import (
     check_with_fallback,
     confirm_with_stdlib,
@@ -14,14 +12,17 @@ from app.core.detect.fallback import (
     paired_alternative,
     stdlib_check,
 )
+from app.core.diagnosis.table import Code, diagnose
+from app.core.model.events import LogLine
 from app.core.model.settings import Security, SmtpSettings, Timeouts
 
 FAST = Timeouts(connect=0.5, greeting=0.5, command=1.0, total=2.0)
 
 
 def _settings(lab, port, security, **kw) -> SmtpSettings:
-    return SmtpSettings(host="127.0.0.1", port=port, security=Security(security), timeouts=FAST,
-                        tls=lab.tls_options(), **kw)
+    return SmtpSettings(
+        host="127.0.0.1", port=port, security=Security(security), timeouts=FAST, tls=lab.tls_options(), **kw
+    )
 
 
 def test_paired_alternative():

@@ -17,7 +17,11 @@ def reparse(msg):
 def test_address_lists_accept_commas_semicolons_and_names():
     got = parse_address_list('a@example.com; "Doe, John" <john@example.org>, b@example.net;')
     assert got == ["a@example.com", '"Doe, John" <john@example.org>', "b@example.net"]
-    assert parse_address_list(["x@example.com", "y@example.com; z@example.com"]) == ["x@example.com", "y@example.com", "z@example.com"]
+    assert parse_address_list(["x@example.com", "y@example.com; z@example.com"]) == [
+        "x@example.com",
+        "y@example.com",
+        "z@example.com",
+    ]
     assert parse_address_list("") == []
 
 
@@ -69,7 +73,9 @@ def test_text_only_and_html_only_bodies():
     assert t.get_content_type() == "text/plain" and t.get_content().strip() == "hello"
     h = build_message(MessageSpec(from_addr="s@example.com", to="r@example.com", subject="s", html="<i>hi</i>"))
     assert h.get_content_type() == "text/html"
-    both = build_message(MessageSpec(from_addr="s@example.com", to="r@example.com", subject="s", text="a", html="<b>a</b>"))
+    both = build_message(
+        MessageSpec(from_addr="s@example.com", to="r@example.com", subject="s", text="a", html="<b>a</b>")
+    )
     assert both.get_content_type() == "multipart/alternative"
 
 
@@ -100,7 +106,9 @@ def test_missing_pieces_name_the_field(tmp_path):
         build_message(MessageSpec(from_addr="s@example.com", to=""))
     assert e2.value.field == "to"
     with pytest.raises(MessageError) as e3:
-        build_message(MessageSpec(from_addr="s@example.com", to="r@example.com", attachments=[str(tmp_path / "nope.txt")]))
+        build_message(
+            MessageSpec(from_addr="s@example.com", to="r@example.com", attachments=[str(tmp_path / "nope.txt")])
+        )
     assert e3.value.field == "attachments"
     with pytest.raises(MessageError) as e4:
         build_message(MessageSpec(from_addr="bad address", to="r@example.com"))

@@ -21,7 +21,7 @@ from app.cli.main import main
 from app.core.store.export import EXPORT_FORMATS
 from tests.test_profiles_cli import USER, conn_args
 
-CANARY = 'Leak-Canary-7f3a "q" \'s\' $HOME \\ ü'
+CANARY = "Leak-Canary-7f3a \"q\" 's' $HOME \\ ü"
 PROXY_CANARY = "Proxy-Canary-91c2"
 
 
@@ -75,8 +75,9 @@ def debug_log(isolated_user_dirs):
         handler.close()
 
 
-def test_password_appears_nowhere(secret_service, smtp_server, isolated_user_dirs, debug_log, tmp_path,
-                                  monkeypatch, capsys):
+def test_password_appears_nowhere(
+    secret_service, smtp_server, isolated_user_dirs, debug_log, tmp_path, monkeypatch, capsys
+):
     monkeypatch.setenv("MS_CANARY", CANARY)
     server = smtp_server("starttls", username=USER, password=CANARY)
     outputs: list[str] = []
@@ -87,14 +88,30 @@ def test_password_appears_nowhere(secret_service, smtp_server, isolated_user_dir
         outputs.append(out + err)
         return code
 
-    assert cli("profiles", "add", "leaky", *conn_args(server, password_env="MS_CANARY"), "-vv",
-               "--from", USER) == 0, outputs[-1]
+    assert cli("profiles", "add", "leaky", *conn_args(server, password_env="MS_CANARY"), "-vv", "--from", USER) == 0, (
+        outputs[-1]
+    )
     assert cli("profiles", "check", "leaky", "-vv") == 0, outputs[-1]
     assert cli("profiles", "check", "leaky", "--json") == 0
     assert cli("profiles", "show", "leaky") == 0 and cli("profiles", "list", "--json") == 0
     # a profile whose proxy URL carries a password (saved without a check: no proxy runs here)
-    assert cli("profiles", "add", "proxied", "--host", "127.0.0.1", "--port", "2525", "--security", "starttls",
-               "--proxy", f"socks5://bob:{PROXY_CANARY}@127.0.0.1:1080", "--no-check") == 0, outputs[-1]
+    assert (
+        cli(
+            "profiles",
+            "add",
+            "proxied",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "2525",
+            "--security",
+            "starttls",
+            "--proxy",
+            f"socks5://bob:{PROXY_CANARY}@127.0.0.1:1080",
+            "--no-check",
+        )
+        == 0
+    ), outputs[-1]
     exports = tmp_path / "exports"
     exports.mkdir()
     for fmt in EXPORT_FORMATS:

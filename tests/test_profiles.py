@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from app.core.model.settings import Security, SmtpSettings, TlsOptions
 from app.core.store.profiles import (
     MAX_NAME_LENGTH,
     SCHEMA_VERSION,
@@ -22,7 +23,6 @@ from app.core.store.profiles import (
     normalize_name,
     split_proxy_secret,
 )
-from app.core.model.settings import Security, SmtpSettings, TlsOptions
 
 
 def make(name: str = "Work", **kw) -> Profile:
@@ -85,8 +85,12 @@ def test_no_temp_files_left_and_file_mode(tmp_path):
 
 
 def test_proxy_password_never_reaches_the_file(tmp_path):
-    settings = SmtpSettings(host="smtp.example.com", port=587, security=Security.STARTTLS,
-                            proxy="socks5://bob:pr%40xy-s3cret@127.0.0.1:1080")
+    settings = SmtpSettings(
+        host="smtp.example.com",
+        port=587,
+        security=Security.STARTTLS,
+        proxy="socks5://bob:pr%40xy-s3cret@127.0.0.1:1080",
+    )
     store = ProfileStore(tmp_path / "profiles.json")
     saved = store.save(Profile(name="proxied", settings=settings, has_proxy_secret=True))
     text = store.path.read_text(encoding="utf-8")
@@ -121,8 +125,14 @@ def test_odd_names_are_stored_safely(tmp_path, name):
 
 @pytest.mark.parametrize(
     "name, fragment",
-    [("", "empty"), ("   ", "empty"), ("a\nb", "control character"), ("tab\there", "control character"),
-     ("x\u2028y", "control character"), ("n" * (MAX_NAME_LENGTH + 1), "at most")],
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("a\nb", "control character"),
+        ("tab\there", "control character"),
+        ("x\u2028y", "control character"),
+        ("n" * (MAX_NAME_LENGTH + 1), "at most"),
+    ],
 )
 def test_bad_names_are_rejected_clearly(tmp_path, name, fragment):
     store = ProfileStore(tmp_path / "profiles.json")
@@ -266,8 +276,12 @@ def test_save_rejects_invalid_settings(tmp_path):
 
 
 def test_tls_options_survive_roundtrip(tmp_path):
-    s = SmtpSettings(host="127.0.0.1", port=2525, security=Security.STARTTLS,
-                     tls=TlsOptions(verify=False, cafile="/x/ca.pem", pinned_sha256="ab" * 32))
+    s = SmtpSettings(
+        host="127.0.0.1",
+        port=2525,
+        security=Security.STARTTLS,
+        tls=TlsOptions(verify=False, cafile="/x/ca.pem", pinned_sha256="ab" * 32),
+    )
     store = ProfileStore(tmp_path / "p.json")
     store.save(Profile(name="t", settings=s))
     assert store.get("t").settings == s

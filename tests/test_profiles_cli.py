@@ -25,8 +25,22 @@ def cli_server(smtp_server):
 
 
 def conn_args(server, *, password_env: str | None = "MS_TEST_PW", user: str = USER) -> list[str]:
-    args = ["--host", "127.0.0.1", "--port", str(server.port), "--security", "starttls",
-            "--cafile", server.ca_file, "--timeout", "5", "--connect-timeout", "2", "--greeting-timeout", "2"]
+    args = [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(server.port),
+        "--security",
+        "starttls",
+        "--cafile",
+        server.ca_file,
+        "--timeout",
+        "5",
+        "--connect-timeout",
+        "2",
+        "--greeting-timeout",
+        "2",
+    ]
     if user:
         args += ["--user", user]
     if password_env:
@@ -51,9 +65,10 @@ def pw_env(monkeypatch):
 
 
 def test_full_lifecycle_with_real_keyring(secret_service, cli_server, pw_env, capsys, tmp_path):
-    name = "Работа \"main\" ✉"
-    code, out, err = run(capsys, "profiles", "add", name, *conn_args(cli_server), "--from", USER,
-                         "--from-name", "Alice O'Neil", "--json")
+    name = 'Работа "main" ✉'
+    code, out, err = run(
+        capsys, "profiles", "add", name, *conn_args(cli_server), "--from", USER, "--from-name", "Alice O'Neil", "--json"
+    )
     assert code == 0, out + err
     result = last_json(out)
     assert result["ok"] is True and result["saved"] is True and result["secret_stored"] is True
@@ -109,7 +124,7 @@ def test_add_refuses_when_check_fails(secret_service, cli_server, monkeypatch, c
 
 def test_add_without_backend_gives_clear_error_and_saves_nothing(cli_server, pw_env, capsys):
     """conftest's default PYTHON_KEYRING_BACKEND=fail: no password store at all."""
-    code, out, err = run(capsys, "profiles", "add", "work", *conn_args(cli_server), "--json")
+    code, out, _err = run(capsys, "profiles", "add", "work", *conn_args(cli_server), "--json")
     assert code == 1
     result = last_json(out)
     assert result["code"] == "secret_no_backend" and result["saved"] is False
@@ -137,8 +152,9 @@ def test_save_without_password_then_check_asks_for_it(cli_server, pw_env, capsys
 
 
 def test_check_reports_failure_with_exit_1(cli_server, capsys, monkeypatch):
-    code, _, _ = run(capsys, "profiles", "add", "nocreds", *conn_args(cli_server, password_env=None, user=""),
-                     "--no-check")
+    code, _, _ = run(
+        capsys, "profiles", "add", "nocreds", *conn_args(cli_server, password_env=None, user=""), "--no-check"
+    )
     assert code == 0
     # the server requires nothing for a connectivity check: ok
     code, out, _ = run(capsys, "profiles", "check", "nocreds", "--json")
@@ -175,7 +191,7 @@ def test_corrupt_profiles_file_reported_by_list(capsys):
     path = ProfileStore().path
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("{not json", encoding="utf-8")
-    code, out, err = run(capsys, "profiles", "list", "--json")
+    code, out, _err = run(capsys, "profiles", "list", "--json")
     result = last_json(out)
     assert code == 1 and result["code"] == "profile_corrupt"
     assert result["profile_error"]["moved_to"].startswith(str(path) + ".corrupt-")
@@ -184,8 +200,18 @@ def test_corrupt_profiles_file_reported_by_list(capsys):
 
 
 def test_export_to_stdout_without_password_and_errors(cli_server, capsys):
-    assert run(capsys, "profiles", "add", "e", *conn_args(cli_server, password_env=None), "--no-check",
-               "--save-without-password")[0] == 0
+    assert (
+        run(
+            capsys,
+            "profiles",
+            "add",
+            "e",
+            *conn_args(cli_server, password_env=None),
+            "--no-check",
+            "--save-without-password",
+        )[0]
+        == 0
+    )
     code, out, _ = run(capsys, "profiles", "export", "e", "--format", "django")
     assert code == 0 and "EMAIL_USE_TLS = True" in out and "os.environ['SMTP_PASS']" in out
     code, _, err = run(capsys, "profiles", "export", "e", "--format", "env", "--include-password")
@@ -197,7 +223,7 @@ def test_export_to_stdout_without_password_and_errors(cli_server, capsys):
 def test_delete_keeps_profile_when_keyring_unavailable(secret_service, cli_server, pw_env, capsys, monkeypatch):
     assert run(capsys, "profiles", "add", "k", *conn_args(cli_server), "--no-check")[0] == 0
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    code, out, err = run(capsys, "profiles", "delete", "k")
+    code, _out, err = run(capsys, "profiles", "delete", "k")
     assert code == 1 and "was NOT deleted" in err
     assert ProfileStore().get("k") is not None
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.SecretService.Keyring")

@@ -8,8 +8,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from app.core.diagnosis.table import Action, Code, diagnose
-from app.core.catalog.model import PasswordKind, ProviderKind, UsernameRule
 from app.core.catalog.loader import (
     Catalogue,
     CatalogueError,
@@ -19,6 +17,8 @@ from app.core.catalog.loader import (
     provider_to_dict,
     user_providers_dir,
 )
+from app.core.catalog.model import PasswordKind, ProviderKind, UsernameRule
+from app.core.diagnosis.table import Action, Code, diagnose
 from app.core.resources import resource_path
 
 SHIPPED = resource_path("providers")
@@ -237,26 +237,41 @@ def test_broken_files_are_reported_and_skipped(tmp_path):
     _write(extra, "acme.toml", GOOD_EXTRA)
     bad = GOOD_EXTRA.replace('"acme"', '"bad"').replace("acme-mail.example", "bad.example")
     _write(extra, "bad_port.toml", bad.replace("port = 587", "port = 70000"))
-    _write(extra, "bad_many.toml", 'colour = "blue"\n' + bad.replace('"bad"', '"bad2"').replace("bad.example", "bad2.example")
-           .replace('security = "starttls"', 'security = "tls"')
-           .replace("https://", "http://")
-           .replace("pattern = 'ACME-42'", "pattern = 'ACME-(42'")
-           .replace('code = "app_password_required"', 'code = "no_such_code"')
-           .replace('ru = "Акме"\n', ""))
+    _write(
+        extra,
+        "bad_many.toml",
+        'colour = "blue"\n'
+        + bad.replace('"bad"', '"bad2"')
+        .replace("bad.example", "bad2.example")
+        .replace('security = "starttls"', 'security = "tls"')
+        .replace("https://", "http://")
+        .replace("pattern = 'ACME-42'", "pattern = 'ACME-(42'")
+        .replace('code = "app_password_required"', 'code = "no_such_code"')
+        .replace('ru = "Акме"\n', ""),
+    )
     _write(extra, "bad_toml.toml", "id = 'x'\n[name\n")
     _write(extra, "bad_types.toml", 'id = "types"\nname = "Types"\nsmtp = "smtp.example.com"\ndomains = [1]\n')
     _write(extra, "dup.toml", GOOD_EXTRA.replace("acme-mail.example", "other.example"))  # same id "acme"
-    _write(extra, "dup_domain.toml", GOOD_EXTRA.replace('"acme"', '"acme2"').replace('"acme-mail.example"', '"gmail.com"'))
+    _write(
+        extra, "dup_domain.toml", GOOD_EXTRA.replace('"acme"', '"acme2"').replace('"acme-mail.example"', '"gmail.com"')
+    )
     _write(extra, "notes.txt", "not a provider")
 
     cat = load_catalogue([extra])  # must not raise
 
     assert all(isinstance(e, CatalogueError) for e in cat.errors)
     assert _errors_for(cat, "bad_port.toml") == {"smtp[0].port": "must be 1..65535"}
-    assert str(next(e for e in cat.errors if e.file == "bad_port.toml")) == "bad_port.toml: smtp[0].port: must be 1..65535"
+    assert (
+        str(next(e for e in cat.errors if e.file == "bad_port.toml")) == "bad_port.toml: smtp[0].port: must be 1..65535"
+    )
     many = _errors_for(cat, "bad_many.toml")
     assert set(many) >= {
-        "smtp[0].security", "links.app", "errors[0].pattern", "errors[0].code", "name.ru", "colour",
+        "smtp[0].security",
+        "links.app",
+        "errors[0].pattern",
+        "errors[0].code",
+        "name.ru",
+        "colour",
     }
     assert "https" in many["links.app"] and "regular expression" in many["errors[0].pattern"]
     assert list(_errors_for(cat, "bad_toml.toml")) == [""]
@@ -326,19 +341,51 @@ def test_default_catalogue_is_cached_and_reads_user_folder():
 # --- error hints ---------------------------------------------------------------------------------------------
 
 REPLIES = [
-    ("yandex", "535 5.7.8 Error: authentication failed: This user does not have access rights to this service", "auth_failed"),
+    (
+        "yandex",
+        "535 5.7.8 Error: authentication failed: This user does not have access rights to this service",
+        "auth_failed",
+    ),
     ("yandex", "535 5.7.8 Error: authentication failed: Invalid user or password!", "auth_failed"),
     ("yandex", "553 5.7.1 Sender address rejected: not owned by auth user.", "sender_rejected"),
-    ("gmail", "534-5.7.9 Application-specific password required. For more information, go to\n534 5.7.9  https://support.google.com/mail/?p=InvalidSecondFactor - gsmtp", "app_password_required"),
-    ("gmail", "535-5.7.8 Username and Password not accepted. For more information, go to\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials - gsmtp", "auth_failed"),
-    ("outlook", "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.", "auth_failed"),
-    ("outlook", "535 5.7.139 Authentication unsuccessful, basic authentication is disabled. [LO2P265CA0482.GBRP265.PROD.OUTLOOK.COM]", "auth_failed"),
-    ("outlook", "554 5.2.252 SendAsDenied; sender@contoso.com not allowed to send as other@contoso.com", "sender_rejected"),
-    ("mailru", "535 5.7.0 NEOBHODIM parol prilozheniya https://help.mail.ru/mail/security/protection/external / Application password is REQUIRED", "app_password_required"),
+    (
+        "gmail",
+        "534-5.7.9 Application-specific password required. For more information, go to\n534 5.7.9  https://support.google.com/mail/?p=InvalidSecondFactor - gsmtp",
+        "app_password_required",
+    ),
+    (
+        "gmail",
+        "535-5.7.8 Username and Password not accepted. For more information, go to\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials - gsmtp",
+        "auth_failed",
+    ),
+    (
+        "outlook",
+        "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.",
+        "auth_failed",
+    ),
+    (
+        "outlook",
+        "535 5.7.139 Authentication unsuccessful, basic authentication is disabled. [LO2P265CA0482.GBRP265.PROD.OUTLOOK.COM]",
+        "auth_failed",
+    ),
+    (
+        "outlook",
+        "554 5.2.252 SendAsDenied; sender@contoso.com not allowed to send as other@contoso.com",
+        "sender_rejected",
+    ),
+    (
+        "mailru",
+        "535 5.7.0 NEOBHODIM parol prilozheniya https://help.mail.ru/mail/security/protection/external / Application password is REQUIRED",
+        "app_password_required",
+    ),
     ("mailru", "550 not local sender over smtp", "sender_rejected"),
     ("yahoo", "535 5.7.0 (#AUTH005) Too many bad auth attempts.", "auth_failed"),
     ("sendgrid", "535 Authentication failed: Bad username / password", "auth_failed"),
-    ("sendgrid", "550 The from address does not match a verified Sender Identity. Mail cannot be sent until this error is resolved.", "sender_rejected"),
+    (
+        "sendgrid",
+        "550 The from address does not match a verified Sender Identity. Mail cannot be sent until this error is resolved.",
+        "sender_rejected",
+    ),
     ("mailtrap", "535 5.7.0 Invalid login or password", "auth_failed"),
 ]
 
@@ -352,7 +399,9 @@ def test_error_hints_match_real_replies(cat, pid, reply, code):
 
 def test_specific_hint_wins_and_unrelated_reply_has_none(cat):
     outlook = cat.by_id("outlook")
-    tenant = match_error_hint(outlook, "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.")
+    tenant = match_error_hint(
+        outlook, "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant."
+    )
     creds = match_error_hint(outlook, "535 5.7.139 Authentication unsuccessful, the user credentials were incorrect.")
     assert tenant is not creds and "Authenticated SMTP" in tenant.fix["en"]
     assert match_error_hint(cat.by_id("gmail"), "250 2.0.0 OK") is None
@@ -371,7 +420,10 @@ def test_provider_hints_refine_diagnosis(cat):
     assert refined.params == {**base.params, "provider": "Mail.ru"} and refined.server_reply == reply
     assert "Mail.ru" in refined.render(lang="en")[2][0]
     assert "Mail.ru" in refined.render(lang="ru")[2][0]
-    assert Action("open_url", "Open the provider's page", {"url": cat.by_id("mailru").links["app_passwords"]}) in refined.actions
+    assert (
+        Action("open_url", "Open the provider's page", {"url": cat.by_id("mailru").links["app_passwords"]})
+        in refined.actions
+    )
     unchanged = diagnose(Code.AUTH_FAILED, server_reply="535 something else")
     assert classify.apply_provider_hints(unchanged, cat.by_id("mailru")) is unchanged
 

@@ -91,7 +91,9 @@ def test_show_unknown_id_is_usage_error():
 def test_catalogue_errors_go_to_stderr_as_warnings():
     folder = user_providers_dir()
     folder.mkdir(parents=True)
-    (folder / "broken.toml").write_text('id = "broken"\n[[smtp]]\nhost = "x.example"\nport = 99999\nsecurity = "ssl"\n', encoding="utf-8")
+    (folder / "broken.toml").write_text(
+        'id = "broken"\n[[smtp]]\nhost = "x.example"\nport = 99999\nsecurity = "ssl"\n', encoding="utf-8"
+    )
     rc, out, err = run_cli("--json")
     assert rc == 0
     assert "warning" in err and "broken.toml: smtp[0].port: must be 1..65535" in err

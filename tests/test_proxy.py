@@ -214,8 +214,9 @@ async def test_sync_twin_for_the_second_client(socks5_auth_proxy, greeter):
     finally:
         sock.close()
     with pytest.raises(DiagnosedError) as info:
-        await asyncio.to_thread(connect_via_proxy_sync, socks5_auth_proxy.url_with("proxyuser", SECRET),
-                                "127.0.0.1", greeter, 2)
+        await asyncio.to_thread(
+            connect_via_proxy_sync, socks5_auth_proxy.url_with("proxyuser", SECRET), "127.0.0.1", greeter, 2
+        )
     assert info.value.diagnosis.variant == "auth_failed"
     _no_secret(info.value, SECRET)
 

@@ -13,10 +13,10 @@ from email.message import EmailMessage
 
 import pytest
 
-from app.core.smtp.session import run_check
 from app.core.diagnosis.table import Code
-from app.core.sandbox.server import ReceivedMessage, SandboxServer
 from app.core.model.settings import TlsOptions
+from app.core.sandbox.server import ReceivedMessage, SandboxServer
+from app.core.smtp.session import run_check
 
 
 @pytest.fixture
@@ -99,7 +99,9 @@ async def test_engine_send_arrives_with_headers_and_attachment(sandbox, tmp_path
         html=None,
         attachments=[attachment],
     )
-    result = await sending.send_message(sandbox.settings("starttls"), sandbox.info.password, message_mod.build_message(spec))
+    result = await sending.send_message(
+        sandbox.settings("starttls"), sandbox.info.password, message_mod.build_message(spec)
+    )
     assert result.ok, result.diagnosis
     [got] = sandbox.inbox
     assert got.subject == "Engine send через песочницу"
@@ -217,9 +219,7 @@ def test_password_never_logged(sandbox, caplog):
     protocol_log.debug("%r >> %r", ("127.0.0.1", 1), base64.b64encode(pw))
     protocol_log.debug("auth_PLAIN returned %r", (user, pw))
     assert "AUTH" in caplog.text  # aiosmtpd's protocol log was captured...
-    forbidden = [info.password] + [
-        base64.b64encode(v).decode().rstrip("=") for v in (pw, b"\0" + user + b"\0" + pw)
-    ]
+    forbidden = [info.password] + [base64.b64encode(v).decode().rstrip("=") for v in (pw, b"\0" + user + b"\0" + pw)]
     for secret in forbidden:  # ...without the password, plain or base64
         assert secret not in caplog.text
     assert info.password not in repr(info) and info.password not in repr(sandbox.settings())
@@ -234,8 +234,16 @@ def test_self_test_checks_and_sends_through_the_sandbox():
     out = io.StringIO()
     rc = run_self_test(out)
     lines = out.getvalue().splitlines()
-    for name in ("resources", "provider catalogue", "sandbox", "check (ssl)", "check (starttls)", "test send",
-                 "sandbox inbox", "keyring backends"):
+    for name in (
+        "resources",
+        "provider catalogue",
+        "sandbox",
+        "check (ssl)",
+        "check (starttls)",
+        "test send",
+        "sandbox inbox",
+        "keyring backends",
+    ):
         assert any(line.startswith(f"  ok  {name}:") for line in lines), (name, out.getvalue())
     failed = [line for line in lines if line.startswith("FAIL")]
     assert rc == (1 if failed else 0)

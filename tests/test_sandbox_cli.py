@@ -83,7 +83,14 @@ def test_sandbox_json_reports_messages_and_stops_on_sigint(tmp_path):
         assert started["event"] == "sandbox_started"
         assert started["host"] == "127.0.0.1" and started["ssl_port"] != started["starttls_port"]
         assert Path(started["ca_file"]).is_file() and started["password"]
-        _send(started["host"], started["ssl_port"], started["username"], started["password"], started["ca_file"], "CLI one")
+        _send(
+            started["host"],
+            started["ssl_port"],
+            started["username"],
+            started["password"],
+            started["ca_file"],
+            "CLI one",
+        )
         got = json.loads(child.readline())
         assert got["event"] == "message_received"
         assert got["subject"] == "CLI one" and got["mail_from"] == "cli-test@example.test"

@@ -7,8 +7,8 @@ import time
 
 import keyring.backend
 import keyring.errors
-from keyring.compat.properties import classproperty
 import pytest
+from keyring.compat.properties import classproperty
 
 from app.core.store.secrets import (
     PROXY_SERVICE,
@@ -83,20 +83,20 @@ def test_roundtrip_in_real_secret_service(secret_service):
     info = store.info()
     assert info.qualname == "keyring.backends.SecretService.Keyring"
     assert info.name.startswith("Secret Service")
-    assert store.get("Work ✉ \"quotes\"") is None
-    assert store.set("Work ✉ \"quotes\"", PASSWORD).name == info.name
-    assert store.get("Work ✉ \"quotes\"") == PASSWORD
+    assert store.get('Work ✉ "quotes"') is None
+    assert store.set('Work ✉ "quotes"', PASSWORD).name == info.name
+    assert store.get('Work ✉ "quotes"') == PASSWORD
     # a second, independent client (new D-Bus connection) sees the same item
-    assert keyring.backends.SecretService.Keyring().get_password(SERVICE, "Work ✉ \"quotes\"") == PASSWORD
-    store.set("Work ✉ \"quotes\"", "replaced")
-    assert store.get("Work ✉ \"quotes\"") == "replaced"
-    store.set("Work ✉ \"quotes\"", "proxy-pw", service=PROXY_SERVICE)
-    assert store.get("Work ✉ \"quotes\"") == "replaced"
-    assert store.delete("Work ✉ \"quotes\"") is True
-    assert store.get("Work ✉ \"quotes\"") is None
-    assert store.delete("Work ✉ \"quotes\"") is False
-    assert store.get("Work ✉ \"quotes\"", service=PROXY_SERVICE) == "proxy-pw"
-    assert store.delete("Work ✉ \"quotes\"", service=PROXY_SERVICE) is True
+    assert keyring.backends.SecretService.Keyring().get_password(SERVICE, 'Work ✉ "quotes"') == PASSWORD
+    store.set('Work ✉ "quotes"', "replaced")
+    assert store.get('Work ✉ "quotes"') == "replaced"
+    store.set('Work ✉ "quotes"', "proxy-pw", service=PROXY_SERVICE)
+    assert store.get('Work ✉ "quotes"') == "replaced"
+    assert store.delete('Work ✉ "quotes"') is True
+    assert store.get('Work ✉ "quotes"') is None
+    assert store.delete('Work ✉ "quotes"') is False
+    assert store.get('Work ✉ "quotes"', service=PROXY_SERVICE) == "proxy-pw"
+    assert store.delete('Work ✉ "quotes"', service=PROXY_SERVICE) is True
     assert ("Login", False) in secret_service.collections()
 
 

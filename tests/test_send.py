@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from app.core.diagnosis.table import Code
 from app.core.model.events import Stage, StageFailed, StageFinished, TranscriptLine
+from app.core.model.settings import Security
 from app.core.smtp.message import MessageSpec, build_message
 from app.core.smtp.send import queue_id_from, send_message
-from app.core.model.settings import Security
 from tests.fixtures.smtp_servers import TEST_PASSWORD
 
 
@@ -71,7 +71,9 @@ async def test_partly_refused_recipients_still_deliver_and_report_refusals(smtp_
 async def test_all_recipients_refused(smtp_server):
     srv = smtp_server("ssl")
     ev = Recorder()
-    res = await send_message(srv.settings(), srv.password, spec(to="nobody@example.com, nobody2@example.com"), on_event=ev)
+    res = await send_message(
+        srv.settings(), srv.password, spec(to="nobody@example.com, nobody2@example.com"), on_event=ev
+    )
     d = res.diagnosis
     assert d.code is Code.RECIPIENT_REJECTED and d.variant == ""
     assert "nobody@example.com, nobody2@example.com" in d.title
@@ -121,7 +123,12 @@ async def test_send_without_login_on_open_relay(smtp_server):
 def test_queue_id_patterns_of_real_providers():
     assert queue_id_from("250 2.0.0 Ok: queued as 4Xyz12AbC") == "4Xyz12AbC"
     assert queue_id_from("250 2.0.0 OK  1700000000 d9443c01a7336-1f2.123 - gsmtp") == "d9443c01a7336-1f2.123"
-    assert queue_id_from("250 2.0.0 Ok: queued on mail-nwsmtp-smtp-production-main-59.vla.yp-c.yandex.net 1700000000-AbCdEf12") == "1700000000-AbCdEf12"
+    assert (
+        queue_id_from(
+            "250 2.0.0 Ok: queued on mail-nwsmtp-smtp-production-main-59.vla.yp-c.yandex.net 1700000000-AbCdEf12"
+        )
+        == "1700000000-AbCdEf12"
+    )
     assert queue_id_from("250 OK id=1rABCD-0001xx-Ab") == "1rABCD-0001xx-Ab"
     assert queue_id_from("250 OK") is None
 

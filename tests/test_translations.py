@@ -34,7 +34,9 @@ def ru_ts() -> Path:
 def test_every_message_is_translated(ru_ts):
     messages = _messages(ru_ts)
     assert len(messages) > 200
-    unfinished = [src for (_ctx, src), tr in messages.items() if tr is None or tr.get("type") or not (tr.text or "").strip()]
+    unfinished = [
+        src for (_ctx, src), tr in messages.items() if tr is None or tr.get("type") or not (tr.text or "").strip()
+    ]
     assert unfinished == []
 
 
@@ -58,8 +60,11 @@ def test_ts_is_in_sync_with_the_sources(ru_ts, tmp_path):
     import subprocess
 
     files = [str(p) for p in sorted((root / "app").rglob("*.py"))]
-    subprocess.run([i18n._tool("lupdate"), "-silent", "-locations", "none", "-no-obsolete", *files, "-ts", str(copy)],
-                   check=True, timeout=300)
+    subprocess.run(
+        [i18n._tool("lupdate"), "-silent", "-locations", "none", "-no-obsolete", *files, "-ts", str(copy)],
+        check=True,
+        timeout=300,
+    )
     after = set(_messages(copy))
     assert sorted(after - before) == [], "strings missing from the .ts: run python -m app.ui.i18n update"
     assert sorted(before - after) == [], "obsolete strings in the .ts: run python -m app.ui.i18n update"

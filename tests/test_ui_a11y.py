@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from PySide6.QtWidgets import (  # noqa: E402
+from PySide6.QtWidgets import (
     QAbstractButton,
     QComboBox,
     QLabel,
@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (  # noqa: E402
     QWizard,
 )
 
-from app.ui.wizard.wizard import PageId  # noqa: E402
-from tests.test_ui_support import make_wizard  # noqa: E402
+from app.ui.wizard.ids import PageId
+from tests.fixtures.ui import make_wizard
 
 _MNEMONIC = re.compile(r"&([^&\s])")
 
@@ -63,14 +63,34 @@ def test_inputs_have_accessible_names_and_labels(qtbot):
     missing = []
     for cls in (QLineEdit, QComboBox, QListWidget, QPlainTextEdit):
         for widget in w.findChildren(cls):
-            if isinstance(widget.parent(), QComboBox) or not widget.objectName() or widget.objectName().startswith("qt_"):
+            if (
+                isinstance(widget.parent(), QComboBox)
+                or not widget.objectName()
+                or widget.objectName().startswith("qt_")
+            ):
                 continue  # a combo's own line edit / Qt internals
             if not widget.accessibleName():
                 missing.append(widget.objectName())
     assert not missing, missing
     buddies = {lbl.buddy().objectName() for lbl in w.findChildren(QLabel) if lbl.buddy() is not None}
-    for name in ("email", "provider_list", "from_address", "username", "password", "host", "port", "security",
-                 "to", "cc", "bcc", "subject", "body", "profile_name", "language", "log_level"):
+    for name in (
+        "email",
+        "provider_list",
+        "from_address",
+        "username",
+        "password",
+        "host",
+        "port",
+        "security",
+        "to",
+        "cc",
+        "bcc",
+        "subject",
+        "body",
+        "profile_name",
+        "language",
+        "log_level",
+    ):
         assert name in buddies, name
 
 
@@ -105,7 +125,7 @@ def test_create_wizard_uses_saved_language_and_settings_file_under_xdg(qtbot, is
     from pathlib import Path
 
     from app.ui.app import create_wizard
-    from app.ui.wizard.wizard import settings_store
+    from app.ui.desktop import settings_store
 
     store = settings_store()
     assert Path(store.fileName()).is_relative_to(Path(os.environ["XDG_CONFIG_HOME"]))

@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from app.ui.bridge import EngineBridge  # noqa: E402
+from app.ui.bridge import EngineBridge
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def test_no_job_starts_after_shutdown(qtbot):
 
 
 def test_late_mx_timer_after_close_does_not_revive_the_engine(qtbot):
-    from tests.test_ui_support import make_wizard
+    from tests.fixtures.ui import make_wizard
 
     w = make_wizard(qtbot)
     w.provider_page.email.setText("someone@unknown-domain.test")  # arms the debounced MX lookup

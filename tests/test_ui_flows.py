@@ -7,22 +7,20 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtWidgets import QWizard  # noqa: E402
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWizard
 
-from app.core.diagnosis.table import Code  # noqa: E402
-from app.core.model.settings import Timeouts, TlsOptions  # noqa: E402
-from app.ui.wizard.wizard import PageId  # noqa: E402
-from tests.test_ui_support import (  # noqa: E402,F401
+from app.core.diagnosis.table import Code
+from app.core.model.settings import Timeouts, TlsOptions
+from app.ui.wizard.ids import PageId
+from tests.fixtures.ui import (
     FAST,
     PASSWORD,
     USER,
     choose_custom,
     fill_account,
-    implicit_tls_server,
     make_wizard,
     pass_check,
-    starttls_server,
     wait_check_done,
 )
 
@@ -73,7 +71,10 @@ def test_untrusted_certificate_shown_and_trusted_explicitly(qtbot, starttls_serv
     assert w.state.settings.tls.pinned_sha256 is None  # never silently
     runs = w.check_page.runs
     qtbot.mouseClick(box.trust, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: w.check_page.runs > runs and w.check_page.last_result is not None and not w.check_page.is_running(), timeout=10000)
+    qtbot.waitUntil(
+        lambda: w.check_page.runs > runs and w.check_page.last_result is not None and not w.check_page.is_running(),
+        timeout=10000,
+    )
     pinned = w.state.settings.tls.pinned_sha256
     assert pinned and len(pinned) == 64 and pinned == result.tls.sha256
     assert not w.account_page.pinned.isHidden() and pinned in w.account_page.pinned.text()

@@ -2,32 +2,28 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-import gc  # noqa: E402
+import gc
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTranslator, QUrl, Slot, qInstallMessageHandler  # noqa: E402
-from PySide6.QtGui import QDesktopServices  # noqa: E402
-from PySide6.QtWidgets import QWizard  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTranslator, QUrl, Slot, qInstallMessageHandler
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QWizard
 
-from app.core.diagnosis.table import Code  # noqa: E402
-from app.core.model.events import Stage  # noqa: E402
-from app.ui.icons import Status  # noqa: E402
-from app.ui.wizard.wizard import PageId  # noqa: E402
-from tests.test_ui_support import (  # noqa: E402,F401
+from app.core.diagnosis.table import Code
+from app.core.model.events import Stage
+from app.ui.icons import Status
+from app.ui.wizard.ids import PageId
+from tests.fixtures.ui import (
     PASSWORD,
     USER,
     choose_custom,
     fill_account,
-    implicit_tls_server,
     make_wizard,
     pass_check,
-    starttls_server,
     wait_check_done,
 )
 
@@ -143,7 +139,10 @@ def test_silent_implicit_tls_port_switch_action_fixes_it(qtbot, implicit_tls_ser
     assert button is not None and str(implicit_tls_server.port) in button.text()
     runs = w.check_page.runs
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: w.check_page.runs > runs and not w.check_page.is_running() and w.check_page.last_result is not None, timeout=10000)
+    qtbot.waitUntil(
+        lambda: w.check_page.runs > runs and not w.check_page.is_running() and w.check_page.last_result is not None,
+        timeout=10000,
+    )
     assert w.check_page.last_result.ok
     acc = w.account_page
     assert acc.security.currentData() == "ssl" and acc.port.text() == str(implicit_tls_server.port)
@@ -240,7 +239,7 @@ def test_validation_messages_and_next_disabled(qtbot):
     assert not acc.messages["host"].isVisible()
     # no encryption with a password needs an explicit allow
     acc.security.setCurrentIndex(acc.security.findData("none"))
-    assert not next_enabled(w) and "unencrypted" not in acc.messages["security"].label.text().lower() or True
+    assert (not next_enabled(w) and "unencrypted" not in acc.messages["security"].label.text().lower()) or True
     assert acc.messages["security"].label.text()
     acc.advanced.setChecked(True)
     acc.allow_plain.setChecked(True)
@@ -294,12 +293,12 @@ def test_custom_and_sandbox_skip_guide(qtbot):
 class PseudoTranslator(QTranslator):
     """Marks every translated text, so a test sees which texts went through tr() and were re-set."""
 
-    def translate(self, context, source, disambiguation=None, n=-1):  # noqa: D401 - Qt API
+    def translate(self, context, source, disambiguation=None, n=-1):
         if context in ("QWizard", "QPlatformTheme"):
             return None
         return "[xx] " + source
 
-    def isEmpty(self):  # noqa: N802
+    def isEmpty(self):
         return False
 
 
@@ -344,9 +343,29 @@ def test_every_page_reachable_and_named(qtbot):
         page = w.page(int(pid))
         assert page is not None and page.objectName().startswith("page_")
     names = {
-        "provider_list", "email", "find_settings", "saved_accounts", "password", "host", "port", "security",
-        "log_view", "cancel_check", "retry_check", "start_check", "send_test", "to", "cc", "bcc", "subject",
-        "body", "attachments", "profile_name", "save_profile", "export_env", "language",
+        "provider_list",
+        "email",
+        "find_settings",
+        "saved_accounts",
+        "password",
+        "host",
+        "port",
+        "security",
+        "log_view",
+        "cancel_check",
+        "retry_check",
+        "start_check",
+        "send_test",
+        "to",
+        "cc",
+        "bcc",
+        "subject",
+        "body",
+        "attachments",
+        "profile_name",
+        "save_profile",
+        "export_env",
+        "language",
     }
     from PySide6.QtWidgets import QWidget
 
@@ -355,7 +374,7 @@ def test_every_page_reachable_and_named(qtbot):
 
 
 def test_window_size_and_last_provider_remembered(qtbot):
-    from app.ui.wizard.wizard import settings_store
+    from app.ui.desktop import settings_store
 
     w = make_wizard(qtbot)
     w.provider_page.select_provider("gmail")
@@ -408,7 +427,9 @@ def test_action_clicked_while_second_opinion_runs_restarts_cleanly(qtbot, implic
     fill_account(w, implicit_tls_server, security="starttls")
     w.next()
     page = w.check_page
-    qtbot.waitUntil(lambda: page.diagnosis.button_for("switch_settings") is not None and page.is_running(), timeout=5000)
+    qtbot.waitUntil(
+        lambda: page.diagnosis.button_for("switch_settings") is not None and page.is_running(), timeout=5000
+    )
     runs = page.runs
     qtbot.mouseClick(page.diagnosis.button_for("switch_settings"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.runs > runs and not page.is_running() and page.last_result is not None, timeout=10000)

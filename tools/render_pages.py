@@ -96,8 +96,8 @@ def render(lang: str, theme: str, out: Path, suffix: str = "") -> None:
     from PySide6.QtWidgets import QApplication
 
     from app.ui import i18n
-    from app.ui.wizard.wizard import SetupWizard
     from app.ui.wizard.ids import PageId
+    from app.ui.wizard.wizard import SetupWizard
 
     app = QApplication.instance()
     app.setPalette(dark_palette() if theme == "dark" else app.style().standardPalette())

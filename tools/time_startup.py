@@ -39,8 +39,10 @@ def main(argv: list[str]) -> int:
         first = _time(cmd)
         runs = [_time(cmd) for _ in range(ns.runs)]
         medians[name] = statistics.median(runs)
-        print(f"{name:14} first {first:7.0f} ms   median {medians[name]:6.0f} ms   "
-              f"min {min(runs):6.0f}   max {max(runs):6.0f}   ({ns.runs} runs: {' '.join(cmd)})")
+        print(
+            f"{name:14} first {first:7.0f} ms   median {medians[name]:6.0f} ms   "
+            f"min {min(runs):6.0f}   max {max(runs):6.0f}   ({ns.runs} runs: {' '.join(cmd)})"
+        )
     print(f"ratio frozen / python: {medians['frozen'] / medians['python -m app']:.2f}")
     return 0
 

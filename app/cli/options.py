@@ -60,7 +60,9 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
     o.add_argument("-v", "--verbose", action="count", default=0, help="-v details, -vv protocol transcript")
 
 
-def settings_from_args(args: argparse.Namespace, *, security: Security | None = None, port: int | None = None) -> SmtpSettings:
+def settings_from_args(
+    args: argparse.Namespace, *, security: Security | None = None, port: int | None = None
+) -> SmtpSettings:
     """Build validated SmtpSettings from parsed options; raises UsageError with a clear message."""
     sec_value = security.value if security else (args.security or "starttls")
     if sec_value == "auto":
@@ -97,7 +99,9 @@ def settings_from_args(args: argparse.Namespace, *, security: Security | None = 
     try:
         return settings.validate()
     except SettingsError as exc:
-        raise UsageError("; ".join(f"--{e.field.replace('_', '-').split('.')[-1]}: {e.message}" for e in exc.errors)) from None
+        raise UsageError(
+            "; ".join(f"--{e.field.replace('_', '-').split('.')[-1]}: {e.message}" for e in exc.errors)
+        ) from None
 
 
 def read_password(args: argparse.Namespace) -> str | None:

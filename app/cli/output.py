@@ -20,6 +20,7 @@ from app.core.model import (
     LogLine,
     ProbeFinished,
     ProbeStarted,
+    SmtpSettings,
     StageFailed,
     StageFinished,
     StageSkipped,
@@ -29,7 +30,6 @@ from app.core.model import (
     TranscriptLine,
     event_to_dict,
 )
-from app.core.model import SmtpSettings
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,9 @@ class Reporter:
         elif isinstance(event, StageFinished):
             self._print(f"{self.ok_mark} {event.stage.value:<10} {event.elapsed_ms:>7.0f} ms  {event.summary}".rstrip())
         elif isinstance(event, StageFailed):
-            self._print(f"{self.fail_mark} {event.stage.value:<10} {event.elapsed_ms:>7.0f} ms  {event.diagnosis.title}".rstrip())
+            self._print(
+                f"{self.fail_mark} {event.stage.value:<10} {event.elapsed_ms:>7.0f} ms  {event.diagnosis.title}".rstrip()
+            )
         elif isinstance(event, StageSkipped):
             self._print(f"{self.skip_mark} {event.stage.value:<10} {'':>7}     skipped: {event.reason}".rstrip())
         elif isinstance(event, LogLine):
@@ -107,12 +109,20 @@ class Reporter:
             if self.verbosity >= 1:
                 self._print(f"  probing {event.host}:{event.port} ({event.security})")
         elif isinstance(event, ProbeFinished):
-            mark = self.ok_mark if event.outcome == "ok" else (self.fail_mark if event.outcome == "failed" else self.skip_mark)
+            mark = (
+                self.ok_mark
+                if event.outcome == "ok"
+                else (self.fail_mark if event.outcome == "failed" else self.skip_mark)
+            )
             extra = f" {event.code}" if event.code else ""
-            self._print(f"{mark} {event.host}:{event.port} {event.security:<8} {event.elapsed_ms:>7.0f} ms  {event.outcome}{extra}")
+            self._print(
+                f"{mark} {event.host}:{event.port} {event.security:<8} {event.elapsed_ms:>7.0f} ms  {event.outcome}{extra}"
+            )
 
     # -- result ---------------------------------------------------------------------------------
-    def finish(self, ok: bool, diagnosis: Diagnosis | None, settings: SmtpSettings | None, elapsed_ms: float, **extra: Any) -> int:
+    def finish(
+        self, ok: bool, diagnosis: Diagnosis | None, settings: SmtpSettings | None, elapsed_ms: float, **extra: Any
+    ) -> int:
         """Print the final result line (JSON) or report (human); return 0 when ok, else 1."""
         if self.json_mode:
             title, explanation, fixes = diagnosis.render() if diagnosis else ("", "", [])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 ENV_OVERRIDE = "MAILSETUP_RESOURCES"
 
 
-@lru_cache(maxsize=None)
+@cache
 def resource_dir() -> Path:
     """Return the folder that holds ``providers/``, ``translations/`` and ``icons/``."""
     override = os.environ.get(ENV_OVERRIDE)

@@ -13,7 +13,8 @@ def create_wizard(lang: str | None = None):  # -> SetupWizard
     from PySide6.QtWidgets import QApplication
 
     from app.ui import i18n
-    from app.ui.wizard.wizard import SetupWizard, settings_store
+    from app.ui.desktop import settings_store
+    from app.ui.wizard.wizard import SetupWizard
 
     app = QApplication.instance()
     saved = settings_store().value("language")

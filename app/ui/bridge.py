@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
@@ -39,7 +40,7 @@ class Job(QObject):
     cancelled = Signal()
     done = Signal()
 
-    def __init__(self, bridge: "EngineBridge", name: str):
+    def __init__(self, bridge: EngineBridge, name: str):
         super().__init__(bridge)
         self.name = name
         self._bridge = bridge
@@ -78,13 +79,15 @@ class _LoopThread(QThread):
         self.executor = None
         self.serial_executor = None
 
-    def run(self) -> None:  # noqa: D401 - QThread API
+    def run(self) -> None:
         import asyncio
         import concurrent.futures
 
         self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="mailsetup-io")
         # keyring backends are not known to be thread-safe: their calls run one at a time
-        self.serial_executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailsetup-keyring")
+        self.serial_executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="mailsetup-keyring"
+        )
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         loop.set_default_executor(self.executor)
@@ -153,7 +156,7 @@ class EngineBridge(QObject):
                 result = await factory(job._emit_event)
             except asyncio.CancelledError:
                 self._safe_emit(job.cancelled)
-            except BaseException as exc:  # noqa: BLE001 - every failure goes to the GUI
+            except BaseException as exc:
                 log.debug("job %s failed", name, exc_info=True)
                 if job._cancel_requested:
                     self._safe_emit(job.cancelled)

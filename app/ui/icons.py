@@ -94,7 +94,7 @@ def status_icon(status: Status) -> QIcon:
         elif status is Status.RUNNING:
             p.setBrush(QColor("white"))
             p.setPen(Qt.PenStyle.NoPen)
-            for i, x in enumerate((0.3, 0.5, 0.7)):
+            for _i, x in enumerate((0.3, 0.5, 0.7)):
                 p.drawEllipse(QPointF(s * x, s * 0.5), 4.5, 4.5)
     p.end()
     return QIcon(pm)

@@ -20,15 +20,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from app.core.smtp.session import run_check  # noqa: E402
-from app.core.model.settings import Security, Timeouts  # noqa: E402
-from tests.fixtures.smtp_servers import TEST_PASSWORD, make_cert_bundle, start_aiosmtpd  # noqa: E402
+from app.core.model.settings import Security, Timeouts
+from app.core.smtp.session import run_check
+from tests.fixtures.smtp_servers import TEST_PASSWORD, make_cert_bundle, start_aiosmtpd
 
 
 async def greeting_case(info, security: Security, greeting: float, runs: int) -> list[float]:
     out = []
     for _ in range(runs):
-        settings = info.settings(security=security, username="", timeouts=Timeouts(connect=5, greeting=greeting, command=15, total=45))
+        settings = info.settings(
+            security=security, username="", timeouts=Timeouts(connect=5, greeting=greeting, command=15, total=45)
+        )
         t0 = time.perf_counter()
         res = await run_check(settings, None)
         out.append(time.perf_counter() - t0)

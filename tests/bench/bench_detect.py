@@ -27,8 +27,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from app.core.detect.probe import detect
-from app.core.smtp.session import run_check
 from app.core.model.settings import Security, SmtpSettings, Timeouts, TlsOptions
+from app.core.smtp.session import run_check
 
 _SERVE = """
 import json, sys, tempfile
@@ -45,8 +45,12 @@ stop()
 def start_lab_process():
     """The lab in a child process; returns (lab, stop)."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", _SERVE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        text=True, cwd=os.getcwd(),
+        [sys.executable, "-c", _SERVE],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=os.getcwd(),
     )
     lab = SimpleNamespace(**json.loads(proc.stdout.readline()))
 
@@ -94,8 +98,9 @@ async def bench(runs: int, in_process: bool) -> int:
             user = lab.username if pw else ""
             check_ms, detect_ms, c, d = await _medians(
                 lambda: run_check(known.with_(username=user), pw),
-                lambda: detect(None, host="127.0.0.1", ports=ports, timeouts=timeouts, tls=tls,
-                               password=pw, username=user or None),
+                lambda: detect(
+                    None, host="127.0.0.1", ports=ports, timeouts=timeouts, tls=tls, password=pw, username=user or None
+                ),
                 runs,
             )
             ok = c.ok and d.ok and d.settings.port == lab.tls_port
@@ -103,19 +108,26 @@ async def bench(runs: int, in_process: bool) -> int:
             rows.append((label, check_ms, detect_ms, ok))
         s_ms, w_ms, _c, w = await _medians(
             lambda: run_check(known.with_(port=lab.starttls_port, security=Security.STARTTLS), None),
-            lambda: detect(None, host="127.0.0.1", ports=(lab.silent_port, lab.starttls_port), timeouts=timeouts,
-                           tls=tls),
+            lambda: detect(
+                None, host="127.0.0.1", ports=(lab.silent_port, lab.starttls_port), timeouts=timeouts, tls=tls
+            ),
             runs,
         )
         where = "in this process" if in_process else "in a child process"
-        print(f"servers {where}; {runs} alternating runs per pair; detect ports: implicit TLS, STARTTLS, plain, "
-              f"silent; greeting timeout {timeouts.greeting:g} s")
+        print(
+            f"servers {where}; {runs} alternating runs per pair; detect ports: implicit TLS, STARTTLS, plain, "
+            f"silent; greeting timeout {timeouts.greeting:g} s"
+        )
         for label, check_ms, detect_ms, ok in rows:
-            print(f"{label:<14} check {check_ms:7.1f} ms   detect {detect_ms:7.1f} ms   "
-                  f"ratio {detect_ms / check_ms:4.2f}   {'ok' if ok else 'WRONG RESULT'}")
+            print(
+                f"{label:<14} check {check_ms:7.1f} ms   detect {detect_ms:7.1f} ms   "
+                f"ratio {detect_ms / check_ms:4.2f}   {'ok' if ok else 'WRONG RESULT'}"
+            )
         chose = w.settings.security.value if w.settings else None
-        print(f"{'silent first':<14} check {s_ms:7.1f} ms   detect {w_ms:7.1f} ms   ratio {w_ms / s_ms:4.2f}   "
-              f"(silent port outranks the answer: bounded grace; chose {chose})")
+        print(
+            f"{'silent first':<14} check {s_ms:7.1f} ms   detect {w_ms:7.1f} ms   ratio {w_ms / s_ms:4.2f}   "
+            f"(silent port outranks the answer: bounded grace; chose {chose})"
+        )
     finally:
         stop()
     return 1 if failed else 0

@@ -102,11 +102,10 @@ def stalls(checks: int) -> dict[str, float]:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from app.ui.wizard.ids import PageId
     from app.ui.wizard.wizard import SetupWizard
 
-    from app.ui.wizard.ids import PageId
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    QApplication.instance() or QApplication(sys.argv[:1])
     w = SetupWizard(lang="en")
     w.show()
     page = w.provider_page

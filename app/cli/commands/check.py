@@ -57,7 +57,9 @@ def _auto(args: argparse.Namespace, command: str) -> int:
     try:
         from app.cli.commands.detect import check_auto
     except ImportError as exc:
-        return _usage(command, f"--security auto is not available in this installation ({exc}); choose ssl, starttls or none")
+        return _usage(
+            command, f"--security auto is not available in this installation ({exc}); choose ssl, starttls or none"
+        )
     return int(check_auto(args))
 
 
@@ -127,8 +129,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     """Run ``mailsetup send``."""
     if args.security == "auto":
         return _usage("send", "--security auto is only for 'check' and 'detect'; choose ssl, starttls or none")
-    from app.core.smtp import MessageError, MessageSpec, build_message
-    from app.core.smtp import send_message
+    from app.core.smtp import MessageError, MessageSpec, build_message, send_message
 
     try:
         settings = settings_from_args(args)
@@ -156,7 +157,9 @@ def cmd_send(args: argparse.Namespace) -> int:
     except UsageError as exc:
         return _usage("send", str(exc))
     except MessageError as exc:
-        flag = {"from": "--from", "from_name": "--from-name", "attachments": "--attach", "body": "--body"}.get(exc.field, f"--{exc.field}")
+        flag = {"from": "--from", "from_name": "--from-name", "attachments": "--attach", "body": "--body"}.get(
+            exc.field, f"--{exc.field}"
+        )
         return _usage("send", f"{flag}: {exc.message}")
     reporter = Reporter(json_mode=args.json, verbosity=args.verbose)
     result = asyncio.run(send_message(settings, password, message, on_event=reporter, provider=provider))

@@ -31,8 +31,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("email", nargs="?", help="the mailbox address, e.g. user@example.com")
     g = p.add_argument_group("detection")
     g.add_argument("--host", help="skip discovery and probe this server")
-    g.add_argument("--ports", default="465,587,25,2525", metavar="LIST",
-                   help="ports to probe, comma-separated (default 465,587,25,2525)")
+    g.add_argument(
+        "--ports",
+        default="465,587,25,2525",
+        metavar="LIST",
+        help="ports to probe, comma-separated (default 465,587,25,2525)",
+    )
     g.add_argument("--user", help="login name (default: what the provider expects, usually the address)")
     pw = g.add_mutually_exclusive_group()
     pw.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
@@ -40,14 +44,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--cafile", help="extra CA certificates (PEM) to trust")
     g.add_argument("--insecure", action="store_true", help="do not verify certificates (not recommended)")
     g.add_argument("--tls-min", choices=[m.value for m in TlsMinimum], default="1.2", help="lowest TLS version")
-    g.add_argument("--allow-plain", action="store_true",
-                   help="also accept servers without encryption (the password then travels in clear text)")
+    g.add_argument(
+        "--allow-plain",
+        action="store_true",
+        help="also accept servers without encryption (the password then travels in clear text)",
+    )
     g.add_argument("--timeout", type=float, metavar="S", help="deadline of the login check in seconds (default 45)")
-    g.add_argument("--greeting-timeout", type=float, metavar="S",
-                   help="how long each probe waits for a server to answer (default 5)")
+    g.add_argument(
+        "--greeting-timeout",
+        type=float,
+        metavar="S",
+        help="how long each probe waits for a server to answer (default 5)",
+    )
     g.add_argument("--proxy", metavar="URL", help="socks5://[user:pass@]host:port, socks4://, socks4a:// or http://")
-    g.add_argument("--strict", action="store_true",
-                   help="wait for every better-ranked port even when a worse one already answered")
+    g.add_argument(
+        "--strict", action="store_true", help="wait for every better-ranked port even when a worse one already answered"
+    )
     add_output_options(p)
     p.set_defaults(func=run_detect)
 
@@ -92,10 +104,13 @@ def _tls(args: argparse.Namespace) -> TlsOptions:
     )
 
 
-def _report(reporter, result) -> int:  # noqa: ANN001 - Reporter, DetectResult
+def _report(reporter, result) -> int:
     if reporter.json_mode:
         return reporter.finish(
-            result.ok, result.diagnosis, result.settings, result.elapsed_ms,
+            result.ok,
+            result.diagnosis,
+            result.settings,
+            result.elapsed_ms,
             provider=result.provider,
             username=result.settings.username if result.settings else None,
             auth_verified=result.auth_verified,
@@ -112,13 +127,21 @@ def _report(reporter, result) -> int:  # noqa: ANN001 - Reporter, DetectResult
     for w in result.warnings:
         print(f"  ! {w}", file=out)
     if result.diagnosis is not None and any(a.kind == "allow_plain" for a in result.diagnosis.actions):
-        print("  ! Only an unencrypted server answered. Add --allow-plain to accept it "
-              "(the password would travel in clear text).", file=out)
+        print(
+            "  ! Only an unencrypted server answered. Add --allow-plain to accept it "
+            "(the password would travel in clear text).",
+            file=out,
+        )
     extra = {"provider": result.provider, "login": result.settings.username if result.settings else None}
     if result.settings is not None and result.ok:
         extra["login verified"] = "yes" if result.auth_verified else "not checked (no password given)"
-    return reporter.finish(result.ok, result.diagnosis, result.settings, result.elapsed_ms,
-                           **{k.replace(" ", "_"): v for k, v in extra.items()})
+    return reporter.finish(
+        result.ok,
+        result.diagnosis,
+        result.settings,
+        result.elapsed_ms,
+        **{k.replace(" ", "_"): v for k, v in extra.items()},
+    )
 
 
 def run_detect(args: argparse.Namespace) -> int:

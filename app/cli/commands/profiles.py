@@ -15,17 +15,24 @@ import sys
 from typing import Any, TextIO
 
 from app.cli.options import UsageError, add_connection_options, add_output_options, read_password, settings_from_args
-from app.core.store import EXPORT_FILENAMES, EXPORT_FORMATS, ExportError, render_export, write_export
 from app.core.store import (
+    EXPORT_FILENAMES,
+    EXPORT_FORMATS,
+    PROXY_SERVICE,
+    SERVICE,
+    ExportError,
     Profile,
     ProfileErrorKind,
     ProfileStore,
     ProfileStoreError,
+    SecretStore,
+    SecretStoreError,
     join_proxy_secret,
     normalize_name,
+    render_export,
     split_proxy_secret,
+    write_export,
 )
-from app.core.store import PROXY_SERVICE, SERVICE, SecretStore, SecretStoreError
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +81,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("check", help="check a saved account again, with its stored password")
     p.add_argument("name", metavar="NAME")
     pw = p.add_mutually_exclusive_group()
-    pw.add_argument("--password-env", metavar="VAR", help="use this environment variable instead of the stored password")
+    pw.add_argument(
+        "--password-env", metavar="VAR", help="use this environment variable instead of the stored password"
+    )
     pw.add_argument("--password-stdin", action="store_true", help="read the password from stdin instead")
     add_output_options(p)
     p.set_defaults(func=cmd_check)
@@ -110,8 +119,14 @@ def _json_line(data: dict[str, Any], out: TextIO | None = None) -> None:
 
 
 def _fail(
-    args: argparse.Namespace, code: str, title: str, message: str, exit_code: int = EXIT_FAILED,
-    *, hint: str = "", **extra: Any,
+    args: argparse.Namespace,
+    code: str,
+    title: str,
+    message: str,
+    exit_code: int = EXIT_FAILED,
+    *,
+    hint: str = "",
+    **extra: Any,
 ) -> int:
     """Report a failure that is not a connection diagnosis (keyring, profile file, usage)."""
     if getattr(args, "json", False):
@@ -125,15 +140,21 @@ def _fail(
 
 
 def _secret_fail(args: argparse.Namespace, exc: SecretStoreError, *, hint: str = "", **extra: Any) -> int:
-    return _fail(args, f"secret_{exc.kind.value}", exc.title, exc.message, hint=hint,
-                 secret_error=exc.to_dict(), **extra)
+    return _fail(
+        args, f"secret_{exc.kind.value}", exc.title, exc.message, hint=hint, secret_error=exc.to_dict(), **extra
+    )
 
 
 def _profile_fail(args: argparse.Namespace, exc: ProfileStoreError, **extra: Any) -> int:
     usage = exc.kind in (ProfileErrorKind.INVALID_NAME,)
     return _fail(
-        args, f"profile_{exc.kind.value}", "Profile problem", exc.message,
-        EXIT_USAGE if usage else EXIT_FAILED, profile_error=exc.to_dict(), **extra,
+        args,
+        f"profile_{exc.kind.value}",
+        "Profile problem",
+        exc.message,
+        EXIT_USAGE if usage else EXIT_FAILED,
+        profile_error=exc.to_dict(),
+        **extra,
     )
 
 
@@ -191,8 +212,11 @@ def cmd_add(args: argparse.Namespace) -> int:
         return _profile_fail(args, exc)
     if existing is not None and not args.replace:
         return _fail(
-            args, "profile_exists", "Profile exists",
-            f"A profile called '{name}' already exists; use --replace to overwrite it.", EXIT_FAILED,
+            args,
+            "profile_exists",
+            "Profile exists",
+            f"A profile called '{name}' already exists; use --replace to overwrite it.",
+            EXIT_FAILED,
         )
 
     clean_proxy, proxy_password = split_proxy_secret(settings.proxy)
@@ -201,9 +225,13 @@ def cmd_add(args: argparse.Namespace) -> int:
         reporter, result = _run_check(args, settings, password, provider)
         if not result.ok:
             if not args.json:
-                print("\nNot saved: the check failed. Fix the settings (or use --no-check to save anyway).",
-                      file=sys.stderr)
-            return reporter.finish(False, result.diagnosis, result.settings, result.elapsed_ms, profile=name, saved=False)
+                print(
+                    "\nNot saved: the check failed. Fix the settings (or use --no-check to save anyway).",
+                    file=sys.stderr,
+                )
+            return reporter.finish(
+                False, result.diagnosis, result.settings, result.elapsed_ms, profile=name, saved=False
+            )
 
     secrets = SecretStore()
     has_secret = has_proxy_secret = False
@@ -221,8 +249,10 @@ def cmd_add(args: argparse.Namespace) -> int:
                 has_proxy_secret = True
         except SecretStoreError as exc:
             _forget(secrets, name, stored)
-            hint = ("Not saved: the password could not be stored. Run the same command with "
-                    "--save-without-password to save the account without it.")
+            hint = (
+                "Not saved: the password could not be stored. Run the same command with "
+                "--save-without-password to save the account without it."
+            )
             return _secret_fail(args, exc, hint=hint, profile=name, saved=False)
 
     profile = Profile(
@@ -242,18 +272,40 @@ def cmd_add(args: argparse.Namespace) -> int:
         _forget(secrets, name, stored)
         return _profile_fail(args, exc, saved=False)
     if existing is not None:  # drop secrets the replaced profile had but the new one does not
-        stale = [s for s, had, has in ((SERVICE, existing.has_secret, has_secret),
-                                       (PROXY_SERVICE, existing.has_proxy_secret, has_proxy_secret)) if had and not has]
+        stale = [
+            s
+            for s, had, has in (
+                (SERVICE, existing.has_secret, has_secret),
+                (PROXY_SERVICE, existing.has_proxy_secret, has_proxy_secret),
+            )
+            if had and not has
+        ]
         _forget(secrets, name, stale)
 
     where = f"in {backend_name}" if has_secret else "not stored"
-    extra = {"profile": name, "saved": True, "secret_stored": has_secret, "secret_backend": saved.secret_backend,
-             "path": str(store.path)}
+    extra = {
+        "profile": name,
+        "saved": True,
+        "secret_stored": has_secret,
+        "secret_backend": saved.secret_backend,
+        "path": str(store.path),
+    }
     if reporter is not None and result is not None:
         code = reporter.finish(True, None, result.settings, result.elapsed_ms, **_check_extras(result), **extra)
     elif args.json:
-        _json_line({"event": "result", "ok": True, "code": None, "title": None, "fix": [],
-                    "settings": settings.summary(), "elapsed_ms": 0.0, "checked": False, **extra})
+        _json_line(
+            {
+                "event": "result",
+                "ok": True,
+                "code": None,
+                "title": None,
+                "fix": [],
+                "settings": settings.summary(),
+                "elapsed_ms": 0.0,
+                "checked": False,
+                **extra,
+            }
+        )
         code = EXIT_OK
     else:
         code = EXIT_OK
@@ -290,8 +342,14 @@ def cmd_list(args: argparse.Namespace) -> int:
         return _profile_fail(args, exc)
     problems = store.problems()
     if args.json:
-        _json_line({"event": "profiles", "path": str(store.path), "profiles": [p.to_dict() for p in profiles],
-                    "problems": problems})
+        _json_line(
+            {
+                "event": "profiles",
+                "path": str(store.path),
+                "profiles": [p.to_dict() for p in profiles],
+                "problems": problems,
+            }
+        )
         return EXIT_OK
     if not profiles:
         print(f"No saved profiles (in {store.path}).")
@@ -316,7 +374,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     rows = [
         ("Name", p.name),
         ("Server", f"{s.host}:{s.port}"),
-        ("Security", {"ssl": "implicit TLS (SSL)", "starttls": "STARTTLS", "none": "none (unencrypted)"}[s.security.value]),
+        (
+            "Security",
+            {"ssl": "implicit TLS (SSL)", "starttls": "STARTTLS", "none": "none (unencrypted)"}[s.security.value],
+        ),
         ("Login", s.username or "(none)"),
         ("Password", _secret_text(p)),
         ("From", f"{p.from_name} <{p.from_addr}>" if p.from_name and p.from_addr else (p.from_addr or "(not set)")),
@@ -351,7 +412,9 @@ def cmd_check(args: argparse.Namespace) -> int:
             password = secrets.get(p.name)
             if password is None:
                 return _fail(
-                    args, "secret_missing", "Stored password not found",
+                    args,
+                    "secret_missing",
+                    "Stored password not found",
                     f"The password of '{p.name}' is no longer in {p.secret_backend or 'the password store'}. "
                     "Pass it with --password-stdin or --password-env, or add the profile again.",
                 )
@@ -365,7 +428,9 @@ def cmd_check(args: argparse.Namespace) -> int:
             password = getpass.getpass(f"Password for {settings.username} ({p.name}): ") or None
         if password is None:
             return _fail(
-                args, "usage", "",
+                args,
+                "usage",
+                "",
                 f"mailsetup profiles check: '{p.name}' has no stored password; pass --password-stdin or --password-env",
                 EXIT_USAGE,
             )
@@ -374,8 +439,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     except UsageError:
         provider = None
     reporter, result = _run_check(args, settings, password, provider)
-    return reporter.finish(result.ok, result.diagnosis, result.settings, result.elapsed_ms,
-                           **_check_extras(result), profile=p.name)
+    return reporter.finish(
+        result.ok, result.diagnosis, result.settings, result.elapsed_ms, **_check_extras(result), profile=p.name
+    )
 
 
 # -- delete ----------------------------------------------------------------------------------------
@@ -398,17 +464,29 @@ def cmd_delete(args: argparse.Namespace) -> int:
                     removed.append(service)
         except SecretStoreError as exc:
             if not args.json:
-                print(f"Profile '{p.name}' was NOT deleted, because its password could not be removed from the "
-                      "password store. Unlock or start the password store and try again.", file=sys.stderr)
+                print(
+                    f"Profile '{p.name}' was NOT deleted, because its password could not be removed from the "
+                    "password store. Unlock or start the password store and try again.",
+                    file=sys.stderr,
+                )
             return _secret_fail(args, exc, profile=p.name, deleted=False)
     try:
         store.delete(p.name)
     except ProfileStoreError as exc:
         return _profile_fail(args, exc, deleted=False, secret_removed=bool(removed))
     if args.json:
-        _json_line({"event": "result", "ok": True, "code": None, "profile": p.name, "deleted": True,
-                    "secret_removed": SERVICE in removed, "proxy_secret_removed": PROXY_SERVICE in removed,
-                    "secret_backend": backend})
+        _json_line(
+            {
+                "event": "result",
+                "ok": True,
+                "code": None,
+                "profile": p.name,
+                "deleted": True,
+                "secret_removed": SERVICE in removed,
+                "proxy_secret_removed": PROXY_SERVICE in removed,
+                "secret_backend": backend,
+            }
+        )
     else:
         if SERVICE in removed:
             how = f"and removed its password from {backend}"
@@ -432,15 +510,23 @@ def cmd_export(args: argparse.Namespace) -> int:
     password: str | None = None
     if args.include_password:
         if not p.has_secret:
-            return _fail(args, "secret_missing", "No stored password",
-                         f"'{p.name}' has no stored password to include; export without --include-password.")
+            return _fail(
+                args,
+                "secret_missing",
+                "No stored password",
+                f"'{p.name}' has no stored password to include; export without --include-password.",
+            )
         try:
             password = SecretStore().get(p.name)
         except SecretStoreError as exc:
             return _secret_fail(args, exc, profile=p.name)
         if password is None:
-            return _fail(args, "secret_missing", "Stored password not found",
-                         f"The password of '{p.name}' is no longer in {p.secret_backend or 'the password store'}.")
+            return _fail(
+                args,
+                "secret_missing",
+                "Stored password not found",
+                f"The password of '{p.name}' is no longer in {p.secret_backend or 'the password store'}.",
+            )
     try:
         text = render_export(p, args.format, password=password)
     except ExportError as exc:

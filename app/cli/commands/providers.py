@@ -9,8 +9,7 @@ import os
 import sys
 from typing import TextIO
 
-from app.core.catalog import Endpoint, Provider
-from app.core.catalog import Catalogue, default_catalogue, provider_to_dict
+from app.core.catalog import Catalogue, Endpoint, Provider, default_catalogue, provider_to_dict
 
 log = logging.getLogger(__name__)
 

@@ -68,7 +68,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
 
 def _stop_on_sigterm():
-    def handler(signum, frame):  # noqa: ARG001
+    def handler(signum, frame):
         raise KeyboardInterrupt
 
     try:

@@ -2,14 +2,6 @@
 
 from __future__ import annotations
 
-from app.core.catalog.model import (
-    Endpoint,
-    ErrorHint,
-    PasswordKind,
-    Provider,
-    ProviderKind,
-    UsernameRule,
-)
 from app.core.catalog.loader import (
     Catalogue,
     CatalogueError,
@@ -18,6 +10,14 @@ from app.core.catalog.loader import (
     match_error_hint,
     provider_to_dict,
     user_providers_dir,
+)
+from app.core.catalog.model import (
+    Endpoint,
+    ErrorHint,
+    PasswordKind,
+    Provider,
+    ProviderKind,
+    UsernameRule,
 )
 
 __all__ = [

@@ -7,19 +7,18 @@ load. Extra folders (``extra_dirs``, and the user's ``<config dir>/mailsetup/pro
 
 from __future__ import annotations
 
-import dataclasses
 import fnmatch
 import logging
 import re
 import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import lru_cache
 from pathlib import Path
-from enum import Enum
-from typing import Any, Iterable, Mapping, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from app.core.model import Code
 from app.core.catalog.model import (
     Endpoint,
     ErrorHint,
@@ -30,8 +29,8 @@ from app.core.catalog.model import (
     ProviderKind,
     UsernameRule,
 )
+from app.core.model import Code, Security
 from app.core.resources import resource_path
-from app.core.model import Security
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -73,6 +72,7 @@ class CatalogueError:
 
 E = TypeVar("E", bound=Enum)
 
+
 class _Checker:
     """Collects errors for one file while converting its TOML table into a Provider."""
 
@@ -93,7 +93,7 @@ class _Checker:
                 self.err(path, "is required")
             return None
         value = table[key]
-        if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
             self.err(path, f"must be {_type_name(kind)}, not {_type_name(type(value))}")
             return None
         return value
@@ -220,7 +220,7 @@ def _parse_provider(data: Mapping[str, Any], file: Path) -> tuple[Provider | Non
     username_rule = c.choice(data, "username_rule", UsernameRule, UsernameRule.EMAIL)
     username_literal = c.text(data, "username_literal", "username_literal")
     if username_rule is UsernameRule.LITERAL and not username_literal and "username_literal" not in data:
-        c.err("username_literal", "is required when username_rule = \"literal\"")
+        c.err("username_literal", 'is required when username_rule = "literal"')
 
     password_kind = c.choice(data, "password_kind", PasswordKind, PasswordKind.APP_PASSWORD)
     strip_spaces = bool(c.get(data, "strip_password_spaces", bool, "strip_password_spaces"))

@@ -11,7 +11,6 @@ from app.core.detect.discovery import (
     modes_for_port,
     split_email,
 )
-from app.core.detect.probe import detect, detect_mode
 from app.core.detect.fallback import (
     check_with_fallback,
     confirm_with_stdlib,
@@ -19,6 +18,7 @@ from app.core.detect.fallback import (
     paired_alternative,
     stdlib_check,
 )
+from app.core.detect.probe import detect, detect_mode
 
 __all__ = [
     "AddressError",

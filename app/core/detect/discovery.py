@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
-from app.core.model import EventCallback, LogLevel, LogLine, ignore
 from app.core.catalog import Endpoint, Provider
-from app.core.model import Security
+from app.core.model import EventCallback, LogLevel, LogLine, Security, ignore
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def to_ascii_domain(domain: str) -> str:
 
     try:
         return dns.name.from_text(domain).to_text(omit_final_dot=True).lower()
-    except Exception:  # noqa: BLE001 - any DNS-name problem is a bad address
+    except Exception:
         raise AddressError(f"'{domain}' is not a valid domain name.") from None
 
 
@@ -151,7 +151,7 @@ async def lookup_mx(domain: str, resolver: Any, timeout: float = DEFAULT_DNS_TIM
     if status == "nxdomain":
         return MxLookup(nxdomain=True)
     if ans is None:
-        return MxLookup(error="" if status == "nodata" else status[len("error: "):])
+        return MxLookup(error="" if status == "nodata" else status[len("error: ") :])
     records = sorted(ans, key=lambda r: (r.preference, str(r.exchange)))
     hosts = [str(r.exchange).rstrip(".").lower() for r in records]
     return MxLookup(hosts=tuple(h for h in hosts if h))  # "." is a null MX (RFC 7505)
@@ -246,11 +246,11 @@ async def discover(
         p = cat.by_mx(mx_host) if cat is not None else None
         if p is not None and p.smtp:
             say(f"{domain} receives mail at {p.display_name()} ({mx_host}); using its settings.")
-            return Discovery(
-                email, domain, "mx", p, endpoints=tuple(p.smtp), mx_hosts=mx.hosts, notes=tuple(notes)
-            )
+            return Discovery(email, domain, "mx", p, endpoints=tuple(p.smtp), mx_hosts=mx.hosts, notes=tuple(notes))
     if srv:
-        say(f"{domain} publishes submission SRV records: " + ", ".join(f"{e.host}:{e.port} ({e.security})" for e in srv))
+        say(
+            f"{domain} publishes submission SRV records: " + ", ".join(f"{e.host}:{e.port} ({e.security})" for e in srv)
+        )
         return Discovery(email, domain, "srv", endpoints=srv, mx_hosts=mx.hosts, notes=tuple(notes))
     hosts = tuple(h for h, ok in zip(guesses, exists) if ok is not False)
     if hosts:
@@ -288,8 +288,8 @@ __all__ = [
     "AddressError",
     "Discovery",
     "MxLookup",
-    "discover",
     "default_resolver",
+    "discover",
     "endpoints_for_host",
     "host_exists",
     "lookup_mx",

@@ -25,10 +25,9 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from app.core.diagnosis import Action, Code, DiagnosedError, Diagnosis, QT_TRANSLATE_NOOP
-from app.core.model import EventCallback, LogLevel, LogLine, ignore
 from app.core.catalog import Provider
-from app.core.model import Security, SmtpSettings, TlsMinimum
+from app.core.diagnosis import QT_TRANSLATE_NOOP, Action, Code, DiagnosedError, Diagnosis
+from app.core.model import EventCallback, LogLevel, LogLine, Security, SmtpSettings, TlsMinimum, ignore
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +130,9 @@ class FallbackResult:
 # --------------------------------------------------------------------------- the second client
 def _client_context(settings: SmtpSettings) -> ssl.SSLContext:
     ctx = ssl.create_default_context(cafile=settings.tls.cafile)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_3 if settings.tls.minimum is TlsMinimum.TLS1_3 else ssl.TLSVersion.TLSv1_2
+    ctx.minimum_version = (
+        ssl.TLSVersion.TLSv1_3 if settings.tls.minimum is TlsMinimum.TLS1_3 else ssl.TLSVersion.TLSv1_2
+    )
     if not settings.tls.verify or settings.tls.pinned_sha256:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
@@ -144,7 +145,7 @@ def _proxy_socket(settings: SmtpSettings, timeout: float) -> socket.socket:
     return connect_via_proxy_sync(settings.proxy or "", settings.host, settings.port, timeout)
 
 
-def _make_client(settings: SmtpSettings, ctx: ssl.SSLContext, timeout: float, connected) -> smtplib.SMTP:  # noqa: ANN001
+def _make_client(settings: SmtpSettings, ctx: ssl.SSLContext, timeout: float, connected) -> smtplib.SMTP:
     """An smtplib client for ``settings`` (through the proxy when one is set); not yet connected.
 
     ``connected(sock)`` is called once the socket (and, for implicit TLS, the handshake) is up.
@@ -153,7 +154,7 @@ def _make_client(settings: SmtpSettings, ctx: ssl.SSLContext, timeout: float, co
     if settings.security is Security.SSL:
 
         class _SSL(smtplib.SMTP_SSL):
-            def _get_socket(self, host, port, timeout):  # noqa: ANN001 - smtplib's signature
+            def _get_socket(self, host, port, timeout):
                 if settings.proxy:
                     raw = _proxy_socket(settings, timeout)
                     sock = self.context.wrap_socket(raw, server_hostname=host)
@@ -165,7 +166,7 @@ def _make_client(settings: SmtpSettings, ctx: ssl.SSLContext, timeout: float, co
         return _SSL(local_hostname=name, timeout=timeout, context=ctx)
 
     class _Plain(smtplib.SMTP):
-        def _get_socket(self, host, port, timeout):  # noqa: ANN001
+        def _get_socket(self, host, port, timeout):
             sock = _proxy_socket(settings, timeout) if settings.proxy else super()._get_socket(host, port, timeout)
             connected(sock)
             return sock
@@ -238,7 +239,7 @@ def stdlib_check(settings: SmtpSettings, password: str | None) -> Confirmation:
         return done(False, f"certificate not trusted: {exc.verify_message or exc.reason}")
     except ssl.SSLError as exc:
         return done(False, f"TLS failed: {exc.reason or exc}")
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         return done(False, f"no answer within {waited():g} s")
     except ConnectionRefusedError:
         return done(False, "connection refused")
@@ -252,7 +253,7 @@ def stdlib_check(settings: SmtpSettings, password: str | None) -> Confirmation:
         return done(False, exc.strerror or str(exc) or type(exc).__name__)
     except DiagnosedError as exc:  # the proxy failed; its reason never holds the proxy password
         return done(False, f"proxy: {exc.diagnosis.params.get('reason', exc.diagnosis.code.value)}")
-    except Exception as exc:  # noqa: BLE001 - reported, never raised
+    except Exception as exc:
         return done(False, type(exc).__name__)
     finally:
         if client is not None:
@@ -284,8 +285,9 @@ async def confirm_with_stdlib(settings: SmtpSettings, password: str | None) -> C
     try:
         return await asyncio.wait_for(asyncio.to_thread(stdlib_check, settings, password), settings.timeouts.total)
     except asyncio.TimeoutError:
-        return Confirmation(False, True, "timeout", f"no result within {settings.timeouts.total:g} s",
-                            settings.timeouts.total * 1000)
+        return Confirmation(
+            False, True, "timeout", f"no result within {settings.timeouts.total:g} s", settings.timeouts.total * 1000
+        )
 
 
 # --------------------------------------------------------------------------- the fallback
@@ -299,7 +301,7 @@ async def check_with_fallback(
     *,
     on_event: EventCallback = ignore,
     provider: Provider | None = None,
-    alternative: SmtpSettings | None | str = "paired",
+    alternative: SmtpSettings | str | None = "paired",
 ) -> FallbackResult:
     """run_check, plus a second client and the 465<->587 alternative when the failure is not definitive.
 
@@ -316,8 +318,13 @@ async def check_with_fallback(
     alt_settings = paired_alternative(settings) if alternative == "paired" else alternative
     if isinstance(alt_settings, str):
         raise ValueError(f"alternative must be 'paired', SmtpSettings or None, not {alternative!r}")
-    on_event(LogLine(LogLevel.INFO, f"Not a definitive answer ({first.diagnosis.code.value}); asking a second client"
-                     + (f" and trying {alt_settings.port} with {_label(alt_settings)}" if alt_settings else "")))
+    on_event(
+        LogLine(
+            LogLevel.INFO,
+            f"Not a definitive answer ({first.diagnosis.code.value}); asking a second client"
+            + (f" and trying {alt_settings.port} with {_label(alt_settings)}" if alt_settings else ""),
+        )
+    )
 
     def quiet(_e: Any) -> None:
         return None
@@ -353,10 +360,16 @@ async def check_with_fallback(
             act = Action(
                 "switch_settings",
                 QT_TRANSLATE_NOOP("Diagnosis", "{port} with {security_label} works: switch?"),
-                {"host": alternative.settings.host, "port": alternative.settings.port,
-                 "security": alternative.settings.security.value, "security_label": _label(alternative.settings)},
+                {
+                    "host": alternative.settings.host,
+                    "port": alternative.settings.port,
+                    "security": alternative.settings.security.value,
+                    "security_label": _label(alternative.settings),
+                },
             )
-            diagnosis = replace(diagnosis, actions=(act,) + tuple(a for a in diagnosis.actions if a.kind != "switch_settings"))
+            diagnosis = replace(
+                diagnosis, actions=(act,) + tuple(a for a in diagnosis.actions if a.kind != "switch_settings")
+            )
         else:
             notes.append(f"{where} does not work either: {alternative.diagnosis.title}.")
     for n in notes:
@@ -368,9 +381,9 @@ async def check_with_fallback(
 
 
 __all__ = [
+    "RETRYABLE",
     "Confirmation",
     "FallbackResult",
-    "RETRYABLE",
     "check_with_fallback",
     "confirm_with_stdlib",
     "is_definitive",

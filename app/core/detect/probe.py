@@ -22,10 +22,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any
 
-from app.core.diagnosis import Action, Code, Diagnosis, QT_TRANSLATE_NOOP, diagnose
+from app.core.catalog import Endpoint, Provider
 from app.core.detect.discovery import (
     AddressError,
     Discovery,
@@ -34,18 +35,22 @@ from app.core.detect.discovery import (
     modes_for_port,
     split_email,
 )
+from app.core.diagnosis import QT_TRANSLATE_NOOP, Action, Code, Diagnosis, diagnose
 from app.core.model import (
+    AuthMechanism,
     EventCallback,
     LogLevel,
     LogLine,
     ProbeFinished,
     ProbeStarted,
+    Security,
+    SmtpSettings,
     Stage,
     StageFailed,
+    Timeouts,
+    TlsOptions,
     ignore,
 )
-from app.core.catalog import Endpoint, Provider
-from app.core.model import AuthMechanism, Security, SmtpSettings, Timeouts, TlsOptions
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +208,9 @@ def _is_auth_failure(probe: _Probe) -> bool:
 def _with_allow_plain_action(d: Diagnosis) -> Diagnosis:
     if any(a.kind == "allow_plain" for a in d.actions):
         return d
-    act = Action("allow_plain", QT_TRANSLATE_NOOP("Diagnosis", "Allow the password without encryption (not recommended)"))
+    act = Action(
+        "allow_plain", QT_TRANSLATE_NOOP("Diagnosis", "Allow the password without encryption (not recommended)")
+    )
     return replace(d, actions=tuple(d.actions) + (act,))
 
 
@@ -255,7 +262,9 @@ class _Detector:
             host=probe.endpoint.host,
             port=probe.endpoint.port,
             security=probe.security,
-            timeouts=_probe_timeouts(self.base.timeouts) if not probe.full else replace(
+            timeouts=_probe_timeouts(self.base.timeouts)
+            if not probe.full
+            else replace(
                 self.base.timeouts,
                 connect=min(self.base.timeouts.connect, self.base.timeouts.greeting),
             ),
@@ -276,10 +285,12 @@ class _Detector:
         )
         probe.done_at = self.loop.time()
 
-    def _start(self, probe: _Probe) -> None:
+    def _start(self, probe: _Probe) -> asyncio.Task:
         probe.started = self.loop.time()
         self.on_event(ProbeStarted(probe.endpoint.host, probe.endpoint.port, probe.security.value))
-        probe.task = asyncio.ensure_future(self._run_probe(probe))
+        task = asyncio.ensure_future(self._run_probe(probe))
+        probe.task = task
+        return task
 
     def _finish_event(self, probe: _Probe, outcome: str, code: str | None, detail: str) -> ProbeOutcome:
         if probe.result is not None:
@@ -287,7 +298,9 @@ class _Detector:
         else:
             elapsed = (self.loop.time() - probe.started) * 1000 if probe.started else 0.0
         self.on_event(
-            ProbeFinished(probe.endpoint.host, probe.endpoint.port, probe.security.value, outcome, elapsed, code, detail)
+            ProbeFinished(
+                probe.endpoint.host, probe.endpoint.port, probe.security.value, outcome, elapsed, code, detail
+            )
         )
         plain_only = bool(
             probe.result is not None
@@ -297,8 +310,15 @@ class _Detector:
         )
         verified = bool(probe.result is not None and probe.result.auth_verified)
         return ProbeOutcome(
-            probe.endpoint.host, probe.endpoint.port, probe.security.value, outcome, elapsed, code, detail,
-            plain_only, verified,
+            probe.endpoint.host,
+            probe.endpoint.port,
+            probe.security.value,
+            outcome,
+            elapsed,
+            code,
+            detail,
+            plain_only,
+            verified,
         )
 
     def _settle(self, probe: _Probe) -> None:
@@ -309,7 +329,11 @@ class _Detector:
         if probe.security is Security.NONE:
             plain_ok = connected
         else:
-            plain_ok = res.diagnosis is not None and res.diagnosis.code is Code.STARTTLS_UNSUPPORTED and res.diagnosis.variant == ""
+            plain_ok = (
+                res.diagnosis is not None
+                and res.diagnosis.code is Code.STARTTLS_UNSUPPORTED
+                and res.diagnosis.variant == ""
+            )
         for slot in self.slots:
             if slot.probe is not probe:
                 continue
@@ -327,16 +351,14 @@ class _Detector:
         waiting = [p for p in self.probes if p is not first]
         pending: dict[asyncio.Task, _Probe] = {}
         if first is not None:
-            self._start(first)
-            pending[first.task] = first
+            pending[self._start(first)] = first
         launch_at = self.loop.time() + self.stagger
         winner: _Slot | None = None
         abandoned: dict[int, str] = {}
 
         def launch_rest() -> None:
             for p in waiting:
-                self._start(p)
-                pending[p.task] = p
+                pending[self._start(p)] = p
             waiting.clear()
 
         try:
@@ -388,11 +410,13 @@ class _Detector:
                 task.cancel()
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
-            for task, probe in pending.items():
+            for probe in pending.values():
                 why = abandoned.get(id(probe), "a better setting was already confirmed")
                 outcomes[id(probe)] = self._finish_event(probe, "cancelled", None, why)
             for probe in waiting:
-                outcomes[id(probe)] = self._finish_event(probe, "skipped", None, "not needed: a better setting answered first")
+                outcomes[id(probe)] = self._finish_event(
+                    probe, "skipped", None, "not needed: a better setting answered first"
+                )
         return winner, [outcomes[id(p)] for p in self.probes if id(p) in outcomes], list(abandoned.values())
 
     def _report(self, probe: _Probe) -> ProbeOutcome:
@@ -482,16 +506,32 @@ async def _probe_endpoints(
     reasons_before: Sequence[str] = (),
 ) -> DetectResult:
     det = _Detector(
-        base, password, endpoints, ranked_by_order=ranked_by_order, allow_plain=allow_plain,
-        provider=provider, on_event=on_event, strict=strict, stagger=stagger,
+        base,
+        password,
+        endpoints,
+        ranked_by_order=ranked_by_order,
+        allow_plain=allow_plain,
+        provider=provider,
+        on_event=on_event,
+        strict=strict,
+        stagger=stagger,
     )
     if not det.slots:  # every candidate is unencrypted and plain connections are not allowed
         first = endpoints[0] if endpoints else Endpoint(base.host, base.port, "none")
-        d = _with_allow_plain_action(diagnose(Code.STARTTLS_UNSUPPORTED, "", host=first.host, port=first.port,
-                                              security="none"))
+        d = _with_allow_plain_action(
+            diagnose(Code.STARTTLS_UNSUPPORTED, "", host=first.host, port=first.port, security="none")
+        )
         msg = "Every candidate is unencrypted; not probed because plain connections were not allowed."
-        return DetectResult(False, None, d, provider.id if provider else None, [], list(reasons_before) + [msg],
-                            (time.monotonic() - t0) * 1000, discovery=discovery)
+        return DetectResult(
+            False,
+            None,
+            d,
+            provider.id if provider else None,
+            [],
+            list(reasons_before) + [msg],
+            (time.monotonic() - t0) * 1000,
+            discovery=discovery,
+        )
     winner, outcomes, reasons = await det.run()
     reasons = list(reasons_before) + reasons
     by_key = {(o.host, o.port, o.security): o for o in outcomes}
@@ -508,15 +548,20 @@ async def _probe_endpoints(
         for s in det.hidden_plain:
             o = by_key.get(s.probe.key)
             if o is not None and o.plain_only:
-                out.append(f"{s.name} answers only without encryption; not offered because plain connections were not allowed.")
+                out.append(
+                    f"{s.name} answers only without encryption; not offered because plain connections were not allowed."
+                )
         return out
 
     if winner is None:
         d = det.failure_diagnosis() or diagnose(Code.CONNECT_REFUSED, "", host=base.host, port=base.port)
-        if det.hidden_plain and any(by_key.get(s.probe.key) and by_key[s.probe.key].plain_only for s in det.hidden_plain):
+        if det.hidden_plain and any(
+            by_key.get(s.probe.key) and by_key[s.probe.key].plain_only for s in det.hidden_plain
+        ):
             d = _with_allow_plain_action(d)
-        return DetectResult(False, None, d, pid, outcomes, reasons + loser_reasons(None), elapsed(), False,
-                            warnings, discovery)
+        return DetectResult(
+            False, None, d, pid, outcomes, reasons + loser_reasons(None), elapsed(), False, warnings, discovery
+        )
 
     chosen = base.with_(
         host=winner.probe.endpoint.host,
@@ -532,8 +577,9 @@ async def _probe_endpoints(
 
     probe = winner.probe
     if not password:
-        return DetectResult(True, chosen, None, pid, outcomes, reasons, elapsed(), False, warnings, discovery,
-                            probe.result)
+        return DetectResult(
+            True, chosen, None, pid, outcomes, reasons, elapsed(), False, warnings, discovery, probe.result
+        )
 
     if probe.full and probe.security is winner.security:
         # the speculative full check on the top candidate already ran the login: replay its events
@@ -545,8 +591,9 @@ async def _probe_endpoints(
         res = await _verify(chosen, password, provider, on_event)
     if res.ok:
         reasons.append(f"The login was verified on {winner.name}.")
-        return DetectResult(True, chosen, None, pid, outcomes, reasons, elapsed(), res.auth_verified, warnings,
-                            discovery, res)
+        return DetectResult(
+            True, chosen, None, pid, outcomes, reasons, elapsed(), res.auth_verified, warnings, discovery, res
+        )
     d = res.diagnosis
     if d.code in AUTH_CODES:
         reasons.append(f"The server at {winner.name} refused the login; other ports were not tried with it.")
@@ -565,8 +612,15 @@ def _base_settings(
     auth: AuthMechanism,
 ) -> SmtpSettings:
     return SmtpSettings(
-        host="localhost", port=465, security=Security.SSL, username=username, auth=auth, timeouts=timeouts,
-        tls=tls, ehlo_name=ehlo_name, proxy=proxy,
+        host="localhost",
+        port=465,
+        security=Security.SSL,
+        username=username,
+        auth=auth,
+        timeouts=timeouts,
+        tls=tls,
+        ehlo_name=ehlo_name,
+        proxy=proxy,
     )
 
 
@@ -646,18 +700,23 @@ async def detect(
         reasons.append(f"Probing {host} on ports {', '.join(str(p) for p in ports)} as asked.")
     else:
         assert email is not None
-        discovery = await discover(email, catalogue=cat, resolver=resolver, timeout=min(timeouts.connect, 5.0),
-                                   on_event=on_event)
+        discovery = await discover(
+            email, catalogue=cat, resolver=resolver, timeout=min(timeouts.connect, 5.0), on_event=on_event
+        )
         provider = discovery.provider or provider
         if discovery.nxdomain:
             d = diagnose(Code.DNS_FAILED, "", host=domain, port=0, security="", detail="the domain does not exist")
-            return DetectResult(False, None, d, None, [], list(discovery.notes), (time.monotonic() - t0) * 1000,
-                                discovery=discovery)
+            return DetectResult(
+                False, None, d, None, [], list(discovery.notes), (time.monotonic() - t0) * 1000, discovery=discovery
+            )
         if discovery.endpoints:
             endpoints = list(discovery.endpoints)
             ranked_by_order = discovery.via in ("provider", "mx")
-            src = {"provider": "the known provider's settings", "mx": "the provider found by the domain's MX records",
-                   "srv": "the domain's SRV records"}[discovery.via]
+            src = {
+                "provider": "the known provider's settings",
+                "mx": "the provider found by the domain's MX records",
+                "srv": "the domain's SRV records",
+            }[discovery.via]
             reasons.append(f"Candidates come from {src}.")
         elif discovery.hosts:
             endpoints = [e for h in discovery.hosts for e in endpoints_for_host(h, ports)]
@@ -665,10 +724,17 @@ async def detect(
             what = "the domain's mail exchangers" if discovery.via == "mx_host" else "the usual server names"
             reasons.append(f"Candidates are {what}: {', '.join(discovery.hosts)}.")
         else:
-            d = diagnose(Code.DNS_FAILED, "", host=domain, port=0, security="",
-                         detail="no SRV records and no smtp., mail. or MX host for this domain")
-            return DetectResult(False, None, d, None, [], list(discovery.notes), (time.monotonic() - t0) * 1000,
-                                discovery=discovery)
+            d = diagnose(
+                Code.DNS_FAILED,
+                "",
+                host=domain,
+                port=0,
+                security="",
+                detail="no SRV records and no smtp., mail. or MX host for this domain",
+            )
+            return DetectResult(
+                False, None, d, None, [], list(discovery.notes), (time.monotonic() - t0) * 1000, discovery=discovery
+            )
 
     if username is None:
         username = (provider.username_for(email) if provider is not None and email else email) or ""
@@ -676,8 +742,17 @@ async def detect(
         return _invalid("username", "A password was given without a login name.", t0, provider.id if provider else None)
     base = _base_settings(username=username, timeouts=timeouts, tls=tls, proxy=proxy, ehlo_name=ehlo_name, auth=auth)
     return await _probe_endpoints(
-        endpoints, base=base, password=password, ranked_by_order=ranked_by_order, allow_plain=allow_plain,
-        provider=provider, on_event=on_event, strict=strict, t0=t0, discovery=discovery, reasons_before=reasons,
+        endpoints,
+        base=base,
+        password=password,
+        ranked_by_order=ranked_by_order,
+        allow_plain=allow_plain,
+        provider=provider,
+        on_event=on_event,
+        strict=strict,
+        t0=t0,
+        discovery=discovery,
+        reasons_before=reasons,
         stagger=stagger,
     )
 
@@ -715,11 +790,17 @@ async def detect_mode(
         ranked = True
     if password and not username:
         return _invalid("username", "A password was given without a login name.", t0)
-    base = _base_settings(username=username, timeouts=timeouts, tls=tls, proxy=proxy,
-                          ehlo_name=ehlo_name, auth=auth)
+    base = _base_settings(username=username, timeouts=timeouts, tls=tls, proxy=proxy, ehlo_name=ehlo_name, auth=auth)
     return await _probe_endpoints(
-        endpoints, base=base, password=password, ranked_by_order=ranked, allow_plain=allow_plain,
-        provider=provider, on_event=on_event, strict=False, t0=t0,
+        endpoints,
+        base=base,
+        password=password,
+        ranked_by_order=ranked,
+        allow_plain=allow_plain,
+        provider=provider,
+        on_event=on_event,
+        strict=False,
+        t0=t0,
     )
 
 

@@ -3,25 +3,25 @@ Diagnosis from a failure."""
 
 from __future__ import annotations
 
+from app.core.diagnosis import classify
 from app.core.diagnosis.table import (
+    QT_TRANSLATE_NOOP,
+    TABLE,
     Action,
     Code,
     DiagnosedError,
     Diagnosis,
-    QT_TRANSLATE_NOOP,
-    TABLE,
     diagnose,
     entry_for,
 )
-from app.core.diagnosis import classify
 
 __all__ = [
+    "QT_TRANSLATE_NOOP",
+    "TABLE",
     "Action",
     "Code",
     "DiagnosedError",
     "Diagnosis",
-    "QT_TRANSLATE_NOOP",
-    "TABLE",
     "classify",
     "diagnose",
     "entry_for",

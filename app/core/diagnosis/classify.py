@@ -6,13 +6,12 @@ import errno
 import logging
 import re
 import socket
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import Iterable, Mapping
 
-from app.core.diagnosis.table import QT_TRANSLATE_NOOP, Action, Code, Diagnosis, diagnose
 from app.core.catalog import PasswordKind, Provider
-from app.core.model import Security, SmtpSettings
-from app.core.model import Reply
+from app.core.diagnosis.table import QT_TRANSLATE_NOOP, Action, Code, Diagnosis, diagnose
+from app.core.model import Reply, Security, SmtpSettings
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +48,11 @@ def connect_error(settings: SmtpSettings, exc: OSError, address: str) -> Diagnos
 
 
 def connect_timeout(settings: SmtpSettings, address: str, seconds: float | None = None) -> Diagnosis:
-    p = dict(base_params(settings), address=address, seconds=_secs(seconds if seconds is not None else settings.timeouts.connect))
+    p = dict(
+        base_params(settings),
+        address=address,
+        seconds=_secs(seconds if seconds is not None else settings.timeouts.connect),
+    )
     variant = "port25" if settings.port == 25 else ""
     return Diagnosis(Code.CONNECT_TIMEOUT, variant, p, actions=_port_alternatives(settings))
 
@@ -57,9 +60,15 @@ def connect_timeout(settings: SmtpSettings, address: str, seconds: float | None 
 def _port_alternatives(settings: SmtpSettings) -> tuple[Action, ...]:
     acts = []
     if not (settings.port == SUBMISSION_PORT and settings.security is Security.STARTTLS):
-        acts.append(switch_action(QT_TRANSLATE_NOOP("Diagnosis", "Try port 587 with STARTTLS"), SUBMISSION_PORT, Security.STARTTLS))
+        acts.append(
+            switch_action(
+                QT_TRANSLATE_NOOP("Diagnosis", "Try port 587 with STARTTLS"), SUBMISSION_PORT, Security.STARTTLS
+            )
+        )
     if not (settings.port == IMPLICIT_TLS_PORT and settings.security is Security.SSL):
-        acts.append(switch_action(QT_TRANSLATE_NOOP("Diagnosis", "Try port 465 with SSL/TLS"), IMPLICIT_TLS_PORT, Security.SSL))
+        acts.append(
+            switch_action(QT_TRANSLATE_NOOP("Diagnosis", "Try port 465 with SSL/TLS"), IMPLICIT_TLS_PORT, Security.SSL)
+        )
     acts.append(Action("autodetect", QT_TRANSLATE_NOOP("Diagnosis", "Find working settings automatically")))
     return tuple(acts)
 
@@ -73,7 +82,9 @@ def greeting_timeout(settings: SmtpSettings, seconds: float, started: bool) -> D
         return Diagnosis(Code.GREETING_TIMEOUT, "", p)
     acts = [switch_action(QT_TRANSLATE_NOOP("Diagnosis", "Use SSL/TLS on port {port}"), settings.port, Security.SSL)]
     if settings.port != IMPLICIT_TLS_PORT:
-        acts.append(switch_action(QT_TRANSLATE_NOOP("Diagnosis", "Use SSL/TLS on port 465"), IMPLICIT_TLS_PORT, Security.SSL))
+        acts.append(
+            switch_action(QT_TRANSLATE_NOOP("Diagnosis", "Use SSL/TLS on port 465"), IMPLICIT_TLS_PORT, Security.SSL)
+        )
     return Diagnosis(Code.GREETING_TIMEOUT, "expects_tls", p, actions=tuple(acts))
 
 
@@ -81,9 +92,17 @@ def tls_handshake_failed(settings: SmtpSettings, kind: str, detail: str, *, impl
     """A TLS handshake that failed for a non-certificate reason; ``kind`` from tls_info.handshake_failure_kind."""
     p = dict(base_params(settings), detail=detail)
     if implicit and kind in ("plaintext", "timeout_after_data"):
-        acts = [switch_action(QT_TRANSLATE_NOOP("Diagnosis", "Use STARTTLS on port {port}"), settings.port, Security.STARTTLS)]
+        acts = [
+            switch_action(
+                QT_TRANSLATE_NOOP("Diagnosis", "Use STARTTLS on port {port}"), settings.port, Security.STARTTLS
+            )
+        ]
         if settings.port != SUBMISSION_PORT:
-            acts.append(switch_action(QT_TRANSLATE_NOOP("Diagnosis", "Use STARTTLS on port 587"), SUBMISSION_PORT, Security.STARTTLS))
+            acts.append(
+                switch_action(
+                    QT_TRANSLATE_NOOP("Diagnosis", "Use STARTTLS on port 587"), SUBMISSION_PORT, Security.STARTTLS
+                )
+            )
         return Diagnosis(Code.TLS_HANDSHAKE_FAILED, "plaintext_port", p, actions=tuple(acts))
     if kind == "version":
         return Diagnosis(Code.TLS_HANDSHAKE_FAILED, "version", p)
@@ -94,8 +113,12 @@ def tls_handshake_failed(settings: SmtpSettings, kind: str, detail: str, *, impl
 
 def protocol_error(settings: SmtpSettings, kind: str, detail: str, stage: str, reply: str | None = None) -> Diagnosis:
     """protocol_error with a variant per kind: garbage, line_too_long, too_many_lines, closed, reply_timeout."""
-    variant = {"garbage": "garbage", "line_too_long": "too_long", "too_many_lines": "too_long", "closed": "closed"}.get(kind, kind)
-    return Diagnosis(Code.PROTOCOL_ERROR, variant, dict(base_params(settings), detail=detail, stage=stage), server_reply=reply)
+    variant = {"garbage": "garbage", "line_too_long": "too_long", "too_many_lines": "too_long", "closed": "closed"}.get(
+        kind, kind
+    )
+    return Diagnosis(
+        Code.PROTOCOL_ERROR, variant, dict(base_params(settings), detail=detail, stage=stage), server_reply=reply
+    )
 
 
 def _secs(v: float) -> str:
@@ -107,7 +130,9 @@ def _secs(v: float) -> str:
 
 def greeting_refused(settings: SmtpSettings, reply: Reply) -> Diagnosis:
     variant = "busy" if reply.code == 421 else ""
-    return Diagnosis(Code.SERVER_UNAVAILABLE, variant, dict(base_params(settings), reply=reply.message), server_reply=reply.text)
+    return Diagnosis(
+        Code.SERVER_UNAVAILABLE, variant, dict(base_params(settings), reply=reply.message), server_reply=reply.text
+    )
 
 
 _MS_BASIC_OFF = re.compile(r"5\.7\.139|SmtpClientAuthentication is disabled|basic authentication is disabled", re.I)
@@ -139,15 +164,25 @@ def auth_reply(settings: SmtpSettings, reply: Reply, mechanism: str, provider: P
             variant = "api_key"
         if provider is not None:
             p["provider"] = provider.display_name()
-        actions = ()
+        actions: tuple[Action, ...] = ()
         if provider is not None and provider.links.get("app_passwords"):
-            actions = (Action("open_url", QT_TRANSLATE_NOOP("Diagnosis", "Create an app password"), {"url": provider.links["app_passwords"]}),)
+            actions = (
+                Action(
+                    "open_url",
+                    QT_TRANSLATE_NOOP("Diagnosis", "Create an app password"),
+                    {"url": provider.links["app_passwords"]},
+                ),
+            )
         d = Diagnosis(Code.AUTH_FAILED, variant, p, server_reply=text, actions=actions)
     return d
 
 
 def sender_rejected(settings: SmtpSettings, reply: Reply, address: str) -> Diagnosis:
-    variant = "not_owner" if re.search(r"5\.7\.1|not owned|not allowed|sender address rejected|does not match", reply.text, re.I) else ""
+    variant = (
+        "not_owner"
+        if re.search(r"5\.7\.1|not owned|not allowed|sender address rejected|does not match", reply.text, re.I)
+        else ""
+    )
     if reply.code in (421, 450, 451, 452):
         variant = "temporary"
     elif reply.code == 530 and re.search(r"STARTTLS|TLS|encrypt", reply.text, re.I):
@@ -165,7 +200,9 @@ def recipients_rejected(settings: SmtpSettings, refused: Mapping[str, Reply], ac
     variant = "partial" if accepted else ""
     if not accepted and re.search(r"relay|5\.7\.1", last.text, re.I):
         variant = "relay"
-    p = dict(base_params(settings), addresses=addresses, address=addresses, reply=last.message, accepted=", ".join(accepted))
+    p = dict(
+        base_params(settings), addresses=addresses, address=addresses, reply=last.message, accepted=", ".join(accepted)
+    )
     return Diagnosis(Code.RECIPIENT_REJECTED, variant, p, server_reply="\n".join(r.text for r in refused.values()))
 
 
@@ -175,7 +212,9 @@ def message_rejected(settings: SmtpSettings, reply: Reply) -> Diagnosis:
         variant = "too_big"
     elif re.search(r"spam|5\.7\.1|policy|dmarc|spf|dkim", reply.text, re.I):
         variant = "policy"
-    return Diagnosis(Code.MESSAGE_REJECTED, variant, dict(base_params(settings), reply=reply.message), server_reply=reply.text)
+    return Diagnosis(
+        Code.MESSAGE_REJECTED, variant, dict(base_params(settings), reply=reply.message), server_reply=reply.text
+    )
 
 
 # -- provider hints ------------------------------------------------------------------------------
@@ -208,7 +247,9 @@ def apply_provider_hints(diagnosis: Diagnosis, provider: Provider | None) -> Dia
         for lang, text in (hint.fix or {}).items():
             fixes.setdefault(lang, []).append(text)
         if hint.link:
-            actions.append(Action("open_url", QT_TRANSLATE_NOOP("Diagnosis", "Open the provider's page"), {"url": hint.link}))
+            actions.append(
+                Action("open_url", QT_TRANSLATE_NOOP("Diagnosis", "Open the provider's page"), {"url": hint.link})
+            )
     if not matched:
         return diagnosis
     merged = {k: tuple(v) for k, v in diagnosis.provider_fixes.items()}

@@ -3,20 +3,7 @@ translatable text."""
 
 from __future__ import annotations
 
-from app.core.model.text import QT_TRANSLATE_NOOP, Text, fill
 from app.core.model.codes import Code
-from app.core.model.reply import Reply
-from app.core.model.settings import (
-    AuthMechanism,
-    DEFAULT_PORTS,
-    Security,
-    SettingsError,
-    SmtpSettings,
-    Timeouts,
-    TlsMinimum,
-    TlsOptions,
-    normalize_fingerprint,
-)
 from app.core.model.events import (
     EventCallback,
     LogLevel,
@@ -34,17 +21,30 @@ from app.core.model.events import (
     event_to_dict,
     ignore,
 )
+from app.core.model.reply import Reply
+from app.core.model.settings import (
+    DEFAULT_PORTS,
+    AuthMechanism,
+    Security,
+    SettingsError,
+    SmtpSettings,
+    Timeouts,
+    TlsMinimum,
+    TlsOptions,
+    normalize_fingerprint,
+)
+from app.core.model.text import QT_TRANSLATE_NOOP, Text, fill
 
 __all__ = [
+    "DEFAULT_PORTS",
+    "QT_TRANSLATE_NOOP",
     "AuthMechanism",
     "Code",
-    "DEFAULT_PORTS",
     "EventCallback",
     "LogLevel",
     "LogLine",
     "ProbeFinished",
     "ProbeStarted",
-    "QT_TRANSLATE_NOOP",
     "Reply",
     "Security",
     "SettingsError",

@@ -7,9 +7,10 @@ prints them (``event_to_dict`` gives the ``--json`` form).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Callable, Union
+from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:  # pragma: no cover
     from app.core.diagnosis import Diagnosis
@@ -55,7 +56,7 @@ class StageFinished:
 class StageFailed:
     stage: Stage
     elapsed_ms: float
-    diagnosis: "Diagnosis"
+    diagnosis: Diagnosis
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ class ProbeFinished:
     detail: str = ""
 
 
-Event = Union[
+Event = Union[  # noqa: UP007 - a runtime alias on Python 3.10
     StageStarted,
     StageFinished,
     StageFailed,

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
-from typing import Any, Mapping
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ class SmtpSettings:
             errs.append(FieldError("username", "The login must not contain line breaks."))
         return errs
 
-    def validate(self) -> "SmtpSettings":
+    def validate(self) -> SmtpSettings:
         """Raise SettingsError naming every bad field; return self when valid."""
         errs = self.errors()
         if errs:
@@ -160,7 +161,7 @@ class SmtpSettings:
         return self
 
     # -- conversions --------------------------------------------------------------
-    def with_(self, **changes: Any) -> "SmtpSettings":
+    def with_(self, **changes: Any) -> SmtpSettings:
         """Copy with some fields changed (``tls`` and ``timeouts`` take whole objects)."""
         return replace(self, **changes)
 
@@ -177,7 +178,7 @@ class SmtpSettings:
         return d
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "SmtpSettings":
+    def from_dict(cls, data: Mapping[str, Any]) -> SmtpSettings:
         """Inverse of to_dict; unknown keys are ignored, bad values raise SettingsError."""
         try:
             t = dict(data.get("timeouts") or {})

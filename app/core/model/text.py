@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 
-def QT_TRANSLATE_NOOP(context: str, text: str) -> str:  # noqa: N802 - the name pyside6-lupdate looks for
+def QT_TRANSLATE_NOOP(context: str, text: str) -> str:
     """Mark ``text`` for translation in ``context`` without translating it now."""
     return text
 
@@ -35,7 +36,7 @@ class Text:
     parts: tuple[tuple[str, str, Mapping[str, Any]], ...]
 
     @classmethod
-    def of(cls, context: str, template: str, **params: Any) -> "Text":
+    def of(cls, context: str, template: str, **params: Any) -> Text:
         return cls(((context, template, params),))
 
     def render(self, translate: Callable[[str, str], str] | None = None) -> str:
@@ -46,12 +47,12 @@ class Text:
 
         return "".join(fill(tr(c, t) if c else t, values(p)) for c, t, p in self.parts)
 
-    def __add__(self, other: "Text | str") -> "Text":
+    def __add__(self, other: Text | str) -> Text:
         if isinstance(other, str):
             other = Text((("", other, {}),)) if other else Text(())
         return Text(self.parts + other.parts)
 
-    def __radd__(self, other: str) -> "Text":
+    def __radd__(self, other: str) -> Text:
         return Text((("", other, {}),)) + self if other else self
 
     def __str__(self) -> str:

@@ -96,9 +96,7 @@ def parse_proxy_url(url: str) -> ProxyConfig:
     scheme = parts.scheme.lower()
     if scheme not in _SCHEMES:
         hint = " (a TLS connection to the proxy is not supported; use http://)" if scheme == "https" else ""
-        raise ProxyUrlError(
-            f"Unsupported proxy type '{scheme}'{hint}; use one of: {', '.join(SUPPORTED_SCHEMES)}."
-        )
+        raise ProxyUrlError(f"Unsupported proxy type '{scheme}'{hint}; use one of: {', '.join(SUPPORTED_SCHEMES)}.")
     host = parts.hostname or ""
     if not host:
         raise ProxyUrlError("The proxy address has no host name.")
@@ -180,9 +178,16 @@ def _classify(exc: BaseException, cfg: ProxyConfig, target: str, timeout: float)
                 why = "the proxy rejected the login" if cfg.username else "the proxy requires a login"
                 return _fail("auth_failed", cfg, f"{why} (HTTP 407)", target)
             if code in (403, 405):
-                return _fail("target_unreachable", cfg, f"the proxy does not allow a connection to {target} (HTTP {code})", target)
+                return _fail(
+                    "target_unreachable",
+                    cfg,
+                    f"the proxy does not allow a connection to {target} (HTTP {code})",
+                    target,
+                )
             if code is not None:
-                return _fail("target_unreachable", cfg, f"the proxy could not connect to {target} (HTTP {code})", target)
+                return _fail(
+                    "target_unreachable", cfg, f"the proxy could not connect to {target} (HTTP {code})", target
+                )
             return _fail("protocol", cfg, f"the answer is not from an HTTP proxy: {msg}", target)
         if "authentication" in low and ("failure" in low or "no acceptable" in low):
             why = "the proxy rejected the login" if cfg.username else "the proxy requires a login"
@@ -196,7 +201,9 @@ def _classify(exc: BaseException, cfg: ProxyConfig, target: str, timeout: float)
         if cfg.scheme.startswith("socks4") and code is not None:
             if code in (0x5C, 0x5D):
                 return _fail("auth_failed", cfg, "the proxy did not accept the user id", target)
-            return _fail("target_unreachable", cfg, f"the proxy rejected or could not make the connection to {target}", target)
+            return _fail(
+                "target_unreachable", cfg, f"the proxy rejected or could not make the connection to {target}", target
+            )
         return _fail("protocol", cfg, f"the answer is not from a {cfg.scheme} proxy: {msg}", target)
     if isinstance(exc, OSError):
         return _fail("refused", cfg, f"connection to the proxy {where} failed: {exc.strerror or exc}", target)
@@ -217,7 +224,7 @@ def _connect_request(cfg: ProxyConfig, host: str, port: int) -> bytes:
     where = f"[{host}]" if ":" in host else host
     lines = [f"CONNECT {where}:{port} HTTP/1.1", f"Host: {where}:{port}", "User-Agent: MailSetup"]
     if cfg.username is not None or cfg.password is not None:
-        token = base64.b64encode(f"{cfg.username or ''}:{cfg.password or ''}".encode("utf-8")).decode("ascii")
+        token = base64.b64encode(f"{cfg.username or ''}:{cfg.password or ''}".encode()).decode("ascii")
         lines.append(f"Proxy-Authorization: Basic {token}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
 
@@ -237,8 +244,15 @@ def _check_connect_reply(header: bytes, cfg: ProxyConfig, target: str) -> None:
         why = "the proxy rejected the login" if cfg.username else "the proxy requires a login"
         raise _fail("auth_failed", cfg, f"{why} (HTTP 407)", target)
     if code in (403, 405):
-        raise _fail("target_unreachable", cfg, f"the proxy does not allow a connection to {target} (HTTP {code} {reason})".rstrip(), target)
-    raise _fail("target_unreachable", cfg, f"the proxy could not connect to {target} (HTTP {code} {reason})".rstrip(), target)
+        raise _fail(
+            "target_unreachable",
+            cfg,
+            f"the proxy does not allow a connection to {target} (HTTP {code} {reason})".rstrip(),
+            target,
+        )
+    raise _fail(
+        "target_unreachable", cfg, f"the proxy could not connect to {target} (HTTP {code} {reason})".rstrip(), target
+    )
 
 
 def _header_done(buf: bytearray, cfg: ProxyConfig, target: str) -> bool:
@@ -304,8 +318,10 @@ def _http_connect_sync(cfg: ProxyConfig, host: str, port: int, timeout: float) -
     target = f"{host}:{port}"
     try:
         sock = socket.create_connection((cfg.host, cfg.port), timeout=timeout)
-    except socket.timeout:
-        raise _fail("timeout", cfg, f"no answer from the proxy {cfg.host}:{cfg.port} within {timeout:g} s", target) from None
+    except TimeoutError:
+        raise _fail(
+            "timeout", cfg, f"no answer from the proxy {cfg.host}:{cfg.port} within {timeout:g} s", target
+        ) from None
     except OSError as exc:
         raise _proxy_unreachable(exc, cfg, target) from None
     try:
@@ -319,9 +335,11 @@ def _http_connect_sync(cfg: ProxyConfig, host: str, port: int, timeout: float) -
                 break
             header += byte
         _check_connect_reply(bytes(header), cfg, target)
-    except socket.timeout:
+    except TimeoutError:
         sock.close()
-        raise _fail("timeout", cfg, f"no answer from the proxy {cfg.host}:{cfg.port} within {timeout:g} s", target) from None
+        raise _fail(
+            "timeout", cfg, f"no answer from the proxy {cfg.host}:{cfg.port} within {timeout:g} s", target
+        ) from None
     except OSError as exc:
         sock.close()
         raise _fail("refused", cfg, f"the connection to the proxy failed: {exc.strerror or exc}", target) from None
@@ -365,10 +383,10 @@ async def open_via_proxy(proxy_url: str, host: str, port: int, timeout: float) -
     except DiagnosedError as err:
         log.debug("proxy %s failed: %s", cfg.redacted(), err.diagnosis.params.get("reason"))
         raise
-    except Exception as exc:  # noqa: BLE001 - every proxy failure becomes one diagnosis
-        err = _classify(exc, cfg, target, timeout)
-        log.debug("proxy %s failed: %s", cfg.redacted(), err.diagnosis.params.get("reason"))
-        raise err from None
+    except Exception as exc:
+        failure = _classify(exc, cfg, target, timeout)
+        log.debug("proxy %s failed: %s", cfg.redacted(), failure.diagnosis.params.get("reason"))
+        raise failure from None
     sock.setblocking(False)
     return sock
 
@@ -388,11 +406,12 @@ def connect_via_proxy_sync(proxy_url: str, host: str, port: int, timeout: float)
         sock = _http_connect_sync(cfg, host, port, timeout)
         sock.settimeout(timeout)
         return sock
-    proxy = Proxy(ProxyType[cfg.proxy_type], cfg.host, cfg.port, username=cfg.username, password=cfg.password,
-                  rdns=cfg.remote_dns)
+    proxy = Proxy(
+        ProxyType[cfg.proxy_type], cfg.host, cfg.port, username=cfg.username, password=cfg.password, rdns=cfg.remote_dns
+    )
     try:
         sock = proxy.connect(dest_host=host, dest_port=port, timeout=timeout)
-    except Exception as exc:  # noqa: BLE001 - every proxy failure becomes one diagnosis
+    except Exception as exc:
         raise _classify(exc, cfg, target, timeout) from None
     sock.settimeout(timeout)
     return sock

@@ -16,13 +16,14 @@ import logging
 import re
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from app.core.sandbox.identity import SandboxIdentity, default_sandbox_dir, ensure_identity, server_ssl_context
 from app.core.model import Security, SmtpSettings, Timeouts, TlsOptions
+from app.core.sandbox.identity import SandboxIdentity, default_sandbox_dir, ensure_identity, server_ssl_context
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ class SandboxServer:
             log.info("sandbox stopped")
         self._info = None
 
-    def __enter__(self) -> "SandboxServer":
+    def __enter__(self) -> SandboxServer:
         self.start()
         return self
 
@@ -231,7 +232,7 @@ class SandboxServer:
         from aiosmtpd.controller import Controller
 
         context = server_ssl_context(identity)
-        common = dict(
+        common: dict[str, Any] = dict(
             hostname=HOST,
             server_hostname=SERVER_NAME,
             ident="MailSetup sandbox",
@@ -242,7 +243,7 @@ class SandboxServer:
         )
         if implicit_tls:
             # aiosmtpd does not see implicit TLS as TLS, so AUTH must not demand STARTTLS here.
-            kwargs = dict(common, ssl_context=context, auth_require_tls=False)
+            kwargs: dict[str, Any] = dict(common, ssl_context=context, auth_require_tls=False)
         else:
             kwargs = dict(common, tls_context=context, require_starttls=True, auth_require_tls=True)
         last_error: OSError | None = None
@@ -282,7 +283,9 @@ class SandboxServer:
         with self._lock:
             self._messages.append(message)
             listeners = list(self._listeners)
-        log.info("sandbox received message %s from %s to %d recipient(s)", msg_id, message.mail_from, len(message.rcpt_tos))
+        log.info(
+            "sandbox received message %s from %s to %d recipient(s)", msg_id, message.mail_from, len(message.rcpt_tos)
+        )
         for callback in listeners:
             try:
                 callback(message)

@@ -10,8 +10,8 @@ from app.core.smtp.message import (
     envelope_recipients,
     parse_address_list,
 )
-from app.core.smtp.session import SmtpSession, run_check
 from app.core.smtp.send import queue_id_from, send_message
+from app.core.smtp.session import SmtpSession, run_check
 
 __all__ = [
     "MessageError",

@@ -13,11 +13,9 @@ import logging
 import re
 import socket
 import ssl
-from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
-from app.core.model import TranscriptLine
-from app.core.model import Reply
+from app.core.model import Reply, TranscriptLine
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +83,9 @@ class _Protocol(asyncio.Protocol):
 class SmtpConnection:
     """An open SMTP connection; every read takes an explicit timeout handled by the caller."""
 
-    def __init__(self, transport: asyncio.Transport, protocol: _Protocol, on_transcript: Callable[[TranscriptLine], None]):
+    def __init__(
+        self, transport: asyncio.Transport, protocol: _Protocol, on_transcript: Callable[[TranscriptLine], None]
+    ):
         self._transport = transport
         self._raw_transport = transport
         self._proto = protocol
@@ -95,7 +95,7 @@ class SmtpConnection:
         self.local: tuple | None = transport.get_extra_info("sockname")
 
     @classmethod
-    async def from_socket(cls, sock: socket.socket, on_transcript: Callable[[TranscriptLine], None]) -> "SmtpConnection":
+    async def from_socket(cls, sock: socket.socket, on_transcript: Callable[[TranscriptLine], None]) -> SmtpConnection:
         """Wrap a connected socket (from our own connect or from a proxy)."""
         loop = asyncio.get_running_loop()
         sock.setblocking(False)
@@ -116,7 +116,11 @@ class SmtpConnection:
             self._proto.buffer.clear()
         loop = asyncio.get_running_loop()
         new = await loop.start_tls(
-            self._transport, self._proto, context, server_hostname=server_hostname, ssl_handshake_timeout=max(timeout, 0.01)
+            self._transport,
+            self._proto,
+            context,
+            server_hostname=server_hostname,
+            ssl_handshake_timeout=max(timeout, 0.01),
         )
         if new is None:  # pragma: no cover - only when the transport is closing
             raise SmtpProtocolError("closed", "the connection closed during the TLS handshake")
@@ -155,9 +159,7 @@ class SmtpConnection:
             if len(proto.buffer) > MAX_LINE:
                 raise SmtpProtocolError("line_too_long", f"a reply line longer than {MAX_LINE} bytes", True)
             if proto.closed:
-                raise SmtpProtocolError(
-                    "closed", "the server closed the connection", got_any or bool(proto.buffer)
-                )
+                raise SmtpProtocolError("closed", "the server closed the connection", got_any or bool(proto.buffer))
             await proto.wait()
 
     async def read_reply(self) -> Reply:

@@ -13,15 +13,16 @@ import logging
 import mimetypes
 import os
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, getaddresses, make_msgid, parseaddr
-from typing import Iterable, Sequence, Union
+from typing import Union
 
 log = logging.getLogger(__name__)
 
-AddressInput = Union[str, Sequence[str]]
+AddressInput = Union[str, Sequence[str]]  # noqa: UP007 - a runtime alias on Python 3.10
 
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
 
@@ -107,7 +108,7 @@ def parse_address_list(text: AddressInput, field: str = "to") -> list[str]:
 
 def _parseaddr_supports_strict() -> bool:
     try:
-        parseaddr("a@b.c", strict=True)  # type: ignore[call-arg]
+        parseaddr("a@b.c", strict=True)
         return True
     except TypeError:
         return False
@@ -141,7 +142,9 @@ def envelope_sender(message: EmailMessage) -> str:
 
 def _set_body(msg: EmailMessage, text: str | None, html: str | None) -> None:
     def cte(s: str) -> str:
-        return "7bit" if s.isascii() and max((len(ln) for ln in s.splitlines()), default=0) < 990 else "quoted-printable"
+        return (
+            "7bit" if s.isascii() and max((len(ln) for ln in s.splitlines()), default=0) < 990 else "quoted-printable"
+        )
 
     if text is not None and html is not None:
         msg.set_content(text, cte=cte(text))
@@ -191,7 +194,7 @@ def build_message(spec: MessageSpec) -> EmailMessage:
         raise MessageError("to", "at least one recipient is needed")
 
     msg = EmailMessage()
-    local, _, domain = sender.rpartition("@")
+    _local, _, domain = sender.rpartition("@")
     try:
         msg["From"] = Address(display_name=(spec.from_name or "").strip(), addr_spec=sender)
     except (ValueError, IndexError) as exc:

@@ -11,19 +11,19 @@ import copy
 import logging
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email import policy as email_policy
 from email.message import EmailMessage
-from typing import Any, Sequence
+from typing import Any
 
-from app.core.diagnosis import classify as rc
-from app.core.smtp.session import SmtpSession, _safe_emit, _StageFailed, _tls_dict, credentials_problem
-from app.core.diagnosis import Code, DiagnosedError, Diagnosis, diagnose
-from app.core.model import EventCallback, LogLevel, LogLine, Stage, TlsDetails, ignore
-from app.core.smtp.message import envelope_recipients, envelope_sender
 from app.core.catalog import Provider
-from app.core.model import SmtpSettings
+from app.core.diagnosis import Code, DiagnosedError, Diagnosis, diagnose
+from app.core.diagnosis import classify as rc
+from app.core.model import EventCallback, LogLevel, LogLine, SmtpSettings, Stage, TlsDetails, ignore
 from app.core.smtp.connection import Reply
+from app.core.smtp.message import envelope_recipients, envelope_sender
+from app.core.smtp.session import SmtpSession, _safe_emit, _StageFailed, _tls_dict, credentials_problem
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +229,7 @@ async def _data(session: SmtpSession, message: EmailMessage, use_utf8: bool, sta
             raise DiagnosedError(rc.message_rejected(s, reply))
         payload = _dot_stuff(_serialize(message, use_utf8))
         assert session.conn is not None
-        session.conn.send_data(payload, summary=f"<message: {len(payload)} bytes, ending with \".\">")
+        session.conn.send_data(payload, summary=f'<message: {len(payload)} bytes, ending with ".">')
         final = await session.read_reply(Stage.DATA)
         state["reply"] = final.text
         if final.code != 250:

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -27,16 +29,20 @@ import logging
 import socket
 import ssl
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, TypeVar
 
-from app.core.diagnosis import classify as rc
-from app.core.smtp import tls as tls_info
+from app.core.catalog import Provider
 from app.core.diagnosis import QT_TRANSLATE_NOOP, Action, Code, DiagnosedError, Diagnosis, diagnose
+from app.core.diagnosis import classify as rc
 from app.core.model import (
+    AuthMechanism,
     EventCallback,
     LogLevel,
     LogLine,
+    Security,
+    SmtpSettings,
     Stage,
     StageFailed,
     StageFinished,
@@ -44,11 +50,12 @@ from app.core.model import (
     StageStarted,
     TlsDetails,
     TlsEstablished,
+    TlsMinimum,
     TranscriptLine,
     ignore,
+    normalize_fingerprint,
 )
-from app.core.catalog import Provider
-from app.core.model import AuthMechanism, Security, SmtpSettings, TlsMinimum, normalize_fingerprint
+from app.core.smtp import tls as tls_info
 from app.core.smtp.connection import MASK, Reply, SmtpConnection, SmtpProtocolError
 
 log = logging.getLogger(__name__)
@@ -119,7 +126,9 @@ def credentials_problem(settings: SmtpSettings, password: str | None) -> Diagnos
 class SmtpSession:
     """One connection's worth of stages; ``run_check`` and ``send_message`` drive it."""
 
-    def __init__(self, settings: SmtpSettings, password: str | None, on_event: EventCallback, provider: Provider | None):
+    def __init__(
+        self, settings: SmtpSettings, password: str | None, on_event: EventCallback, provider: Provider | None
+    ):
         self.settings = settings
         self._password = password
         if password and provider is not None and provider.strip_password_spaces:
@@ -181,7 +190,11 @@ class SmtpSession:
             summary = await body()
         except asyncio.CancelledError:
             self.close()
-            self.emit(StageFailed(stage, _ms(t0), diagnose(Code.CANCELLED, stage=stage.value, **rc.base_params(self.settings))))
+            self.emit(
+                StageFailed(
+                    stage, _ms(t0), diagnose(Code.CANCELLED, stage=stage.value, **rc.base_params(self.settings))
+                )
+            )
             raise
         except DiagnosedError as exc:
             diag = self.finalize(exc.diagnosis)
@@ -225,7 +238,9 @@ class SmtpSession:
 
     async def read_reply(self, stage: Stage) -> Reply:
         assert self.conn is not None
-        return await self.timed(self.conn.read_reply(), self.settings.timeouts.command, self.command_timeout(stage.value))
+        return await self.timed(
+            self.conn.read_reply(), self.settings.timeouts.command, self.command_timeout(stage.value)
+        )
 
     # -- the stages --------------------------------------------------------------------------------
     async def open(self, stop_after: Stage | None = None) -> bool:
@@ -260,7 +275,9 @@ class SmtpSession:
             infos = await self.timed(
                 self.loop.getaddrinfo(host, s.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP),
                 s.timeouts.connect,
-                lambda secs: diagnose(Code.DNS_FAILED, "timeout", detail=f"no answer within {secs:.3g} s", **rc.base_params(s)),
+                lambda secs: diagnose(
+                    Code.DNS_FAILED, "timeout", detail=f"no answer within {secs:.3g} s", **rc.base_params(s)
+                ),
             )
         except socket.gaierror as exc:
             raise DiagnosedError(rc.dns_failed(s, exc)) from None
@@ -312,7 +329,7 @@ class SmtpSession:
                 await self.timed(
                     self.loop.sock_connect(sock, sockaddr),
                     s.timeouts.connect,
-                    lambda secs, shown=shown: rc.connect_timeout(s, shown, secs),
+                    functools.partial(rc.connect_timeout, s, shown),
                 )
             except DiagnosedError as exc:
                 sock.close()
@@ -364,11 +381,15 @@ class SmtpSession:
 
         def on_timeout(secs: float) -> Diagnosis:
             if early[:3].isdigit():
-                return rc.tls_handshake_failed(s, "timeout_after_data", "the server greeted in plaintext", implicit=True)
+                return rc.tls_handshake_failed(
+                    s, "timeout_after_data", "the server greeted in plaintext", implicit=True
+                )
             return rc.tls_handshake_failed(s, "timeout", f"no TLS answer within {secs:.3g} s", implicit=implicit)
 
         try:
-            await self.timed(self.conn.start_tls(ctx, server_hostname, min(timeout, self.remaining())), timeout, on_timeout)
+            await self.timed(
+                self.conn.start_tls(ctx, server_hostname, min(timeout, self.remaining())), timeout, on_timeout
+            )
         except ssl.SSLCertVerificationError as exc:
             code, variant = tls_info.cert_failure(exc)
             details = await self._probe_certificate(implicit=implicit)
@@ -381,7 +402,9 @@ class SmtpSession:
             if isinstance(exc, ConnectionAbortedError) and "longer than" in str(exc):
                 raise DiagnosedError(on_timeout(timeout)) from None
             kind = "plaintext" if early[:3].isdigit() else await self._version_probe(implicit)
-            raise DiagnosedError(rc.tls_handshake_failed(s, kind, str(exc) or type(exc).__name__, implicit=implicit)) from None
+            raise DiagnosedError(
+                rc.tls_handshake_failed(s, kind, str(exc) or type(exc).__name__, implicit=implicit)
+            ) from None
         ssl_object = self.conn.ssl_object
         pinned = normalize_fingerprint(s.tls.pinned_sha256) if s.tls.pinned_sha256 else None
         details = tls_info.details_from(ssl_object, verified=s.tls.verify and not pinned)
@@ -415,11 +438,23 @@ class SmtpSession:
                 sans=", ".join(details.sans),
             )
             if code is Code.CERT_UNTRUSTED:
-                actions.append(Action("trust_certificate", QT_TRANSLATE_NOOP("Diagnosis", "Trust this certificate ({sha256})"), {"sha256": details.sha256}))
+                actions.append(
+                    Action(
+                        "trust_certificate",
+                        QT_TRANSLATE_NOOP("Diagnosis", "Trust this certificate ({sha256})"),
+                        {"sha256": details.sha256},
+                    )
+                )
             if code is Code.CERT_HOSTNAME_MISMATCH:
                 names = [n[4:] for n in details.sans if n.startswith("DNS:") and "*" not in n]
                 if names:
-                    actions.append(Action("switch_settings", QT_TRANSLATE_NOOP("Diagnosis", "Use the name {host}"), {"host": names[0], "port": s.port, "security": s.security.value}))
+                    actions.append(
+                        Action(
+                            "switch_settings",
+                            QT_TRANSLATE_NOOP("Diagnosis", "Use the name {host}"),
+                            {"host": names[0], "port": s.port, "security": s.security.value},
+                        )
+                    )
         return Diagnosis(code, variant, params, actions=tuple(actions))
 
     async def _version_probe(self, implicit: bool) -> str:
@@ -440,7 +475,9 @@ class SmtpSession:
             if s.proxy:
                 from app.core.net import open_via_proxy
 
-                sock = await asyncio.wait_for(open_via_proxy(s.proxy, s.host, s.port, self.remaining()), max(self.remaining(), 0.01))
+                sock = await asyncio.wait_for(
+                    open_via_proxy(s.proxy, s.host, s.port, self.remaining()), max(self.remaining(), 0.01)
+                )
             else:
                 sock, _ = await self._connect_direct(quiet=True)
             probe = await SmtpConnection.from_socket(sock, self._transcript)
@@ -474,12 +511,13 @@ class SmtpSession:
     # greeting / EHLO ----------------------------------------------------------------------------
     async def _greeting(self) -> str:
         s = self.settings
-        assert self.conn is not None
-        before = self.conn.bytes_received
+        conn = self.conn
+        assert conn is not None
+        before = conn.bytes_received
         reply = await self.timed(
-            self.conn.read_reply(),
+            conn.read_reply(),
             s.timeouts.greeting,
-            lambda secs: rc.greeting_timeout(s, secs, started=self.conn.bytes_received > before),
+            lambda secs: rc.greeting_timeout(s, secs, started=conn.bytes_received > before),
         )
         if reply.code != 220:
             raise DiagnosedError(rc.greeting_refused(s, reply))
@@ -491,7 +529,8 @@ class SmtpSession:
         name = socket.gethostname()
         if name and "." in name and all(c.isalnum() or c in "-." for c in name):
             return name
-        local = (conn or self.conn).local if (conn or self.conn) else None
+        current = conn or self.conn
+        local = current.local if current is not None else None
         if local:
             try:
                 ip = ipaddress.ip_address(local[0])
@@ -518,7 +557,12 @@ class SmtpSession:
         helo = await self.command(f"HELO {name}", stage)
         if not helo.ok:
             raise DiagnosedError(
-                Diagnosis(Code.PROTOCOL_ERROR, "helo_rejected", dict(rc.base_params(s), reply=helo.message, stage=stage.value), server_reply=helo.text)
+                Diagnosis(
+                    Code.PROTOCOL_ERROR,
+                    "helo_rejected",
+                    dict(rc.base_params(s), reply=helo.message, stage=stage.value),
+                    server_reply=helo.text,
+                )
             )
         self.capabilities = {}
         return "HELO accepted (no extensions)"
@@ -527,15 +571,27 @@ class SmtpSession:
         s = self.settings
         assert self.conn is not None
         if "STARTTLS" not in self.capabilities:
-            actions = (rc.switch_action(QT_TRANSLATE_NOOP("Diagnosis", "Use SSL/TLS on port 465"), 465, Security.SSL), Action("autodetect", QT_TRANSLATE_NOOP("Diagnosis", "Find working settings automatically")))
+            actions = (
+                rc.switch_action(QT_TRANSLATE_NOOP("Diagnosis", "Use SSL/TLS on port 465"), 465, Security.SSL),
+                Action("autodetect", QT_TRANSLATE_NOOP("Diagnosis", "Find working settings automatically")),
+            )
             raise DiagnosedError(Diagnosis(Code.STARTTLS_UNSUPPORTED, "", rc.base_params(s), actions=actions))
         reply = await self.command("STARTTLS", Stage.STARTTLS)
         if reply.code != 220:
             if reply.code == 421:
                 raise DiagnosedError(rc.greeting_refused(s, reply))
-            raise DiagnosedError(Diagnosis(Code.STARTTLS_UNSUPPORTED, "refused", dict(rc.base_params(s), reply=reply.message), server_reply=reply.text))
+            raise DiagnosedError(
+                Diagnosis(
+                    Code.STARTTLS_UNSUPPORTED,
+                    "refused",
+                    dict(rc.base_params(s), reply=reply.message),
+                    server_reply=reply.text,
+                )
+            )
         if self.conn.pending_bytes:
-            raise SmtpProtocolError("garbage", "the server sent data right after agreeing to STARTTLS (possible injection)")
+            raise SmtpProtocolError(
+                "garbage", "the server sent data right after agreeing to STARTTLS (possible injection)"
+            )
         await self._handshake(implicit=False)
         await self._say_ehlo(Stage.STARTTLS)
         assert self.tls is not None
@@ -564,12 +620,20 @@ class SmtpSession:
         if not self.conn.tls and not s.allow_plain_auth:
             actions: list[Action] = []
             if "STARTTLS" in self.capabilities:
-                actions.append(rc.switch_action(QT_TRANSLATE_NOOP("Diagnosis", "Use STARTTLS on port {port}"), s.port, Security.STARTTLS))
+                actions.append(
+                    rc.switch_action(
+                        QT_TRANSLATE_NOOP("Diagnosis", "Use STARTTLS on port {port}"), s.port, Security.STARTTLS
+                    )
+                )
             else:
-                actions.append(rc.switch_action(QT_TRANSLATE_NOOP("Diagnosis", "Use SSL/TLS on port 465"), 465, Security.SSL))
+                actions.append(
+                    rc.switch_action(QT_TRANSLATE_NOOP("Diagnosis", "Use SSL/TLS on port 465"), 465, Security.SSL)
+                )
             variant = "" if ("STARTTLS" in self.capabilities and not self.auth_offered()) else "plain_refused"
             if variant:
-                actions.append(Action("allow_plain", QT_TRANSLATE_NOOP("Diagnosis", "Send the password unencrypted anyway")))
+                actions.append(
+                    Action("allow_plain", QT_TRANSLATE_NOOP("Diagnosis", "Send the password unencrypted anyway"))
+                )
             raise DiagnosedError(Diagnosis(Code.AUTH_REQUIRES_TLS, variant, rc.base_params(s), actions=tuple(actions)))
         mech = self.choose_mechanism()
         self.auth_mechanism = mech
@@ -585,10 +649,10 @@ class SmtpSession:
         password = self._password or ""
         b64 = lambda raw: base64.b64encode(raw).decode("ascii")  # noqa: E731
         if mech == "PLAIN":
-            token = b64(f"\0{user}\0{password}".encode("utf-8"))
+            token = b64(f"\0{user}\0{password}".encode())
             return await self.command(f"AUTH PLAIN {token}", Stage.AUTH, shown=f"AUTH PLAIN {MASK}")
         if mech == "XOAUTH2":
-            token = b64(f"user={user}\x01auth=Bearer {password}\x01\x01".encode("utf-8"))
+            token = b64(f"user={user}\x01auth=Bearer {password}\x01\x01".encode())
             reply = await self.command(f"AUTH XOAUTH2 {token}", Stage.AUTH, shown=f"AUTH XOAUTH2 {MASK}")
             if reply.code == 334:  # error details as a challenge; an empty line ends the exchange
                 reply = await self.command("", Stage.AUTH, shown="")
@@ -607,12 +671,15 @@ class SmtpSession:
                 return reply
             try:
                 challenge = base64.b64decode(reply.message.strip(), validate=True)
-            except (ValueError, base64.binascii.Error):
-                self.conn.send_line("*")  # cancel the exchange (RFC 4954)
+            except (ValueError, binascii.Error):
+                if self.conn is not None:
+                    self.conn.send_line("*")  # cancel the exchange (RFC 4954)
                 raise SmtpProtocolError("garbage", "the CRAM-MD5 challenge is not base64") from None
             digest = hmac.new(password.encode("utf-8"), challenge, hashlib.md5).hexdigest()
-            return await self.command(b64(f"{user} {digest}".encode("utf-8")), Stage.AUTH, shown=MASK)
-        raise DiagnosedError(diagnose(Code.AUTH_MECHANISM_UNSUPPORTED, "", wanted=mech, offered=mech, **rc.base_params(self.settings)))
+            return await self.command(b64(f"{user} {digest}".encode()), Stage.AUTH, shown=MASK)
+        raise DiagnosedError(
+            diagnose(Code.AUTH_MECHANISM_UNSUPPORTED, "", wanted=mech, offered=mech, **rc.base_params(self.settings))
+        )
 
     # QUIT ---------------------------------------------------------------------------------------
     async def quit(self) -> None:
@@ -621,7 +688,9 @@ class SmtpSession:
         async def body() -> str:
             assert self.conn is not None
             try:
-                reply = await asyncio.wait_for(self.conn.command("QUIT"), max(min(self.settings.timeouts.command, self.remaining(), 2.0), 0.01))
+                reply = await asyncio.wait_for(
+                    self.conn.command("QUIT"), max(min(self.settings.timeouts.command, self.remaining(), 2.0), 0.01)
+                )
                 return reply.message[:80]
             except (asyncio.TimeoutError, SmtpProtocolError, OSError) as exc:
                 self.info(f"No clean answer to QUIT ({exc}); closing anyway", LogLevel.DETAIL)

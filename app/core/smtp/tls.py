@@ -16,8 +16,7 @@ import ssl
 from dataclasses import dataclass
 from functools import lru_cache
 
-from app.core.model import TlsDetails
-from app.core.model import TlsMinimum, TlsOptions
+from app.core.model import TlsDetails, TlsMinimum, TlsOptions
 
 log = logging.getLogger(__name__)
 
@@ -193,9 +192,10 @@ def _time(tlv: _Tlv) -> str:
 
 
 def _sans(ext_value: bytes) -> tuple[str, ...]:
-    (seq,) = _children(ext_value)[:1] or [None]
-    if seq is None:
+    children = _children(ext_value)
+    if not children:
         return ()
+    seq = children[0]
     out = []
     for gn in _children(seq.value):
         kind = gn.tag & 0x1F
@@ -241,7 +241,9 @@ def details_from(ssl_object: ssl.SSLObject | ssl.SSLSocket | None, *, verified: 
     if not der:
         return None
     cipher = ssl_object.cipher()
-    return details_from_der(der, protocol=ssl_object.version() or "", cipher=cipher[0] if cipher else "", verified=verified)
+    return details_from_der(
+        der, protocol=ssl_object.version() or "", cipher=cipher[0] if cipher else "", verified=verified
+    )
 
 
 def details_from_der(der: bytes, *, protocol: str = "", cipher: str = "", verified: bool = False) -> TlsDetails:

@@ -2,27 +2,6 @@
 
 from __future__ import annotations
 
-from app.core.store.secrets import (
-    PROXY_SERVICE,
-    SERVICE,
-    SecretErrorKind,
-    SecretStore,
-    SecretStoreError,
-    backend_display_name,
-    is_secure_backend,
-)
-from app.core.store.profiles import (
-    MAX_NAME_LENGTH,
-    Profile,
-    ProfileErrorKind,
-    ProfileStore,
-    ProfileStoreError,
-    SCHEMA_VERSION,
-    default_profiles_path,
-    join_proxy_secret,
-    normalize_name,
-    split_proxy_secret,
-)
 from app.core.store.export import (
     EXPORT_FILENAMES,
     EXPORT_FORMATS,
@@ -34,19 +13,40 @@ from app.core.store.export import (
     render_export,
     write_export,
 )
+from app.core.store.profiles import (
+    MAX_NAME_LENGTH,
+    SCHEMA_VERSION,
+    Profile,
+    ProfileErrorKind,
+    ProfileStore,
+    ProfileStoreError,
+    default_profiles_path,
+    join_proxy_secret,
+    normalize_name,
+    split_proxy_secret,
+)
+from app.core.store.secrets import (
+    PROXY_SERVICE,
+    SERVICE,
+    SecretErrorKind,
+    SecretStore,
+    SecretStoreError,
+    backend_display_name,
+    is_secure_backend,
+)
 
 __all__ = [
     "EXPORT_FILENAMES",
     "EXPORT_FORMATS",
-    "ExportError",
     "MAX_NAME_LENGTH",
     "PROXY_SERVICE",
+    "SCHEMA_VERSION",
+    "SERVICE",
+    "ExportError",
     "Profile",
     "ProfileErrorKind",
     "ProfileStore",
     "ProfileStoreError",
-    "SCHEMA_VERSION",
-    "SERVICE",
     "SecretErrorKind",
     "SecretStore",
     "SecretStoreError",

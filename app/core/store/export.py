@@ -68,10 +68,7 @@ def dotenv_quote(value: str) -> str:
             "be written to a .env file safely. Use the JSON export, or set that variable in your host directly."
         )
     needs_double = (
-        "'" in value
-        or "\\\\" in value
-        or value.endswith("\\")
-        or any(ord(c) < 0x20 or c == "\x7f" for c in value)
+        "'" in value or "\\\\" in value or value.endswith("\\") or any(ord(c) < 0x20 or c == "\x7f" for c in value)
     )
     if not needs_double:
         return f"'{value}'"
@@ -204,8 +201,11 @@ def _django(s: SmtpSettings, from_addr: str, from_name: str, name: str, password
         lines.append("SERVER_EMAIL = DEFAULT_FROM_EMAIL")
     if not s.tls.verify or s.tls.cafile:
         lines.append("# Note: this server's certificate is not trusted by default; Django verifies it against the")
-        lines.append("# system CA store (set SSL_CERT_FILE to a bundle that includes the server's CA"
-                     + (f": {_one_line(s.tls.cafile)}" if s.tls.cafile else "") + ").")
+        lines.append(
+            "# system CA store (set SSL_CERT_FILE to a bundle that includes the server's CA"
+            + (f": {_one_line(s.tls.cafile)}" if s.tls.cafile else "")
+            + ")."
+        )
     return "\n".join(lines) + "\n"
 
 

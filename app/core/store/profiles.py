@@ -22,11 +22,12 @@ import logging
 import os
 import tempfile
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
-from typing import Any, Mapping, NoReturn
+from typing import Any, NoReturn
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from app.core.model import SettingsError, SmtpSettings
@@ -174,7 +175,7 @@ class Profile:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Profile":
+    def from_dict(cls, data: Mapping[str, Any]) -> Profile:
         """Inverse of to_dict. Raises ProfileStoreError(kind=INVALID) naming the problem."""
         if not isinstance(data, Mapping):
             raise ProfileStoreError(ProfileErrorKind.INVALID, "A saved profile is not a JSON object.")

@@ -29,9 +29,10 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from app.core.model import QT_TRANSLATE_NOOP, Text
 
@@ -43,8 +44,6 @@ DEFAULT_TIMEOUT = 10.0
 CONTEXT = "Secrets"
 
 T = TypeVar("T")
-
-
 
 
 class SecretErrorKind(str, Enum):
@@ -129,30 +128,48 @@ def is_secure_backend(backend: Any) -> bool:
 
 def _install_hint() -> Text:
     if sys.platform.startswith("linux") or "bsd" in sys.platform:
-        return _t(QT_TRANSLATE_NOOP(
-            "Secrets",
-            "Install and start a Secret Service password store: GNOME Keyring (package 'gnome-keyring') "
-            "or KDE Wallet (package 'kwalletmanager'), or enable KeePassXC's Secret Service integration, "
-            "and run MailSetup inside your desktop session."
-        ))
+        return _t(
+            QT_TRANSLATE_NOOP(
+                "Secrets",
+                "Install and start a Secret Service password store: GNOME Keyring (package 'gnome-keyring') "
+                "or KDE Wallet (package 'kwalletmanager'), or enable KeePassXC's Secret Service integration, "
+                "and run MailSetup inside your desktop session.",
+            )
+        )
     if sys.platform == "darwin":
-        return _t(QT_TRANSLATE_NOOP("Secrets", "The macOS Keychain should always be available; log in to a normal user session and try again."))
+        return _t(
+            QT_TRANSLATE_NOOP(
+                "Secrets",
+                "The macOS Keychain should always be available; log in to a normal user session and try again.",
+            )
+        )
     if sys.platform == "win32":
-        return _t(QT_TRANSLATE_NOOP("Secrets", "The Windows Credential Locker should always be available; log in to a normal user session."))
+        return _t(
+            QT_TRANSLATE_NOOP(
+                "Secrets", "The Windows Credential Locker should always be available; log in to a normal user session."
+            )
+        )
     return _t(QT_TRANSLATE_NOOP("Secrets", "Install a password store supported by the Python 'keyring' package."))
 
 
-_SAVE_WITHOUT = _t(QT_TRANSLATE_NOOP(
-            "Secrets",
-    "You can save the account without the password; MailSetup will then ask for it each time it tests the account."
-))
+_SAVE_WITHOUT = _t(
+    QT_TRANSLATE_NOOP(
+        "Secrets",
+        "You can save the account without the password; MailSetup will then ask for it each time it tests the account.",
+    )
+)
 
 
 def _no_backend_error() -> SecretStoreError:
     return SecretStoreError(
         SecretErrorKind.NO_BACKEND,
         _t(QT_TRANSLATE_NOOP("Secrets", "No password store available")),
-        _t(QT_TRANSLATE_NOOP("Secrets", "MailSetup keeps passwords only in the system password store, and none was found on this computer. "))
+        _t(
+            QT_TRANSLATE_NOOP(
+                "Secrets",
+                "MailSetup keeps passwords only in the system password store, and none was found on this computer. ",
+            )
+        )
         + _install_hint()
         + " "
         + _SAVE_WITHOUT,
@@ -163,8 +180,14 @@ def _insecure_error(backend: Any) -> SecretStoreError:
     return SecretStoreError(
         SecretErrorKind.INSECURE_BACKEND,
         _t(QT_TRANSLATE_NOOP("Secrets", "Password store is not secure")),
-        _t(QT_TRANSLATE_NOOP("Secrets", "The configured password store ({name}) keeps passwords in a file on disk, not in a protected "
-           "system store, so MailSetup will not use it. "), name=_qualname(backend))
+        _t(
+            QT_TRANSLATE_NOOP(
+                "Secrets",
+                "The configured password store ({name}) keeps passwords in a file on disk, not in a protected "
+                "system store, so MailSetup will not use it. ",
+            ),
+            name=_qualname(backend),
+        )
         + _install_hint()
         + " "
         + _SAVE_WITHOUT,
@@ -191,14 +214,18 @@ def _resolve_default_backend() -> Any:
         raise SecretStoreError(
             SecretErrorKind.INIT_FAILED,
             _t(QT_TRANSLATE_NOOP("Secrets", "Password store could not be started")),
-            _t(QT_TRANSLATE_NOOP("Secrets", "The password store {name} could not be started: {reason}. "), name=name, reason=exc)
+            _t(
+                QT_TRANSLATE_NOOP("Secrets", "The password store {name} could not be started: {reason}. "),
+                name=name,
+                reason=exc,
+            )
             + _install_hint(),
         ) from None
     if chosen is None:
         # get_all_keyring() is cached for the process; forget it so a password store started after
         # MailSetup (or a changed D-Bus session) is found on the next attempt.
         try:
-            keyring.backend.get_all_keyring.reset()  # type: ignore[attr-defined]
+            keyring.backend.get_all_keyring.reset()
         except (AttributeError, KeyError):  # no cache yet (or another keyring version)
             pass
         viable = list(keyring.backend.get_all_keyring())
@@ -300,7 +327,7 @@ class SecretStore:
         def run() -> None:
             try:
                 box["value"] = fn(*args)
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            except BaseException as exc:
                 box["error"] = exc
             finally:
                 done.set()
@@ -312,9 +339,15 @@ class SecretStore:
             raise SecretStoreError(
                 SecretErrorKind.TIMEOUT,
                 _t(QT_TRANSLATE_NOOP("Secrets", "Password store does not respond")),
-                _t(QT_TRANSLATE_NOOP("Secrets", "The system password store did not answer within {seconds:g} seconds. It may be waiting for an "
-                   "unlock window that is hidden or cannot be shown, or the service is stuck. Unlock or restart "
-                   "it (on Linux: gnome-keyring-daemon or KWallet) and try again. "), seconds=self.timeout)
+                _t(
+                    QT_TRANSLATE_NOOP(
+                        "Secrets",
+                        "The system password store did not answer within {seconds:g} seconds. It may be waiting for an "
+                        "unlock window that is hidden or cannot be shown, or the service is stuck. Unlock or restart "
+                        "it (on Linux: gnome-keyring-daemon or KWallet) and try again. ",
+                    ),
+                    seconds=self.timeout,
+                )
                 + _SAVE_WITHOUT,
             )
         if "error" in box:
@@ -355,22 +388,33 @@ def _translate(exc: BaseException, what: str, secret: str | None) -> BaseExcepti
         return SecretStoreError(
             SecretErrorKind.LOCKED,
             _t(QT_TRANSLATE_NOOP("Secrets", "Password store is locked")),
-            _t(QT_TRANSLATE_NOOP("Secrets", "The system password store is locked and was not unlocked (the unlock window was closed or could "
-               "not be shown). Unlock it (for example by logging in to your desktop, or in Passwords and Keys / "
-               "KWallet Manager / Keychain Access) and try again. "))
+            _t(
+                QT_TRANSLATE_NOOP(
+                    "Secrets",
+                    "The system password store is locked and was not unlocked (the unlock window was closed or could "
+                    "not be shown). Unlock it (for example by logging in to your desktop, or in Passwords and Keys / "
+                    "KWallet Manager / Keychain Access) and try again. ",
+                )
+            )
             + _SAVE_WITHOUT,
         )
     if isinstance(exc, errors.InitError):
         return SecretStoreError(
             SecretErrorKind.INIT_FAILED,
             _t(QT_TRANSLATE_NOOP("Secrets", "Password store could not be started")),
-            _t(QT_TRANSLATE_NOOP("Secrets", "The system password store could not be opened: {reason}. "), reason=reason) + _install_hint(),
+            _t(QT_TRANSLATE_NOOP("Secrets", "The system password store could not be opened: {reason}. "), reason=reason)
+            + _install_hint(),
         )
     if isinstance(exc, (KeyboardInterrupt, SystemExit)):
         return exc
     return SecretStoreError(
         SecretErrorKind.BACKEND_ERROR,
         _t(QT_TRANSLATE_NOOP("Secrets", "Password store error")),
-        _t(QT_TRANSLATE_NOOP("Secrets", "The system password store reported an error while {what} the password: {reason}."),
-           what=_OPERATIONS.get(what, what), reason=reason),
+        _t(
+            QT_TRANSLATE_NOOP(
+                "Secrets", "The system password store reported an error while {what} the password: {reason}."
+            ),
+            what=_OPERATIONS.get(what, what),
+            reason=reason,
+        ),
     )

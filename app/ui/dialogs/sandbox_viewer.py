@@ -124,7 +124,7 @@ class SandboxInboxDialog(QDialog):
         self._table.selectRow(row)
 
     # -- texts -----------------------------------------------------------------------------------
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
+    def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self._retranslate()
         super().changeEvent(event)
@@ -132,7 +132,14 @@ class SandboxInboxDialog(QDialog):
     def _retranslate(self) -> None:
         self.setWindowTitle(self.tr("Sandbox inbox"))
         self._table.setHorizontalHeaderLabels(
-            [self.tr("Received"), self.tr("From"), self.tr("To"), self.tr("Subject"), self.tr("Size"), self.tr("Attachments")]
+            [
+                self.tr("Received"),
+                self.tr("From"),
+                self.tr("To"),
+                self.tr("Subject"),
+                self.tr("Size"),
+                self.tr("Attachments"),
+            ]
         )
         self._clear.setText(self.tr("Clear list"))
         info = self._server.info
@@ -141,7 +148,7 @@ class SandboxInboxDialog(QDialog):
         else:
             self._info.setText(
                 self.tr(  # one literal: lupdate does not join concatenated strings
-                    "Local test server {host}: port {ssl} (SSL/TLS) and {starttls} (STARTTLS), login {user}, password {password}. Messages sent to it are shown here and delivered nowhere."  # noqa: E501
+                    "Local test server {host}: port {ssl} (SSL/TLS) and {starttls} (STARTTLS), login {user}, password {password}. Messages sent to it are shown here and delivered nowhere."
                 ).format(
                     host=info.host,
                     ssl=info.ssl_port,

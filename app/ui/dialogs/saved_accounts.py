@@ -31,8 +31,7 @@ def _get_secret(name: str) -> str | None:
 
 def _delete_profile(name: str) -> bool:
     """Remove the keyring entries first, then the profile (a keyring error keeps the profile)."""
-    from app.core.store import ProfileStore
-    from app.core.store import PROXY_SERVICE, SecretStore, SecretStoreError
+    from app.core.store import PROXY_SERVICE, ProfileStore, SecretStore, SecretStoreError
 
     store = ProfileStore()
     profile = store.get(name)
@@ -130,7 +129,7 @@ class SavedAccountsDialog(QDialog):
 
     def _show_error(self, exc: Any) -> None:
         from app.core.store import SecretStoreError
-        from app.ui.wizard.pages.save import secret_error_texts
+        from app.ui.desktop import secret_error_texts
 
         if isinstance(exc, SecretStoreError):
             title, message = secret_error_texts(exc)
@@ -150,7 +149,9 @@ class SavedAccountsDialog(QDialog):
             from app.core.smtp import run_check
 
             password = await asyncio.to_thread(_get_secret, profile.name) if profile.has_secret else None
-            settings = profile.settings if password or not profile.settings.username else profile.settings.with_(username="")
+            settings = (
+                profile.settings if password or not profile.settings.username else profile.settings.with_(username="")
+            )
             return await run_check(settings, password, on_event=on_event)
 
         self._job = self._wizard.bridge.submit(check, name="retest")
@@ -166,9 +167,11 @@ class SavedAccountsDialog(QDialog):
             self.status.setText(self.tr("“{name}” works ({ms} ms).").format(name=name, ms=f"{result.elapsed_ms:.0f}"))
         else:
             title, explanation, _ = render_diagnosis(result.diagnosis)
-            self.status.setText(self.tr("“{name}” failed: {title} {explanation}").format(
-                name=name, title=title, explanation=explanation
-            ))
+            self.status.setText(
+                self.tr("“{name}” failed: {title} {explanation}").format(
+                    name=name, title=title, explanation=explanation
+                )
+            )
 
     def edit_selected(self) -> None:
         profile = self.selected()
@@ -217,7 +220,7 @@ class SavedAccountsDialog(QDialog):
         self.delete.setText(self.tr("&Delete…"))
         self.close_button.setText(self.tr("&Close"))
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+    def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate_ui()
         super().changeEvent(event)

@@ -112,7 +112,9 @@ class DiagnosisPanel(QFrame):
         self.title.setAccessibleName(title)
         self.explanation.setText(explanation)
         self.fixes_caption.setVisible(bool(fixes))
-        self.fixes.setText("<ul style='margin-left:-20px'>" + "".join(f"<li>{html.escape(x)}</li>" for x in fixes) + "</ul>")
+        self.fixes.setText(
+            "<ul style='margin-left:-20px'>" + "".join(f"<li>{html.escape(x)}</li>" for x in fixes) + "</ul>"
+        )
         self.fixes.setVisible(bool(fixes))
         if d.server_reply:
             self.reply.setText(self.tr("Server said: {reply}").format(reply=d.server_reply.strip()))
@@ -125,7 +127,7 @@ class DiagnosisPanel(QFrame):
                 button.setText(action_label(action))
             button.setAccessibleName(button.text().replace("&", ""))
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+    def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate_ui()
         super().changeEvent(event)

@@ -19,8 +19,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-
-
 if TYPE_CHECKING:  # annotations only; imported lazily where used (start-up time)
     from app.core.model import LogLevel
 
@@ -74,7 +72,7 @@ class LogView(QWidget):
         self.copy_button.setText(self.tr("Cop&y log"))
         self.save_button.setText(self.tr("Sa&ve log…"))
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
+    def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate_ui()
         super().changeEvent(event)
@@ -82,6 +80,7 @@ class LogView(QWidget):
     # -- content -------------------------------------------------------------------
     def verbosity(self) -> LogLevel:
         from app.core.model import LogLevel
+
         return (LogLevel.INFO, LogLevel.DETAIL, LogLevel.PROTOCOL)[max(0, self.level.currentIndex())]
 
     def clear(self) -> None:
@@ -95,7 +94,16 @@ class LogView(QWidget):
 
     def add_event(self, event: Any) -> None:
         """Append what an engine event has to say (stage events are summarised by the pages)."""
-        from app.core.model import LogLevel, LogLine, StageFailed, StageFinished, StageSkipped, TlsEstablished, TranscriptLine
+        from app.core.model import (
+            LogLevel,
+            LogLine,
+            StageFailed,
+            StageFinished,
+            StageSkipped,
+            TlsEstablished,
+            TranscriptLine,
+        )
+
         if isinstance(event, LogLine):
             self.add_line(event.level, event.text)
         elif isinstance(event, TranscriptLine):
@@ -106,7 +114,10 @@ class LogView(QWidget):
             extra = f" — {event.summary}" if event.summary else ""
             self.add_line(LogLevel.DETAIL, f"[{event.stage.value}] ok, {event.elapsed_ms:.0f} ms{extra}")
         elif isinstance(event, StageFailed):
-            self.add_line(LogLevel.INFO, f"[{event.stage.value}] failed after {event.elapsed_ms:.0f} ms: {event.diagnosis.code.value}")
+            self.add_line(
+                LogLevel.INFO,
+                f"[{event.stage.value}] failed after {event.elapsed_ms:.0f} ms: {event.diagnosis.code.value}",
+            )
         elif isinstance(event, StageSkipped):
             self.add_line(LogLevel.DETAIL, f"[{event.stage.value}] skipped {event.reason}".rstrip())
         elif isinstance(event, TlsEstablished):

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QSize, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QFont
 from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QVBoxLayout, QWidget, QWizard
 
 from app.core.model import SmtpSettings
 from app.ui import i18n
 from app.ui.bridge import EngineBridge, Job
+from app.ui.desktop import settings_store
 from app.ui.wizard.ids import PageId
 
 log = logging.getLogger(__name__)
@@ -42,14 +42,6 @@ class WizardState:
     skip_guide: bool = False
 
 
-def settings_store() -> QSettings:
-    """UI preferences (window size, last provider, language) in an ini file under the user config dir."""
-    from platformdirs import user_config_dir
-
-    path = Path(user_config_dir("mailsetup", "MailSetup")) / "mailsetup-ui.ini"
-    return QSettings(str(path), QSettings.Format.IniFormat)
-
-
 def load_catalogue() -> Any:
     """The provider catalogue, or None when it cannot be loaded (the wizard then offers Custom only)."""
     try:
@@ -63,7 +55,7 @@ def load_catalogue() -> Any:
 class _SideBar(QWidget):
     """Step list and the language switch, shown on the wizard's left."""
 
-    def __init__(self, wizard: "SetupWizard"):
+    def __init__(self, wizard: SetupWizard):
         super().__init__(wizard)
         self.setObjectName("side_bar")
         self._wizard = wizard
@@ -198,7 +190,7 @@ class SetupWizard(QWizard):
                 return
         self.pages_built.emit()
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802
+    def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         if not self._lazy_scheduled:
             self._lazy_scheduled = True
@@ -238,7 +230,7 @@ class SetupWizard(QWizard):
         self.setButtonText(QWizard.WizardButton.CancelButton, self.tr("Cancel"))
         self.side_bar.retranslate_ui()
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+    def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.lang = i18n.current_language()
             self.retranslate_ui()
@@ -290,13 +282,13 @@ class SetupWizard(QWizard):
                 finished.wait(10)
                 try:
                     server.stop()
-                except Exception:  # noqa: BLE001
+                except Exception:
                     log.warning("sandbox server did not stop cleanly", exc_info=True)
         server, self.sandbox, self.sandbox_info = self.sandbox, None, None
         if server is not None:
             try:
                 server.stop()
-            except Exception:  # noqa: BLE001 - closing must not fail
+            except Exception:
                 log.warning("sandbox server did not stop cleanly", exc_info=True)
 
     # -- persistence and shutdown -----------------------------------------------------
@@ -326,17 +318,17 @@ class SetupWizard(QWizard):
         self._closed = True
         try:
             self.remember()
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.warning("could not save window settings", exc_info=True)
         self.provider_page.stop_timers()
         self.bridge.cancel_all()
         self.bridge.shutdown()
         self.stop_sandbox()
 
-    def done(self, result: int) -> None:  # noqa: D401 - Qt API
+    def done(self, result: int) -> None:
         self.shutdown()
         super().done(result)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)

@@ -35,14 +35,14 @@ from app.core.model import (
     TlsOptions,
 )
 from app.ui.widgets.form_rows import FieldMessage, add_validated_row, scrolled
-from app.ui.wizard.pages.base import LazyPage
 from app.ui.wizard.ids import PageId
+from app.ui.wizard.pages.base import LazyPage
 
 log = logging.getLogger(__name__)
 
 
 def looks_like_address(text: str) -> bool:
-    name, addr = parseaddr(text)
+    _name, addr = parseaddr(text)
     if not addr or addr != text.strip() or addr.count("@") != 1:
         return False
     local, domain = addr.split("@")
@@ -324,9 +324,9 @@ class AccountPage(LazyPage):
         if not self.from_address.text().strip():
             self.from_address.setText("test@mailsetup.localhost")
         self.sandbox_status.setText(
-            self.tr("The sandbox runs on this computer: ports {ssl} (SSL) and {starttls} (STARTTLS). Messages stay here.").format(
-                ssl=info.ssl_port, starttls=info.starttls_port
-            )
+            self.tr(
+                "The sandbox runs on this computer: ports {ssl} (SSL) and {starttls} (STARTTLS). Messages stay here."
+            ).format(ssl=info.ssl_port, starttls=info.starttls_port)
         )
         self._validate()
 
@@ -396,9 +396,9 @@ class AccountPage(LazyPage):
         if not addr:
             errs["from_address"] = self.tr("Enter the address the messages come from.")
         elif not looks_like_address(addr):
-            errs["from_address"] = self.tr("“{addr}” is not an e-mail address (it needs a name, @ and a domain).").format(
-                addr=addr
-            )
+            errs["from_address"] = self.tr(
+                "“{addr}” is not an e-mail address (it needs a name, @ and a domain)."
+            ).format(addr=addr)
         password = self.password_value()
         if s.username and not password:
             errs["password"] = self.tr("Enter the password for this login (or clear the login to test without one).")
@@ -433,9 +433,24 @@ class AccountPage(LazyPage):
                 or (name == "password" and "username" in self._touched)
             )
             msg.set_message(errs.get(name, "") if show else "")
-        if any(k in errs for k in ("host", "port", "security", "auth", "tls.cafile", "proxy", "timeouts.connect", "timeouts.total")):
-            if not self.advanced.isChecked() and self._touched & {"host", "port", "security"}:
-                self.advanced.setChecked(True)
+        if (
+            any(
+                k in errs
+                for k in (
+                    "host",
+                    "port",
+                    "security",
+                    "auth",
+                    "tls.cafile",
+                    "proxy",
+                    "timeouts.connect",
+                    "timeouts.total",
+                )
+            )
+            and not self.advanced.isChecked()
+            and self._touched & {"host", "port", "security"}
+        ):
+            self.advanced.setChecked(True)
         self._update_password_hint()
         self.allow_plain_warning.setVisible(self.allow_plain.isChecked())
         self.completeChanged.emit()
@@ -444,21 +459,23 @@ class AccountPage(LazyPage):
         p = self.provider()
         raw = self.password.text()
         if p is not None and getattr(p, "strip_password_spaces", False) and any(c.isspace() for c in raw):
-            self.password_hint.setText(self.tr("Spaces in the app password are removed: {provider} ignores them.").format(
-                provider=p.display_name(self._wizard.lang)
-            ))
+            self.password_hint.setText(
+                self.tr("Spaces in the app password are removed: {provider} ignores them.").format(
+                    provider=p.display_name(self._wizard.lang)
+                )
+            )
         elif raw != raw.strip():
             self.password_hint.setText(self.tr("Note: the password starts or ends with a space."))
         else:
             self.password_hint.setText("")
         self.password_hint.setVisible(bool(self.password_hint.text()))
 
-    def isComplete(self) -> bool:  # noqa: N802
+    def isComplete(self) -> bool:
         if not self.built:
             return False
         return not self._sandbox_pending and not self.field_errors()
 
-    def validatePage(self) -> bool:  # noqa: N802
+    def validatePage(self) -> bool:
         errs = self.field_errors()
         if errs:
             self._touched.update(errs)
@@ -475,7 +492,7 @@ class AccountPage(LazyPage):
         state.from_name = self.from_name.text().strip()
         return True
 
-    def nextId(self) -> int:  # noqa: N802
+    def nextId(self) -> int:
         return int(PageId.CHECK)
 
     # -- i18n ------------------------------------------------------------------------------
@@ -499,16 +516,14 @@ class AccountPage(LazyPage):
             self.setSubTitle(self.tr("Type your server's settings; your provider or administrator has them."))
         else:
             self.setSubTitle(
-                self.tr("Account at {name}. Server settings are filled in; change them under Advanced if needed.").format(
-                    name=name
-                )
+                self.tr(
+                    "Account at {name}. Server settings are filled in; change them under Advanced if needed."
+                ).format(name=name)
             )
 
     def _retranslate_pinned(self) -> None:
         if self._pinned_sha256:
-            self.pinned.setText(
-                self.tr("Trusted certificate (SHA-256): {fp}").format(fp=self._pinned_sha256)
-            )
+            self.pinned.setText(self.tr("Trusted certificate (SHA-256): {fp}").format(fp=self._pinned_sha256))
 
     def retranslate_ui(self) -> None:
         self.setTitle(self.tr("Your account"))

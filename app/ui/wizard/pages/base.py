@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QWizardPage
@@ -58,11 +59,11 @@ class LazyPage(DynamicTexts, QWizardPage):
     def on_enter(self) -> None:
         """Called when the user arrives at the page (after it is built)."""
 
-    def initializePage(self) -> None:  # noqa: N802 - Qt API
+    def initializePage(self) -> None:
         self.ensure_built()
         self.on_enter()
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
+    def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange and self._built:
             self.retranslate_ui()
         super().changeEvent(event)

@@ -21,25 +21,27 @@ from PySide6.QtWidgets import (
 
 from app.core.diagnosis import Code
 from app.core.model import Security
-from app.ui.widgets.diagnosis_panel import DiagnosisPanel, render_diagnosis
+from app.ui.desktop import open_url
 from app.ui.icons import Status, status_icon
-from app.ui.widgets.log_view import LogView
-from app.ui.wizard.pages.guide import open_url
+from app.ui.widgets.diagnosis_panel import DiagnosisPanel, render_diagnosis
 from app.ui.widgets.form_rows import scrolled
-from app.ui.wizard.pages.base import LazyPage
+from app.ui.widgets.log_view import LogView
 from app.ui.wizard.ids import PageId
-
+from app.ui.wizard.pages.base import LazyPage
 
 if TYPE_CHECKING:  # annotations only; imported lazily where used (start-up time)
     from app.core.model import Stage
 
 log = logging.getLogger(__name__)
 
+
 def check_stages() -> tuple:
     """The stages a check shows: DNS, connect, TLS, greeting, EHLO, STARTTLS, login."""
     from app.core.model import Stage
 
     return (Stage.RESOLVE, Stage.CONNECT, Stage.TLS, Stage.GREETING, Stage.EHLO, Stage.STARTTLS, Stage.AUTH)
+
+
 CERT_CODES = {Code.CERT_UNTRUSTED, Code.CERT_HOSTNAME_MISMATCH, Code.CERT_EXPIRED}
 
 
@@ -69,6 +71,7 @@ class StageList(QTreeWidget):
 
     def stage_name(self, st: Stage) -> str:
         from app.core.model import Stage
+
         names = {
             Stage.RESOLVE: self.tr("Find the server (DNS)"),
             Stage.CONNECT: self.tr("Connect"),
@@ -119,6 +122,7 @@ class StageList(QTreeWidget):
 
     def handle(self, ev: Any) -> None:
         from app.core.model import StageFailed, StageFinished, StageSkipped, StageStarted
+
         if isinstance(ev, StageStarted):
             self.set_state(ev.stage, Status.RUNNING)
         elif isinstance(ev, StageFinished):
@@ -194,9 +198,13 @@ class CertificateBox(QFrame):
         ]
         import html
 
-        self.text.setText("<table>" + "".join(
-            f"<tr><td><b>{html.escape(k)}:</b>&nbsp;</td><td>{html.escape(str(v))}</td></tr>" for k, v in rows
-        ) + "</table>")
+        self.text.setText(
+            "<table>"
+            + "".join(
+                f"<tr><td><b>{html.escape(k)}:</b>&nbsp;</td><td>{html.escape(str(v))}</td></tr>" for k, v in rows
+            )
+            + "</table>"
+        )
 
 
 class CheckPage(LazyPage):
@@ -264,6 +272,7 @@ class CheckPage(LazyPage):
     def _show_stages_for(self, settings: Any) -> None:
         """Only the stages this security mode goes through (TLS for SSL, STARTTLS otherwise)."""
         from app.core.model import Stage
+
         self.stage_list.items[Stage.TLS].setHidden(settings.security is not Security.SSL)
         self.stage_list.items[Stage.STARTTLS].setHidden(settings.security is not Security.STARTTLS)
         self._fit_stage_list()
@@ -278,12 +287,13 @@ class CheckPage(LazyPage):
             return
         self.run()
 
-    def cleanupPage(self) -> None:  # noqa: N802 - going Back
+    def cleanupPage(self) -> None:
         self.cancel()
 
     def run(self) -> None:
         """Start (or restart) the check with the Account page's settings."""
         from app.core.model import LogLevel
+
         if self.is_running():
             # a restart (Retry, or an action clicked while the second opinion still runs): the old
             # run must not touch the page any more
@@ -349,6 +359,7 @@ class CheckPage(LazyPage):
 
     def _event(self, ev: Any) -> None:
         from app.core.model import StageFailed, TlsEstablished
+
         self.stage_list.handle(ev)
         self.log_view.add_event(ev)
         if isinstance(ev, TlsEstablished):
@@ -359,11 +370,13 @@ class CheckPage(LazyPage):
 
     def _finished(self, result: Any, settings: Any) -> None:
         from app.core.model import LogLevel
+
         self.last_result = result
         state = self._wizard.state
         if result.ok:
             state.check_result = result
             state.checked_settings = state.settings
+
             def ok_text() -> str:
                 if result.auth_verified:
                     text = self.tr("Connected and logged in, in {ms} ms. Press Next to send a test message.")
@@ -390,7 +403,9 @@ class CheckPage(LazyPage):
     def _failed(self, exc: Any) -> None:
         log.error("check crashed", exc_info=exc)
         self.stage_list.mark_running_as(Status.FAILED)
-        self.set_dynamic(self.status, lambda: self.tr("The check stopped with an internal error: {error}").format(error=str(exc)))
+        self.set_dynamic(
+            self.status, lambda: self.tr("The check stopped with an internal error: {error}").format(error=str(exc))
+        )
 
     def _cancelled(self) -> None:
         self.stage_list.mark_running_as(Status.CANCELLED)
@@ -438,6 +453,7 @@ class CheckPage(LazyPage):
     def trust_certificate(self, sha256: Any = None) -> None:
         """Pin the certificate the user is looking at (never without the certificate shown)."""
         from app.core.model import LogLevel
+
         details = self.certificate.details or self._tls
         fp = (details.sha256 if details is not None else None) or (sha256 if isinstance(sha256, str) else None)
         if not fp:
@@ -494,13 +510,13 @@ class CheckPage(LazyPage):
             self.set_dynamic(self.status, lambda: self.tr("No working settings were found automatically."))
 
     # -- wizard protocol ------------------------------------------------------------------
-    def isComplete(self) -> bool:  # noqa: N802
+    def isComplete(self) -> bool:
         if not self.built:
             return False
         state = self._wizard.state
         return state.check_result is not None and state.checked_settings == state.settings and not self.is_running()
 
-    def nextId(self) -> int:  # noqa: N802
+    def nextId(self) -> int:
         return int(PageId.SEND)
 
     def retranslate_ui(self) -> None:

@@ -6,8 +6,7 @@ import html
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -19,18 +18,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.catalog import PasswordKind
+from app.ui.desktop import open_url
 from app.ui.widgets.form_rows import clear_layout, scrolled
-from app.ui.wizard.pages.base import LazyPage
 from app.ui.wizard.ids import PageId
+from app.ui.wizard.pages.base import LazyPage
 
 log = logging.getLogger(__name__)
-
-
-def open_url(url: str) -> bool:
-    """Open ``url`` in the browser (https only)."""
-    if not url.lower().startswith(("https://", "http://")):
-        return False
-    return QDesktopServices.openUrl(QUrl(url))
 
 
 class GuidePage(LazyPage):
@@ -124,9 +117,7 @@ class GuidePage(LazyPage):
                 self.steps_layout.addWidget(button)
                 self.link_buttons.append(button)
         hint = guide.result_hint if guide is not None else ""
-        self.result_hint.setText(
-            f"<b>{cap_res}</b> {html.escape(hint)}" if hint else ""
-        )
+        self.result_hint.setText(f"<b>{cap_res}</b> {html.escape(hint)}" if hint else "")
         self.result_hint.setVisible(bool(hint))
         tips = p.tips.get(lang) or p.tips.get("en") or ()
         if tips:
@@ -145,7 +136,9 @@ class GuidePage(LazyPage):
         kind = self._kind()
         if kind is PasswordKind.API_KEY:
             self.setTitle(self.tr("Create an API key at {name}").format(name=name))
-            self.setSubTitle(self.tr("{name} does not take your account password for SMTP: it takes an API key.").format(name=name))
+            self.setSubTitle(
+                self.tr("{name} does not take your account password for SMTP: it takes an API key.").format(name=name)
+            )
             self.confirm.setText(self.tr("I have &created the API key and copied it"))
         elif kind is PasswordKind.GENERATED:
             self.setTitle(self.tr("Copy the SMTP credentials from {name}").format(name=name))
@@ -153,7 +146,9 @@ class GuidePage(LazyPage):
             self.confirm.setText(self.tr("I have &copied the generated login and password"))
         elif kind is PasswordKind.ACCOUNT_PASSWORD:
             self.setTitle(self.tr("Prepare your password for {name}").format(name=name))
-            self.setSubTitle(self.tr("{name} accepts your mailbox password once SMTP access is enabled.").format(name=name))
+            self.setSubTitle(
+                self.tr("{name} accepts your mailbox password once SMTP access is enabled.").format(name=name)
+            )
             self.confirm.setText(self.tr("I have &enabled SMTP access"))
         else:
             self.setTitle(self.tr("Create an app password at {name}").format(name=name))
@@ -165,12 +160,12 @@ class GuidePage(LazyPage):
             self.confirm.setText(self.tr("I have &created the password"))
         self.confirm.setAccessibleName(self.confirm.text().replace("&", ""))
 
-    def isComplete(self) -> bool:  # noqa: N802
+    def isComplete(self) -> bool:
         if not self.built:
             return False
         return self.confirm.isChecked()
 
-    def nextId(self) -> int:  # noqa: N802
+    def nextId(self) -> int:
         return int(PageId.ACCOUNT)
 
     def retranslate_ui(self) -> None:

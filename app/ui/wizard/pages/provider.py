@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.catalog import Provider, ProviderKind
-from app.ui.wizard.pages.base import DynamicTexts
+from app.ui.desktop import settings_store
 from app.ui.icons import Status, letter_badge, status_icon
-from app.ui.wizard.wizard import settings_store
 from app.ui.wizard.ids import PageId
+from app.ui.wizard.pages.base import DynamicTexts
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +197,9 @@ class ProviderPage(DynamicTexts, QWizardPage):
         self.select_provider(provider.id, by_user=False)
         name = provider.display_name(self._wizard.lang)
         if via_mx:
-            self.set_dynamic(self.email_hint, lambda: self.tr("This domain's mail is handled by {name}.").format(name=name))
+            self.set_dynamic(
+                self.email_hint, lambda: self.tr("This domain's mail is handled by {name}.").format(name=name)
+            )
         else:
             self.set_dynamic(self.email_hint, lambda: self.tr("Recognised: {name}.").format(name=name))
 
@@ -221,7 +223,10 @@ class ProviderPage(DynamicTexts, QWizardPage):
         if provider is not None:
             self._auto_select(provider, via_mx=True)
         else:
-            self.set_dynamic(self.email_hint, lambda: self.tr("Unknown domain: choose Custom server or find the settings automatically."))
+            self.set_dynamic(
+                self.email_hint,
+                lambda: self.tr("Unknown domain: choose Custom server or find the settings automatically."),
+            )
 
     # -- autodetect ----------------------------------------------------------------------
     def start_detect(self) -> None:
@@ -282,6 +287,7 @@ class ProviderPage(DynamicTexts, QWizardPage):
 
     def _probe_event(self, ev: Any) -> None:
         from app.core.model import ProbeFinished, ProbeStarted
+
         if isinstance(ev, ProbeStarted):
             r = self._probe_row(ev.host, ev.port, ev.security)
             self.probe_table.item(r, 3).setText(self.tr("trying"))
@@ -336,7 +342,9 @@ class ProviderPage(DynamicTexts, QWizardPage):
 
     def _detect_failed(self, exc: Any) -> None:
         log.warning("autodetect failed", exc_info=exc)
-        self.set_dynamic(self.detect_status, lambda: self.tr("The search stopped with an error: {error}").format(error=str(exc)))
+        self.set_dynamic(
+            self.detect_status, lambda: self.tr("The search stopped with an error: {error}").format(error=str(exc))
+        )
 
     def _detect_ended(self) -> None:
         self.find_settings.setEnabled(True)
@@ -370,10 +378,10 @@ class ProviderPage(DynamicTexts, QWizardPage):
         self._wizard.next()
 
     # -- wizard protocol ---------------------------------------------------------------
-    def isComplete(self) -> bool:  # noqa: N802
+    def isComplete(self) -> bool:
         return self.selected_provider() is not None
 
-    def validatePage(self) -> bool:  # noqa: N802
+    def validatePage(self) -> bool:
         self._wizard.ensure_pages()  # Next may come before the idle creation of the other pages
         state = self._wizard.state
         provider = self.selected_provider()
@@ -384,7 +392,7 @@ class ProviderPage(DynamicTexts, QWizardPage):
         self.stop_detect()
         return True
 
-    def nextId(self) -> int:  # noqa: N802
+    def nextId(self) -> int:
         p = self.selected_provider()
         state = self._wizard.state
         if p is not None and p.kind is ProviderKind.PRESET and not state.skip_guide and p.guide:
@@ -410,7 +418,7 @@ class ProviderPage(DynamicTexts, QWizardPage):
         self._retranslate_list()
         self.refresh_dynamic()
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+    def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate_ui()
         super().changeEvent(event)

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.ui.wizard.pages.account import FieldMessage
-from app.ui.widgets.form_rows import scrolled
+from app.ui.desktop import secret_error_texts
+from app.ui.widgets.form_rows import FieldMessage, scrolled
 from app.ui.wizard.pages.base import LazyPage
 
 log = logging.getLogger(__name__)
@@ -58,8 +58,7 @@ def save_profile_blocking(
 
     Runs on a worker thread: keyring calls may block on an unlock prompt.
     """
-    from app.core.store import Profile, ProfileStore, normalize_name, split_proxy_secret
-    from app.core.store import PROXY_SERVICE, SecretStore
+    from app.core.store import PROXY_SERVICE, Profile, ProfileStore, SecretStore, normalize_name, split_proxy_secret
 
     name = normalize_name(name)
     store = ProfileStore()
@@ -84,16 +83,6 @@ def save_profile_blocking(
         has_proxy_secret=has_proxy_secret,
     )
     return store.save(profile)
-
-
-def secret_error_texts(exc: Any) -> tuple[str, str]:
-    """(title, message) of a SecretStoreError in the UI language."""
-    from PySide6.QtCore import QCoreApplication
-
-    render = getattr(exc, "render", None)
-    if callable(render):
-        return render(lambda context, text: QCoreApplication.translate(context or "Secrets", text))
-    return str(getattr(exc, "title", exc)), str(getattr(exc, "message", ""))
 
 
 def backend_name_blocking() -> str:
@@ -240,11 +229,13 @@ class SavePage(LazyPage):
         s = self._wizard.state.settings
         where = f"{s.host}:{s.port} ({s.security.value.upper()})" if s is not None else "—"
         if self.backend_name:
-            secret = self.tr("The password goes to the system password store: {backend}.").format(backend=self.backend_name)
-        elif self.backend_error is not None:
-            secret = self.tr("The password cannot be stored on this computer ({title}). You can save without the password.").format(
-                title=secret_error_texts(self.backend_error)[0]
+            secret = self.tr("The password goes to the system password store: {backend}.").format(
+                backend=self.backend_name
             )
+        elif self.backend_error is not None:
+            secret = self.tr(
+                "The password cannot be stored on this computer ({title}). You can save without the password."
+            ).format(title=secret_error_texts(self.backend_error)[0])
         else:
             secret = self.tr("Looking for the system password store…")
         self.summary.setText(
@@ -346,8 +337,7 @@ class SavePage(LazyPage):
             self.export(self._export_fmt)
 
     def export_text(self, fmt: str) -> str:
-        from app.core.store import render_export
-        from app.core.store import Profile
+        from app.core.store import Profile, render_export
 
         state = self._wizard.state
         profile = Profile(
@@ -382,22 +372,32 @@ class SavePage(LazyPage):
         return written
 
     def _save_export_dialog(self) -> None:
-        names = {"env": ".env", "django": "settings_email.py", "nodemailer": "mailer.js", "phpmailer": "mailer.php",
-                 "smtplib": "send_mail.py", "json": "smtp.json"}
-        path, _ = QFileDialog.getSaveFileName(self, self.tr("Save export"), names.get(self._export_fmt or "", "export.txt"))
+        names = {
+            "env": ".env",
+            "django": "settings_email.py",
+            "nodemailer": "mailer.js",
+            "phpmailer": "mailer.php",
+            "smtplib": "send_mail.py",
+            "json": "smtp.json",
+        }
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Save export"), names.get(self._export_fmt or "", "export.txt")
+        )
         if path:
             try:
                 self.save_export_to(path)
             except OSError as exc:
-                self.export_status.setText(self.tr("Could not write the file: {error}").format(error=exc.strerror or str(exc)))
+                self.export_status.setText(
+                    self.tr("Could not write the file: {error}").format(error=exc.strerror or str(exc))
+                )
 
     # -- wizard protocol -------------------------------------------------------------------
-    def isComplete(self) -> bool:  # noqa: N802
+    def isComplete(self) -> bool:
         if not self.built:
             return False
         return not self.is_saving()
 
-    def nextId(self) -> int:  # noqa: N802
+    def nextId(self) -> int:
         return -1
 
     def retranslate_ui(self) -> None:
@@ -411,7 +411,9 @@ class SavePage(LazyPage):
         self.export_group.setTitle(self.tr("Export for your application"))
         self.include_password.setText(self.tr("&Include the password in the export"))
         self.include_warning.setText(
-            self.tr("The password will be in plain text in the copied or saved text. Anyone who reads it can send mail as you.")
+            self.tr(
+                "The password will be in plain text in the copied or saved text. Anyone who reads it can send mail as you."
+            )
         )
         self.export_preview.setAccessibleName(self.tr("Export preview"))
         self.copy_export.setText(self.tr("&Copy"))

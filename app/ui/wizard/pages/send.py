@@ -25,12 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.desktop import open_url
 from app.ui.widgets.diagnosis_panel import DiagnosisPanel
-from app.ui.widgets.log_view import LogView
 from app.ui.widgets.form_rows import FieldMessage, add_validated_row, scrolled
-from app.ui.wizard.pages.guide import open_url
-from app.ui.wizard.pages.base import LazyPage
+from app.ui.widgets.log_view import LogView
 from app.ui.wizard.ids import PageId
+from app.ui.wizard.pages.base import LazyPage
 
 log = logging.getLogger(__name__)
 
@@ -262,11 +262,12 @@ class SendPage(LazyPage):
         if self.is_running():
             self._job.cancel()
 
-    def cleanupPage(self) -> None:  # noqa: N802
+    def cleanupPage(self) -> None:
         self.cancel()
 
     def _finished(self, result: Any) -> None:
         from app.core.model import LogLevel
+
         self.last_result = result
         if result.ok:
             self.set_dynamic(self.status, lambda: self._success_text(result))
@@ -278,7 +279,9 @@ class SendPage(LazyPage):
 
     def _success_text(self, result: Any) -> str:
         reply = (result.server_reply or "").strip()
-        text = self.tr("Sent in {ms} ms. The server answered: “{reply}”.").format(ms=f"{result.elapsed_ms:.0f}", reply=reply)
+        text = self.tr("Sent in {ms} ms. The server answered: “{reply}”.").format(
+            ms=f"{result.elapsed_ms:.0f}", reply=reply
+        )
         if getattr(result, "queue_id", None):
             text += " " + self.tr("Queue id: {id}.").format(id=result.queue_id)
         text += " " + self.tr("Look in the recipient's Inbox — and in Spam, where first test messages often land.")
@@ -289,7 +292,9 @@ class SendPage(LazyPage):
 
     def _failed(self, exc: Any) -> None:
         log.error("send crashed", exc_info=exc)
-        self.set_dynamic(self.status, lambda: self.tr("Sending stopped with an internal error: {error}").format(error=str(exc)))
+        self.set_dynamic(
+            self.status, lambda: self.tr("Sending stopped with an internal error: {error}").format(error=str(exc))
+        )
 
     def _ended(self) -> None:
         self.send_test.setEnabled(True)
@@ -303,12 +308,12 @@ class SendPage(LazyPage):
             self.send()
 
     # -- wizard protocol ------------------------------------------------------------------
-    def isComplete(self) -> bool:  # noqa: N802
+    def isComplete(self) -> bool:
         if not self.built:
             return False
         return not self.is_running()
 
-    def nextId(self) -> int:  # noqa: N802
+    def nextId(self) -> int:
         return int(PageId.SAVE)
 
     def retranslate_ui(self) -> None:
