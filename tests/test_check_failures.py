@@ -253,7 +253,8 @@ async def test_full_backlog_is_connect_timeout():
         res = await run_check(SmtpSettings("127.0.0.1", port, Security.STARTTLS, timeouts=Timeouts(0.3, 1, 1, 3)), None)
         if res.diagnosis.code is not Code.CONNECT_TIMEOUT:
             pytest.skip(f"this kernel accepted the connection ({res.diagnosis.code})")
-        assert time.monotonic() - t0 < 0.8
+        # the connect timeout (0.3 s) decided it, not the overall timeout (3 s); a generous bound for a busy machine
+        assert time.monotonic() - t0 < 2.5
     finally:
         for s in fillers:
             s.close()
@@ -294,7 +295,8 @@ async def test_cancellation_closes_the_socket_promptly(smtp_server, security, st
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert time.monotonic() - t0 < 0.5
+    # promptly: far below the 5 s stage timeouts that would otherwise end the wait
+    assert time.monotonic() - t0 < 2.5
     (f,) = ev.of(StageFailed)
     assert f.stage is stage and f.diagnosis.code is Code.CANCELLED
     closed = await asyncio.get_running_loop().run_in_executor(None, srv.client_closed.wait, 2.0)
