@@ -101,3 +101,14 @@ def test_core_subpackages_are_used_through_their_public_surface():
             if _package_of(module) != mine:
                 offenders.append(f"{path.relative_to(ROOT)}: {module}")
     assert offenders == []
+
+
+def test_every_package_ships_in_the_wheel():
+    """pyproject.toml lists packages explicitly (resources/ is mapped to app.resources): none may be forgotten."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    on_disk = {_module_name(p) for p in APP.rglob("__init__.py")}
+    assert on_disk - listed == set()
