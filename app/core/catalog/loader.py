@@ -24,6 +24,7 @@ from app.core.catalog.model import (
     ErrorHint,
     Guide,
     GuideStep,
+    OAuthSpec,
     PasswordKind,
     Provider,
     ProviderKind,
@@ -53,7 +54,7 @@ _SECURITIES = {s.value for s in Security}
 _TOP_KEYS = {
     "id", "kind", "order", "name", "domains", "mx_patterns", "smtp", "imap", "pop3", "username_rule",
     "username_literal", "password_kind", "strip_password_spaces", "dynamic_ports", "links", "guide", "tips",
-    "errors",
+    "errors", "oauth",
 }  # fmt: skip
 
 
@@ -236,6 +237,7 @@ def _parse_provider(data: Mapping[str, Any], file: Path) -> tuple[Provider | Non
     guide = _guides(c, data, links, required=preset)
     tips = _tips(c, data)
     hints = _error_hints(c, data, links)
+    oauth = _oauth(c, data, links)
 
     if c.errors or pid is None:
         return None, order, c.errors
@@ -258,8 +260,16 @@ def _parse_provider(data: Mapping[str, Any], file: Path) -> tuple[Provider | Non
         error_hints=tuple(hints),
         source_file=str(file),
         dynamic_ports=dynamic_ports,
+        oauth=oauth,
     )
     return provider, order, []
+
+
+def _oauth(c: _Checker, data: Mapping[str, Any], links: Mapping[str, str]) -> OAuthSpec | None:
+    """The optional ``[oauth]`` table (parsed in app.core.catalog.oauth)."""
+    from app.core.catalog.oauth import parse_oauth
+
+    return parse_oauth(c, data, links)
 
 
 def _endpoints(c: _Checker, data: Mapping[str, Any], proto: str, dynamic_ports: bool) -> list[Endpoint]:
@@ -542,6 +552,12 @@ def endpoint_to_dict(e: Endpoint) -> dict[str, Any]:
     return {"host": e.host, "port": e.port, "security": e.security}
 
 
+def _oauth_dict(spec: OAuthSpec | None) -> dict[str, Any] | None:
+    from app.core.catalog.oauth import oauth_to_dict
+
+    return oauth_to_dict(spec) if spec is not None else None
+
+
 def provider_to_dict(p: Provider, lang: str = "en", *, full: bool = False) -> dict[str, Any]:
     """JSON-ready description; ``full`` adds guide, tips and error hints (all languages)."""
     d: dict[str, Any] = {
@@ -560,6 +576,7 @@ def provider_to_dict(p: Provider, lang: str = "en", *, full: bool = False) -> di
         "password_kind": p.password_kind.value,
         "strip_password_spaces": p.strip_password_spaces,
         "links": dict(p.links),
+        "oauth": _oauth_dict(p.oauth),
     }
     if full:
         d["guide"] = {

@@ -80,6 +80,7 @@ class Provider:
     source_file: str = ""
     # True for the built-in sandbox: its ports are picked when it starts, so endpoints carry port 0
     dynamic_ports: bool = False
+    oauth: OAuthSpec | None = None  # OAuth 2.0 sign-in, when the provider offers it (see OAuthSpec)
 
     def display_name(self, lang: str = "en") -> str:
         return self.name.get(lang) or self.name.get("en") or self.id
@@ -93,3 +94,51 @@ class Provider:
         if self.username_rule is UsernameRule.GENERATED:
             return ""
         return email
+
+
+class ClientSecretUse(str, Enum):
+    """Whether the token endpoint wants a client secret from the admin's own registration."""
+
+    NONE = "none"  # a public client: client id only (Microsoft "mobile and desktop", Yandex, PKCE clients)
+    OPTIONAL = "optional"  # accepted when the registration has one
+    REQUIRED = "required"  # e.g. a Google "Desktop app" client: the secret is not confidential but is checked
+
+
+@dataclass(frozen=True)
+class OAuthSpec:
+    """How to sign in to a provider with OAuth 2.0 (the ``[oauth]`` table of a provider file).
+
+    Endpoints may hold ``{tenant}`` (Microsoft): it is filled with the admin's tenant or ``default_tenant``.
+    No client id is ever shipped: the admin registers their own app (see ``guide``) or an organisation
+    presets it in ``oauth_clients.toml`` next to the user's provider files.
+    """
+
+    authorization_endpoint: str
+    token_endpoint: str
+    scopes: dict[str, tuple[str, ...]]  # protocol ("smtp", "imap", "pop3") -> scopes for it
+    extra_scopes: tuple[str, ...] = ()  # asked for with every protocol (offline_access for a refresh token)
+    device_endpoint: str | None = None  # RFC 8628 device authorization endpoint, when offered
+    revocation_endpoint: str | None = None  # RFC 7009, when offered
+    admin_consent_url: str | None = None  # with {tenant} and {client_id}: the tenant-wide consent page
+    default_tenant: str | None = None  # required when an endpoint holds {tenant}
+    pkce: bool = True  # RFC 7636 S256
+    redirect_uri: str = "http://127.0.0.1/"  # loopback redirect; the port is chosen at sign-in when any_port
+    redirect_any_port: bool = True  # RFC 8252 §7.3: any port on the loopback host is accepted
+    sasl: tuple[str, ...] = ("XOAUTH2",)  # SASL mechanisms the mail servers take a bearer token with
+    client_secret: ClientSecretUse = ClientSecretUse.NONE
+    auth_params: dict[str, str] = field(default_factory=dict)  # extra authorization-request parameters
+    registration_url: str | None = None  # where the admin registers their own client
+    guide: dict[str, Guide] = field(default_factory=dict)  # lang -> how to register a client id
+
+    @property
+    def needs_tenant(self) -> bool:
+        return any("{tenant}" in (u or "") for u in (self.authorization_endpoint, self.token_endpoint))
+
+    def scopes_for(self, protocols: tuple[str, ...] = ("smtp",)) -> tuple[str, ...]:
+        """The scopes to request for ``protocols`` (in order, no duplicates), plus the extra scopes."""
+        out: list[str] = []
+        for proto in protocols:
+            for s in self.scopes.get(proto, ()):
+                if s not in out:
+                    out.append(s)
+        return tuple(out) + tuple(s for s in self.extra_scopes if s not in out)
