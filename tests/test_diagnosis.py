@@ -16,6 +16,15 @@ from app.core.model.settings import Security, SmtpSettings
 from app.core.smtp.connection import Reply
 
 KNOWN_PARAMS = {
+    # OAuth sign-in (app.core.diagnosis.oauth)
+    "client_id",
+    "description",
+    "consent_url",
+    "redirect_uri",
+    "scopes",
+    "endpoint",
+    "verification_uri",
+    "profile",
     "host",
     "port",
     "security",
@@ -116,6 +125,15 @@ PRODUCED = {
     (Code.INVALID_INPUT, "credentials"),
     (Code.INVALID_INPUT, "credentials_user"),
     (Code.INVALID_INPUT, "message"),
+    (Code.OAUTH_CLIENT_REJECTED, "disabled"),
+    (Code.OAUTH_ENDPOINT_FAILED, "timeout"),
+    (Code.OAUTH_ENDPOINT_FAILED, "unreachable"),
+    (Code.OAUTH_ENDPOINT_FAILED, "bad_response"),
+    (Code.OAUTH_TIMED_OUT, "device_code"),
+    (Code.AUTH_FAILED, "oauth_token_rejected"),
+    (Code.AUTH_FAILED, "oauth_wrong_scope"),
+    (Code.AUTH_FAILED, "ms_smtp_auth_disabled"),
+    (Code.AUTH_FAILED, "ms_basic_auth_unsupported"),
 }
 
 
@@ -140,10 +158,10 @@ def test_rows_are_complete_and_use_known_placeholders(key):
 
 
 def test_table_strings_are_marked_for_translation_in_the_diagnosis_context():
-    src = Path(__file__).resolve().parents[1] / "app" / "core" / "diagnosis" / "table.py"
-    tree = ast.parse(src.read_text(encoding="utf-8"))
+    folder = Path(__file__).resolve().parents[1] / "app" / "core" / "diagnosis"
     marked, table_strings = set(), set()
-    for node in ast.walk(tree):
+    nodes = [n for f in ("table.py", "oauth.py") for n in ast.walk(ast.parse((folder / f).read_text(encoding="utf-8")))]
+    for node in nodes:
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "QT_TRANSLATE_NOOP":
             if not isinstance(node.args[1], ast.Constant):
                 continue  # the _T helper itself

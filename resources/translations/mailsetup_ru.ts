@@ -549,8 +549,252 @@
         <translation>Сервер {host}:{port} начал отправлять приветствие, но не закончил его за {seconds} с. Он работает очень медленно или некорректно.</translation>
     </message>
     <message>
+        <source>Sign in again</source>
+        <translation>Войти заново</translation>
+    </message>
+    <message>
+        <source>The app needs consent before it may sign in</source>
+        <translation>Приложению нужно согласие, прежде чем оно сможет войти</translation>
+    </message>
+    <message>
+        <source>{provider} answered that nobody has agreed yet to let this app ({client_id}) use the mailbox: {description}</source>
+        <translation>{provider} ответил, что доступ к ящику для этого приложения ({client_id}) ещё никто не разрешил: {description}</translation>
+    </message>
+    <message>
+        <source>Ask an administrator of the organisation to grant admin consent for the app: {consent_url}</source>
+        <translation>Попросите администратора организации дать согласие администратора для приложения: {consent_url}</translation>
+    </message>
+    <message>
+        <source>Then sign in again.</source>
+        <translation>Затем войдите заново.</translation>
+    </message>
+    <message>
+        <source>The sign-in has expired or was revoked: sign in again</source>
+        <translation>Вход истёк или отозван: войдите заново</translation>
+    </message>
+    <message>
+        <source>{provider} no longer accepts the stored sign-in ({description}). This happens after a password change, a revoked app access or a long time unused.</source>
+        <translation>{provider} больше не принимает сохранённый вход ({description}). Так бывает после смены пароля, отзыва доступа приложения или долгого перерыва.</translation>
+    </message>
+    <message>
+        <source>Sign in again; the new sign-in replaces the old one in the keyring.</source>
+        <translation>Войдите заново: новый вход заменит старый в связке ключей.</translation>
+    </message>
+    <message>
+        <source>The sign-in was declined</source>
+        <translation>Вход отклонён</translation>
+    </message>
+    <message>
+        <source>Access for the app was declined on the {provider} page ({description}).</source>
+        <translation>На странице {provider} доступ для приложения был отклонён ({description}).</translation>
+    </message>
+    <message>
+        <source>Sign in again and allow the access the app asks for.</source>
+        <translation>Войдите заново и разрешите доступ, который запрашивает приложение.</translation>
+    </message>
+    <message>
+        <source>If the organisation forbids it, ask the administrator to grant consent.</source>
+        <translation>Если организация это запрещает, попросите администратора дать согласие.</translation>
+    </message>
+    <message>
+        <source>{provider} does not accept this client id</source>
+        <translation>{provider} не принимает этот идентификатор клиента</translation>
+    </message>
+    <message>
+        <source>The client id {client_id} was refused: {description}. It may be mistyped, registered in another tenant, disabled, or missing its secret.</source>
+        <translation>Идентификатор клиента {client_id} отклонён: {description}. Возможно, он введён с ошибкой, зарегистрирован в другом клиенте (tenant), отключён или к нему не указан секрет.</translation>
+    </message>
+    <message>
+        <source>Copy the client id (and tenant) again from the app registration.</source>
+        <translation>Скопируйте идентификатор клиента (и tenant) из регистрации приложения заново.</translation>
+    </message>
+    <message>
+        <source>Microsoft: turn on &apos;Allow public client flows&apos; for the app; Google: give the client secret of the Desktop app client.</source>
+        <translation>Microsoft: включите для приложения «Разрешить потоки общедоступных клиентов»; Google: укажите секрет клиента типа «Приложение для ПК».</translation>
+    </message>
+    <message>
+        <source>The app registration is disabled</source>
+        <translation>Регистрация приложения отключена</translation>
+    </message>
+    <message>
+        <source>{provider} says the app {client_id} is disabled by an administrator ({description}).</source>
+        <translation>{provider} сообщает, что приложение {client_id} отключено администратором ({description}).</translation>
+    </message>
+    <message>
+        <source>Ask the administrator to enable the app, or register a new one.</source>
+        <translation>Попросите администратора включить приложение или зарегистрируйте новое.</translation>
+    </message>
+    <message>
+        <source>The redirect address is not registered for the app</source>
+        <translation>Адрес перенаправления не зарегистрирован для приложения</translation>
+    </message>
+    <message>
+        <source>{provider} refused to send the sign-in back to {redirect_uri}: it is not among the app&apos;s redirect addresses ({description}).</source>
+        <translation>{provider} отказался вернуть вход на {redirect_uri}: этого адреса нет среди адресов перенаправления приложения ({description}).</translation>
+    </message>
+    <message>
+        <source>Add {redirect_uri} as a redirect address in the app registration.</source>
+        <translation>Добавьте {redirect_uri} как адрес перенаправления в регистрации приложения.</translation>
+    </message>
+    <message>
+        <source>The app may not ask for mail access</source>
+        <translation>Приложению нельзя запрашивать доступ к почте</translation>
+    </message>
+    <message>
+        <source>{provider} refused the requested permissions {scopes} ({description}).</source>
+        <translation>{provider} отказал в запрошенных разрешениях {scopes} ({description}).</translation>
+    </message>
+    <message>
+        <source>Add the mail permissions {scopes} to the app registration.</source>
+        <translation>Добавьте в регистрацию приложения почтовые разрешения {scopes}.</translation>
+    </message>
+    <message>
+        <source>The sign-in server gave an error</source>
+        <translation>Сервер входа вернул ошибку</translation>
+    </message>
+    <message>
+        <source>{endpoint} answered with an error: {description}</source>
+        <translation>{endpoint} ответил ошибкой: {description}</translation>
+    </message>
+    <message>
+        <source>Try again later; if it persists, check the app registration.</source>
+        <translation>Повторите позже; если ошибка не уходит, проверьте регистрацию приложения.</translation>
+    </message>
+    <message>
+        <source>The sign-in server did not answer in time</source>
+        <translation>Сервер входа не ответил вовремя</translation>
+    </message>
+    <message>
+        <source>{endpoint} gave no answer within {seconds} s.</source>
+        <translation>{endpoint} не ответил за {seconds} с.</translation>
+    </message>
+    <message>
+        <source>Check the internet connection, proxy and firewall, then try again.</source>
+        <translation>Проверьте подключение к интернету, прокси и брандмауэр, затем повторите.</translation>
+    </message>
+    <message>
         <source>Try again later.</source>
         <translation>Повторите попытку позже.</translation>
+    </message>
+    <message>
+        <source>The sign-in server cannot be reached</source>
+        <translation>Сервер входа недоступен</translation>
+    </message>
+    <message>
+        <source>Connecting to {endpoint} failed: {description}</source>
+        <translation>Не удалось подключиться к {endpoint}: {description}</translation>
+    </message>
+    <message>
+        <source>The sign-in server sent an answer that is not OAuth</source>
+        <translation>Сервер входа прислал ответ, который не похож на OAuth</translation>
+    </message>
+    <message>
+        <source>{endpoint} answered with something unusable: {description}</source>
+        <translation>{endpoint} прислал непригодный ответ: {description}</translation>
+    </message>
+    <message>
+        <source>A proxy or captive portal may be answering instead of the provider: check the network.</source>
+        <translation>Возможно, вместо провайдера отвечает прокси или страница авторизации сети: проверьте сеть.</translation>
+    </message>
+    <message>
+        <source>A sign-in answer that this app did not ask for was refused</source>
+        <translation>Отклонён ответ на вход, который это приложение не запрашивало</translation>
+    </message>
+    <message>
+        <source>The browser came back with a sign-in that does not belong to this attempt (the state does not match). It was not used: this protects against a forged sign-in.</source>
+        <translation>Браузер вернул вход, который не относится к этой попытке (state не совпадает). Он не использован: это защита от подделанного входа.</translation>
+    </message>
+    <message>
+        <source>Start the sign-in again and finish it in the browser window it opens.</source>
+        <translation>Начните вход заново и завершите его в открывшемся окне браузера.</translation>
+    </message>
+    <message>
+        <source>The sign-in was not finished in time</source>
+        <translation>Вход не завершён вовремя</translation>
+    </message>
+    <message>
+        <source>No sign-in came back within {seconds} s.</source>
+        <translation>За {seconds} с вход так и не вернулся.</translation>
+    </message>
+    <message>
+        <source>Start the sign-in again and finish it in the browser.</source>
+        <translation>Начните вход заново и завершите его в браузере.</translation>
+    </message>
+    <message>
+        <source>The sign-in code expired</source>
+        <translation>Код входа истёк</translation>
+    </message>
+    <message>
+        <source>The code was not entered at {verification_uri} before it expired.</source>
+        <translation>Код не был введён на {verification_uri} до истечения срока.</translation>
+    </message>
+    <message>
+        <source>Start the sign-in again and enter the new code promptly.</source>
+        <translation>Начните вход заново и сразу введите новый код.</translation>
+    </message>
+    <message>
+        <source>There is no stored sign-in for this account</source>
+        <translation>Для этой учётной записи нет сохранённого входа</translation>
+    </message>
+    <message>
+        <source>The keyring holds no OAuth sign-in for the profile {profile}.</source>
+        <translation>В связке ключей нет OAuth-входа для профиля {profile}.</translation>
+    </message>
+    <message>
+        <source>Sign in: mailsetup oauth login {profile}</source>
+        <translation>Войдите: mailsetup oauth login {profile}</translation>
+    </message>
+    <message>
+        <source>The mail server did not accept the sign-in token</source>
+        <translation>Почтовый сервер не принял токен входа</translation>
+    </message>
+    <message>
+        <source>{host} refused the OAuth token for {user} ({mechanism}). The token may be for another account, expired, or lack the mail permission.</source>
+        <translation>{host} отклонил OAuth-токен для {user} ({mechanism}). Возможно, токен выдан для другой учётной записи, истёк или не даёт доступа к почте.</translation>
+    </message>
+    <message>
+        <source>Check that {user} is the account you signed in with.</source>
+        <translation>Проверьте, что {user} — та учётная запись, под которой выполнен вход.</translation>
+    </message>
+    <message>
+        <source>Sign in again.</source>
+        <translation>Войдите заново.</translation>
+    </message>
+    <message>
+        <source>The sign-in token lacks the mail permission</source>
+        <translation>У токена входа нет разрешения на почту</translation>
+    </message>
+    <message>
+        <source>{host} refused the token for {user}: it was not issued for mail access ({detail}).</source>
+        <translation>{host} отклонил токен для {user}: он выдан не для доступа к почте ({detail}).</translation>
+    </message>
+    <message>
+        <source>Sign in again and allow mail access (scope {detail}).</source>
+        <translation>Войдите заново и разрешите доступ к почте (область {detail}).</translation>
+    </message>
+    <message>
+        <source>SMTP AUTH is turned off for this Microsoft 365 mailbox or tenant</source>
+        <translation>SMTP AUTH выключен для этого ящика или организации Microsoft 365</translation>
+    </message>
+    <message>
+        <source>The sign-in worked, but Exchange Online refuses authenticated SMTP for the mailbox (5.7.139). OAuth needs SMTP AUTH enabled too.</source>
+        <translation>Вход выполнен, но Exchange Online запрещает для ящика SMTP с авторизацией (5.7.139). Для OAuth SMTP AUTH тоже должен быть включён.</translation>
+    </message>
+    <message>
+        <source>Microsoft no longer accepts passwords here: sign in with OAuth</source>
+        <translation>Microsoft здесь больше не принимает пароли: войдите через OAuth</translation>
+    </message>
+    <message>
+        <source>{host} answered that Basic authentication is not supported for client submission (5.7.30). Only an OAuth sign-in works for this mailbox.</source>
+        <translation>{host} ответил, что вход по паролю (Basic) для отправки не поддерживается (5.7.30). Для этого ящика работает только вход через OAuth.</translation>
+    </message>
+    <message>
+        <source>Choose &apos;Sign in with Microsoft&apos; (mailsetup oauth login) instead of a password.</source>
+        <translation>Выберите «Войти через Microsoft» (mailsetup oauth login) вместо пароля.</translation>
+    </message>
+    <message>
+        <source>Open the admin consent page</source>
+        <translation>Открыть страницу согласия администратора</translation>
     </message>
     <message>
         <source>If this keeps happening, contact the mail server&apos;s administrator.</source>

@@ -3,7 +3,7 @@ Diagnosis from a failure."""
 
 from __future__ import annotations
 
-from app.core.diagnosis import classify
+from app.core.diagnosis import classify, oauth
 from app.core.diagnosis.table import (
     QT_TRANSLATE_NOOP,
     TABLE,
@@ -15,6 +15,9 @@ from app.core.diagnosis.table import (
     entry_for,
 )
 
+# One table: the OAuth rows are kept in diagnosis/oauth.py and joined here, before anyone reads TABLE.
+TABLE.update(oauth.OAUTH_ROWS)
+
 __all__ = [
     "QT_TRANSLATE_NOOP",
     "TABLE",
@@ -25,4 +28,5 @@ __all__ = [
     "classify",
     "diagnose",
     "entry_for",
+    "oauth",
 ]

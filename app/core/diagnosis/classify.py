@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from app.core.catalog import PasswordKind, Provider
+from app.core.diagnosis import oauth
 from app.core.diagnosis.table import QT_TRANSLATE_NOOP, Action, Code, Diagnosis, diagnose
 from app.core.model import Reply, Security, SmtpSettings
 
@@ -141,8 +142,13 @@ _WEB_LOGIN = re.compile(r"5\.7\.14|web browser|InvalidSecondFactor", re.I)
 _NEED_TLS = re.compile(r"STARTTLS|5\.7\.0 .*(TLS|encrypt)|must issue", re.I)
 
 
-def auth_reply(settings: SmtpSettings, reply: Reply, mechanism: str, provider: Provider | None) -> Diagnosis:
-    """Diagnosis for a failed AUTH exchange (535, 534-5.7.9, 5.7.139, 530 STARTTLS first, 504, ...)."""
+def auth_reply(
+    settings: SmtpSettings, reply: Reply, mechanism: str, provider: Provider | None, challenge: str | None = None
+) -> Diagnosis:
+    """Diagnosis for a failed AUTH exchange (535, 534-5.7.9, 5.7.139, 530 STARTTLS first, 504, ...);
+    ``challenge`` is the 334 payload an XOAUTH2 server sent before refusing."""
+    if mechanism in ("XOAUTH2", "OAUTHBEARER") and reply.code not in (421, 454, 502, 504, 530):
+        return oauth.bearer_auth_reply(settings, reply, mechanism, provider, challenge)
     p = dict(base_params(settings), mechanism=mechanism, reply=reply.message, user=settings.username)
     text = reply.text
     if _MS_BASIC_OFF.search(text):
@@ -157,6 +163,8 @@ def auth_reply(settings: SmtpSettings, reply: Reply, mechanism: str, provider: P
         d = Diagnosis(Code.AUTH_MECHANISM_UNSUPPORTED, "refused", p, server_reply=text)
     elif reply.code in (421, 454):
         d = Diagnosis(Code.SERVER_UNAVAILABLE, "temporary", p, server_reply=text)
+    elif oauth.basic_auth_unsupported(text):
+        d = Diagnosis(Code.AUTH_FAILED, "ms_basic_auth_unsupported", p, server_reply=text)
     else:
         wants_app_pw = provider is not None and provider.password_kind is PasswordKind.APP_PASSWORD
         variant = "app_password" if wants_app_pw else ""
@@ -223,6 +231,8 @@ def message_rejected(settings: SmtpSettings, reply: Reply) -> Diagnosis:
 def apply_provider_hints(diagnosis: Diagnosis, provider: Provider | None) -> Diagnosis:
     """Match the provider's error hints against the server reply: add fixes, maybe override the code."""
     if provider is None or not diagnosis.server_reply or not provider.error_hints:
+        return diagnosis
+    if diagnosis.variant.startswith("oauth_"):  # the provider's hints speak of passwords, not tokens
         return diagnosis
     fixes: dict[str, list[str]] = {}
     code = diagnosis.code

@@ -30,5 +30,16 @@ class Code(str, Enum):
     SERVER_UNAVAILABLE = "server_unavailable"
     PROXY_FAILED = "proxy_failed"
     CANCELLED = "cancelled"
+    # OAuth 2.0 sign-in (app.core.oauth): the authorization server's answers and the flow's own failures
+    OAUTH_CONSENT_REQUIRED = "oauth_consent_required"
+    OAUTH_SIGN_IN_AGAIN = "oauth_sign_in_again"
+    OAUTH_DENIED = "oauth_denied"
+    OAUTH_CLIENT_REJECTED = "oauth_client_rejected"
+    OAUTH_REDIRECT_MISMATCH = "oauth_redirect_mismatch"
+    OAUTH_SCOPE_INVALID = "oauth_scope_invalid"
+    OAUTH_ENDPOINT_FAILED = "oauth_endpoint_failed"
+    OAUTH_STATE_MISMATCH = "oauth_state_mismatch"
+    OAUTH_TIMED_OUT = "oauth_timed_out"
+    OAUTH_NOT_SIGNED_IN = "oauth_not_signed_in"
     # not from the network: the input itself is unusable (caught before connecting)
     INVALID_INPUT = "invalid_input"

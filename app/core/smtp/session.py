@@ -640,7 +640,7 @@ class SmtpSession:
         self.info(f"Logging in as {s.username} with {mech}", LogLevel.DETAIL)
         reply = await self._auth_exchange(mech)
         if reply.code != 235:
-            raise DiagnosedError(rc.auth_reply(s, reply, mech, self.provider))
+            raise DiagnosedError(rc.auth_reply(s, reply, mech, self.provider, getattr(self, "bearer_challenge", None)))
         self.auth_verified = True
         return f"{mech} accepted"
 
@@ -655,6 +655,7 @@ class SmtpSession:
             token = b64(f"user={user}\x01auth=Bearer {password}\x01\x01".encode())
             reply = await self.command(f"AUTH XOAUTH2 {token}", Stage.AUTH, shown=f"AUTH XOAUTH2 {MASK}")
             if reply.code == 334:  # error details as a challenge; an empty line ends the exchange
+                self.bearer_challenge = reply.message[:4096]
                 reply = await self.command("", Stage.AUTH, shown="")
             return reply
         if mech == "LOGIN":

@@ -1,0 +1,44 @@
+"""OAuth 2.0 sign-in: the admin's own client registration, the browser (PKCE + loopback) and device-code
+flows, refresh, and the grant kept in the keyring only."""
+
+from __future__ import annotations
+
+from app.core.oauth.client import MAX_RESPONSE, OAuthClient, OAuthInputError, Tokens
+from app.core.oauth.flows import DeviceCode, refresh, revoke, sign_in_browser, sign_in_device
+from app.core.oauth.grants import (
+    OAUTH_SERVICE,
+    Grant,
+    OAuthAccount,
+    access_token,
+    account_of,
+    client_for,
+    delete_grant,
+    load_grant,
+    oauth_profile,
+    save_grant,
+)
+from app.core.oauth.loopback import LoopbackReceiver, Redirect
+
+__all__ = [
+    "MAX_RESPONSE",
+    "OAUTH_SERVICE",
+    "DeviceCode",
+    "Grant",
+    "LoopbackReceiver",
+    "OAuthAccount",
+    "OAuthClient",
+    "OAuthInputError",
+    "Redirect",
+    "Tokens",
+    "access_token",
+    "account_of",
+    "client_for",
+    "delete_grant",
+    "load_grant",
+    "oauth_profile",
+    "refresh",
+    "revoke",
+    "save_grant",
+    "sign_in_browser",
+    "sign_in_device",
+]
