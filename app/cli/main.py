@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "app.cli.commands.providers",  # providers
     "app.cli.commands.profiles",  # profiles ...
     "app.cli.commands.sandbox",  # sandbox
+    "app.cli.commands.oauth",  # oauth login, logout, guide
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

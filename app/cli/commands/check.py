@@ -6,10 +6,14 @@ import argparse
 import asyncio
 import logging
 import sys
+from typing import Any
 
+from app.cli.commands.oauth import add_profile_option, bearer_for, profile_username
 from app.cli.options import UsageError, add_connection_options, read_password, settings_from_args
 from app.cli.output import Reporter
 from app.core.catalog import Provider
+from app.core.diagnosis import DiagnosedError
+from app.core.store import SecretStoreError
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "and explain any failure. Exit 0 = OK, 1 = the check failed, 2 = bad usage.",
     )
     add_connection_options(check)
+    add_profile_option(check)
     check.set_defaults(func=cmd_check)
 
     send = subparsers.add_parser(
@@ -33,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Connect like 'check', then send a test message and report the server's answer.",
     )
     add_connection_options(send)
+    add_profile_option(send)
     m = send.add_argument_group("message")
     m.add_argument("--from", dest="from_addr", required=True, metavar="ADDR", help="sender address")
     m.add_argument("--from-name", default="", metavar="N", help="sender display name")
@@ -80,7 +86,22 @@ def provider_from_args(args: argparse.Namespace) -> Provider | None:
     return provider
 
 
+def _use_profile(args: argparse.Namespace) -> None:
+    """``--profile NAME``: the login defaults to the profile's, and the mechanism to XOAUTH2."""
+    if not getattr(args, "profile", None):
+        return
+    if args.password_env or args.password_stdin:
+        raise UsageError("--profile logs in with the stored OAuth sign-in: give no password")
+    if args.auth == "auto":
+        args.auth = "xoauth2"
+    if args.auth != "xoauth2":
+        raise UsageError("--profile needs --auth xoauth2")
+    args.user = args.user or profile_username(args.profile)
+
+
 def _credentials(args: argparse.Namespace, username: str) -> str | None:
+    if getattr(args, "profile", None):
+        return bearer_for(args.profile)  # refreshed now: an access token lives about an hour
     password = read_password(args)
     if username and password is None:
         raise UsageError("--user needs a password: use --password-env VAR or --password-stdin")
@@ -89,19 +110,33 @@ def _credentials(args: argparse.Namespace, username: str) -> str | None:
     return password
 
 
+def _sign_in_failed(reporter: Reporter, exc: Exception, settings: Any) -> int:
+    """The stored OAuth sign-in could not give a token: the diagnosis (or the keyring's problem)."""
+    if isinstance(exc, DiagnosedError):
+        return reporter.finish(False, exc.diagnosis, settings, 0)
+    print(f"{getattr(exc, 'title', 'Password store')}: {getattr(exc, 'message', exc)}", file=sys.stderr)
+    return 1
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Run ``mailsetup check``."""
     if args.security == "auto":
+        if getattr(args, "profile", None):
+            return _usage("check", "--profile does not work with --security auto; choose ssl or starttls")
         return _auto(args, "check")
     from app.core.detect import check_with_fallback
 
+    reporter = Reporter(json_mode=args.json, verbosity=args.verbose)
+    settings = None
     try:
+        _use_profile(args)
         settings = settings_from_args(args)
         provider = provider_from_args(args)
         password = _credentials(args, settings.username)
     except UsageError as exc:
         return _usage("check", str(exc))
-    reporter = Reporter(json_mode=args.json, verbosity=args.verbose)
+    except (DiagnosedError, SecretStoreError) as exc:
+        return _sign_in_failed(reporter, exc, settings)
     # A failure that is not a definitive server answer (timeout, TLS or connection error) is
     # confirmed by a second client and the paired 465 <-> 587 alternative is tried.
     outcome = asyncio.run(check_with_fallback(settings, password, on_event=reporter, provider=provider))
@@ -131,7 +166,10 @@ def cmd_send(args: argparse.Namespace) -> int:
         return _usage("send", "--security auto is only for 'check' and 'detect'; choose ssl, starttls or none")
     from app.core.smtp import MessageError, MessageSpec, build_message, send_message
 
+    reporter = Reporter(json_mode=args.json, verbosity=args.verbose)
+    settings = None
     try:
+        _use_profile(args)
         settings = settings_from_args(args)
         provider = provider_from_args(args)
         body = args.body
@@ -161,7 +199,8 @@ def cmd_send(args: argparse.Namespace) -> int:
             exc.field, f"--{exc.field}"
         )
         return _usage("send", f"{flag}: {exc.message}")
-    reporter = Reporter(json_mode=args.json, verbosity=args.verbose)
+    except (DiagnosedError, SecretStoreError) as exc:
+        return _sign_in_failed(reporter, exc, settings)
     result = asyncio.run(send_message(settings, password, message, on_event=reporter, provider=provider))
     return reporter.finish(
         result.ok,

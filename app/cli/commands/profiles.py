@@ -15,6 +15,8 @@ import sys
 from typing import Any, TextIO
 
 from app.cli.options import UsageError, add_connection_options, add_output_options, read_password, settings_from_args
+from app.cli.output import Reporter
+from app.core.diagnosis import DiagnosedError
 from app.core.store import (
     EXPORT_FILENAMES,
     EXPORT_FORMATS,
@@ -423,6 +425,18 @@ def cmd_check(args: argparse.Namespace) -> int:
             settings = settings.with_(proxy=join_proxy_secret(settings.proxy, proxy_pw))
     except SecretStoreError as exc:
         return _secret_fail(args, exc, profile=p.name)
+    if password is None and _is_oauth(p):
+        from app.cli.commands.oauth import bearer_for
+
+        try:
+            password = bearer_for(p.name)  # a fresh access token from the sign-in in the keyring
+        except UsageError as exc:
+            return _fail(args, "usage", "", f"mailsetup profiles check: {exc}", EXIT_USAGE)
+        except SecretStoreError as exc:
+            return _secret_fail(args, exc, profile=p.name)
+        except DiagnosedError as exc:
+            reporter = Reporter(json_mode=bool(args.json), verbosity=int(getattr(args, "verbose", 0) or 0))
+            return reporter.finish(False, exc.diagnosis, settings, 0, profile=p.name)
     if password is None and settings.username:
         if sys.stdin is not None and sys.stdin.isatty():
             password = getpass.getpass(f"Password for {settings.username} ({p.name}): ") or None
@@ -444,6 +458,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
 
 
+def _oauth_service() -> str:
+    from app.core.oauth import OAUTH_SERVICE
+
+    return OAUTH_SERVICE
+
+
+def _is_oauth(p: Profile) -> bool:
+    from app.core.oauth import account_of
+
+    return account_of(p) is not None
+
+
 # -- delete ----------------------------------------------------------------------------------------
 
 
@@ -455,11 +481,11 @@ def cmd_delete(args: argparse.Namespace) -> int:
         return _profile_fail(args, exc)
     removed: list[str] = []
     backend = p.secret_backend
-    if p.has_secret or p.has_proxy_secret:
+    if p.has_secret or p.has_proxy_secret or _is_oauth(p):
         secrets = SecretStore()
         try:
             backend = secrets.backend_name()
-            for service in (SERVICE, PROXY_SERVICE):
+            for service in (SERVICE, PROXY_SERVICE, *((_oauth_service(),) if _is_oauth(p) else ())):
                 if secrets.delete(p.name, service=service):
                     removed.append(service)
         except SecretStoreError as exc:

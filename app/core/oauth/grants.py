@@ -16,7 +16,7 @@ from typing import Any
 
 from app.core.catalog import Catalogue, Provider, default_catalogue, valid_client_id, valid_tenant
 from app.core.diagnosis import Code, DiagnosedError
-from app.core.model import AuthMechanism, Security, SmtpSettings
+from app.core.model import AuthMechanism, Security, SmtpSettings, TlsOptions
 from app.core.oauth.client import HTTP_TIMEOUT, OAuthClient, OAuthInputError, not_signed_in
 from app.core.oauth.flows import refresh
 from app.core.store import Profile, SecretStore
@@ -73,14 +73,16 @@ def oauth_profile(
     settings: SmtpSettings | None = None,
     from_addr: str = "",
     existing: Profile | None = None,
+    cafile: str | None = None,
 ) -> Profile:
     """A profile that signs in with ``account``: XOAUTH2, the provider's first SMTP endpoint unless
-    ``settings`` say otherwise, no password."""
+    ``settings`` say otherwise (``cafile``: a private CA for its certificate), no password."""
     if settings is None:
         if not provider.smtp:
             raise OAuthInputError("provider", f"{provider.display_name()} has no SMTP server in the catalogue")
         ep = provider.smtp[0]
-        settings = SmtpSettings(host=ep.host, port=ep.port, security=Security(ep.security))
+        tls = TlsOptions(cafile=cafile) if cafile else TlsOptions()
+        settings = SmtpSettings(host=ep.host, port=ep.port, security=Security(ep.security), tls=tls)
     settings = settings.with_(username=username, auth=AuthMechanism.XOAUTH2).validate()
     extra = dict(existing.extra) if existing else {}
     extra[PROFILE_KEY] = account.to_dict()
