@@ -225,3 +225,25 @@ def test_guide_in_both_languages(capsys):
     out = capsys.readouterr().out
     assert code == 0 and "Регистрация приложений" in out and "http://localhost" in out
     assert main(["oauth", "guide", "--provider", "yahoo"]) == 2
+
+
+def test_exports_of_an_oauth_profile(world, capsys, tmp_path):
+    auth, _, _, _ = world
+    auth.register(CID, loopback_host="localhost")
+    code, _, err = run(
+        capsys, "oauth", "login", "e", "--provider", "msstyle", "--client-id", CID, "--user", USER, "--timeout", "10"
+    )
+    assert code == 0, err
+    refresh = json.loads(SecretStore().get("e", service="MailSetup OAuth"))["refresh_token"]
+    assert main(["profiles", "export", "e", "--format", "nodemailer"]) == 0
+    js = capsys.readouterr().out
+    assert 'type: "OAuth2"' in js and f'clientId: "{CID}"' in js and "process.env.SMTP_OAUTH_REFRESH_TOKEN" in js
+    assert f'accessUrl: "{auth.url}/common/token"' in js and "pass:" not in js and refresh not in js
+    assert main(["profiles", "export", "e", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["auth"] == "xoauth2" and data["oauth"]["client_id"] == CID and data["oauth"]["refresh_token"] is None
+    code = main(["profiles", "export", "e", "--format", "env"])
+    assert code == 1 and "signs in with OAuth 2.0" in capsys.readouterr().err
+    out = tmp_path / "mailer.js"
+    assert main(["profiles", "export", "e", "--format", "nodemailer", "--include-password", "-o", str(out)]) == 0
+    assert refresh in out.read_text(encoding="utf-8") and "refresh token" in capsys.readouterr().err

@@ -267,3 +267,23 @@ def test_client_input_is_validated(oauth_server):
     with pytest.raises(OAuthInputError, match="pop3"):
         _client(oauth_server, protocols=("pop3",)).validated()
     assert "s3cret" not in repr(OAuthClient("p", "P", oauth_server.spec(), CLIENT_ID, client_secret="s3cret"))
+
+
+async def test_no_token_in_logs_or_errors(oauth_server, xoauth2_smtp, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)  # httpx, httpcore, authlib, asyncio and ours, at their most verbose
+    client = _client(oauth_server)
+    tokens = await sign_in_browser(client, Browser(), timeout=10)
+    fresh = await refresh(client, tokens.refresh_token, timeout=5)
+    smtp, _ = xoauth2_smtp(oauth_server)
+    result = await run_check(smtp.settings(username=USER, auth=AuthMechanism.XOAUTH2), fresh.access_token)
+    assert result.ok
+    oauth_server.token_mode = "error"
+    oauth_server.token_error = ("invalid_grant", "AADSTS70000: revoked")
+    with pytest.raises(DiagnosedError) as info:
+        await refresh(client, fresh.refresh_token, timeout=5)
+    assert caplog.records  # the loggers did run
+    seen = caplog.text + repr(info.value.diagnosis.to_dict()) + str(info.value)
+    for secret in (tokens.access_token, tokens.refresh_token, fresh.access_token, fresh.refresh_token):
+        assert secret not in seen

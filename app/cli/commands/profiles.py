@@ -533,6 +533,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         p = store.require(args.name)
     except ProfileStoreError as exc:
         return _profile_fail(args, exc)
+    if _is_oauth(p):
+        return _export_oauth(args, p)
     password: str | None = None
     if args.include_password:
         if not p.has_secret:
@@ -566,5 +568,36 @@ def cmd_export(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _fail(args, "export_failed", "Cannot write the export", f"{args.output}: {exc.strerror or exc}")
     note = " It contains the password: keep it out of version control." if password else ""
+    print(f"Wrote {path} (readable only by you).{note}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _export_oauth(args: argparse.Namespace, p: Profile) -> int:
+    """An OAuth profile: nodemailer (OAuth2) or JSON; the refresh token only with --include-password."""
+    from app.core.oauth import OAuthInputError, load_grant, render_oauth_export
+
+    token: str | None = None
+    try:
+        if args.include_password:
+            grant = load_grant(SecretStore(), p.name)
+            if grant is None:
+                return _fail(
+                    args, "secret_missing", "No stored sign-in", f"'{p.name}' has no OAuth sign-in to include."
+                )
+            token = grant.refresh_token
+        text = render_oauth_export(p, args.format, refresh_token=token)
+    except SecretStoreError as exc:
+        return _secret_fail(args, exc, profile=p.name)
+    except (ExportError, OAuthInputError) as exc:
+        return _fail(args, "export_failed", "Cannot export", str(exc))
+    if not args.output:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return EXIT_OK
+    try:
+        path = write_export(args.output, text)
+    except OSError as exc:
+        return _fail(args, "export_failed", "Cannot write the export", f"{args.output}: {exc.strerror or exc}")
+    note = " It contains the refresh token: keep it out of version control." if token else ""
     print(f"Wrote {path} (readable only by you).{note}", file=sys.stderr)
     return EXIT_OK

@@ -4,6 +4,7 @@ flows, refresh, and the grant kept in the keyring only."""
 from __future__ import annotations
 
 from app.core.oauth.client import MAX_RESPONSE, OAuthClient, OAuthInputError, Tokens
+from app.core.oauth.export import OAUTH_FORMATS, REFRESH_ENV, render_oauth_export
 from app.core.oauth.flows import DeviceCode, refresh, revoke, sign_in_browser, sign_in_device
 from app.core.oauth.grants import (
     OAUTH_SERVICE,
@@ -21,7 +22,9 @@ from app.core.oauth.loopback import LoopbackReceiver, Redirect
 
 __all__ = [
     "MAX_RESPONSE",
+    "OAUTH_FORMATS",
     "OAUTH_SERVICE",
+    "REFRESH_ENV",
     "DeviceCode",
     "Grant",
     "LoopbackReceiver",
@@ -37,6 +40,7 @@ __all__ = [
     "load_grant",
     "oauth_profile",
     "refresh",
+    "render_oauth_export",
     "revoke",
     "save_grant",
     "sign_in_browser",
