@@ -1835,6 +1835,73 @@
     </message>
 </context>
 <context>
+    <name>OAuthSignInDialog</name>
+    <message>
+        <source>Sign in with {provider}</source>
+        <translation>Вход через {provider}</translation>
+    </message>
+    <message>
+        <source>MailSetup signs in with your organisation&apos;s own app registration at {provider}: enter its client id. The sign-in is kept in the system keyring, never in a file.</source>
+        <translation>MailSetup входит через собственную регистрацию приложения вашей организации в {provider}: введите её идентификатор клиента. Вход хранится в системной связке ключей и никогда — в файле.</translation>
+    </message>
+    <message>
+        <source>&amp;Mailbox:</source>
+        <translation>&amp;Ящик:</translation>
+    </message>
+    <message>
+        <source>Client &amp;ID:</source>
+        <translation>&amp;Идентификатор клиента:</translation>
+    </message>
+    <message>
+        <source>&amp;Tenant:</source>
+        <translation>&amp;Каталог (tenant):</translation>
+    </message>
+    <message>
+        <source>Client &amp;secret:</source>
+        <translation>&amp;Секрет клиента:</translation>
+    </message>
+    <message>
+        <source>Sign &amp;in with {provider}</source>
+        <translation>&amp;Войти через {provider}</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel sign-in</source>
+        <translation>&amp;Отменить вход</translation>
+    </message>
+    <message>
+        <source>No client id yet? Register your own app:</source>
+        <translation>Ещё нет идентификатора клиента? Зарегистрируйте своё приложение:</translation>
+    </message>
+    <message>
+        <source>Cannot sign in yet: {problem}</source>
+        <translation>Пока нельзя войти: {problem}</translation>
+    </message>
+    <message>
+        <source>Opening the browser…</source>
+        <translation>Открывается браузер…</translation>
+    </message>
+    <message>
+        <source>Finish the sign-in in the browser window that opened, then come back here. If no window opened, open this address: {url}</source>
+        <translation>Завершите вход в открывшемся окне браузера и вернитесь сюда. Если окно не открылось, откройте этот адрес: {url}</translation>
+    </message>
+    <message>
+        <source>Signed in.</source>
+        <translation>Вход выполнен.</translation>
+    </message>
+    <message>
+        <source>The sign-in did not succeed.</source>
+        <translation>Войти не удалось.</translation>
+    </message>
+    <message>
+        <source>The sign-in stopped: {error}</source>
+        <translation>Вход прерван: {error}</translation>
+    </message>
+    <message>
+        <source>Sign-in cancelled. You can start it again at any time.</source>
+        <translation>Вход отменён. Его можно начать заново в любой момент.</translation>
+    </message>
+</context>
+<context>
     <name>ProviderPage</name>
     <message>
         <source>Custom server (type host and port)</source>
