@@ -160,8 +160,12 @@ def test_google_style_with_client_secret(world, capsys, monkeypatch):
     auth.expire_access_tokens()
     code, result, _ = run(capsys, "profiles", "check", "g", "--json")
     assert code == 0 and result["auth_verified"]  # the refresh sent the secret kept in the keyring
-    code, _result, err = run(capsys, "oauth", "login", "g", "--timeout", "10", "--json")
-    assert code == 0, err  # signing in again reuses the stored client id and secret
+    auth.revoke_all()  # e.g. the user revoked the app's access in their account
+    code, result, _ = run(capsys, "check", *smtp_args(smtp), "--profile", "g", "--json")
+    assert code == 1 and result["code"] == "oauth_sign_in_again"
+    assert [a["kind"] for a in result["actions"]] == ["oauth_sign_in"]
+    code, result, err = run(capsys, "oauth", "login", "g", "--timeout", "10", "--json")
+    assert code == 0 and result["saved"], err  # signing in again reuses the stored client id and secret
     code, _, _ = run(capsys, "profiles", "delete", "g", "--json")
     assert code == 0 and SecretStore().get("g", service="MailSetup OAuth") is None
 

@@ -61,6 +61,19 @@ class OAuthSignInDialog(QDialog):
         self.account: Any = None
         self.client_secret: str | None = None
 
+        self._build_form(user, preset)
+        row = self._build_controls()
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.intro)
+        lay.addLayout(self.form)
+        lay.addWidget(self.guide)
+        lay.addLayout(row)
+        lay.addWidget(self.status)
+        lay.addWidget(self.panel)
+        lay.addWidget(self.box)
+        self.retranslate_ui()
+
+    def _build_form(self, user: str, preset: ClientPreset | None) -> None:
         self.intro = QLabel(objectName="oauth_intro")
         self.intro.setWordWrap(True)
         self.client_id = QLineEdit(preset.client_id if preset else "", objectName="oauth_client_id")
@@ -85,6 +98,7 @@ class OAuthSignInDialog(QDialog):
         ):
             self.labels[key].setBuddy(field)
 
+    def _build_controls(self) -> QHBoxLayout:
         self.guide = QLabel(objectName="oauth_guide")
         self.guide.setWordWrap(True)
         self.guide.linkActivated.connect(open_url)
@@ -105,16 +119,7 @@ class OAuthSignInDialog(QDialog):
         row.addWidget(self.sign_in_button)
         row.addWidget(self.cancel_button)
         row.addStretch(1)
-
-        lay = QVBoxLayout(self)
-        lay.addWidget(self.intro)
-        lay.addLayout(self.form)
-        lay.addWidget(self.guide)
-        lay.addLayout(row)
-        lay.addWidget(self.status)
-        lay.addWidget(self.panel)
-        lay.addWidget(self.box)
-        self.retranslate_ui()
+        return row
 
     # -- texts -----------------------------------------------------------------------------------------
     def retranslate_ui(self) -> None:
