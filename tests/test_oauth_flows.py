@@ -264,6 +264,8 @@ def test_client_input_is_validated(oauth_server):
         _client(oauth_server, client_secret="s3cret").validated()
     with pytest.raises(OAuthInputError, match="https"):
         _client(oauth_server, spec={"token_endpoint": "http://evil.example/token"}).validated()
+    with pytest.raises(OAuthInputError, match="logs in with XOAUTH2"):
+        _client(oauth_server, spec={"sasl": ("OAUTHBEARER",)}).validated()
     with pytest.raises(OAuthInputError, match="pop3"):
         _client(oauth_server, protocols=("pop3",)).validated()
     assert "s3cret" not in repr(OAuthClient("p", "P", oauth_server.spec(), CLIENT_ID, client_secret="s3cret"))
@@ -287,3 +289,38 @@ async def test_no_token_in_logs_or_errors(oauth_server, xoauth2_smtp, caplog):
     seen = caplog.text + repr(info.value.diagnosis.to_dict()) + str(info.value)
     for secret in (tokens.access_token, tokens.refresh_token, fresh.access_token, fresh.refresh_token):
         assert secret not in seen
+
+
+async def test_loopback_listener_against_hostile_requests():
+    from app.core.oauth import LoopbackReceiver
+
+    async def raw(port: int, data: bytes) -> bytes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(data)
+        await writer.drain()
+        try:
+            return await asyncio.wait_for(reader.read(), 6)
+        finally:
+            writer.close()
+
+    async with LoopbackReceiver("http://127.0.0.1/") as receiver:
+        uri = await receiver.start()
+        receiver.expected_state = "s1"
+        port = receiver.port
+        assert uri == f"http://127.0.0.1:{port}/"
+        silent_reader, silent_writer = await asyncio.open_connection("127.0.0.1", port)  # holds a connection
+        assert await raw(port, b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\n\r\n") == b""  # dropped, no answer
+        assert (await raw(port, b"GET /favicon.ico HTTP/1.1\r\nHost: x\r\n\r\n")).startswith(b"HTTP/1.1 404")
+        assert (await raw(port, b"POST /?code=x&state=s1 HTTP/1.1\r\n\r\n")).startswith(b"HTTP/1.1 400")
+        headers = b"".join(b"X-%d: y\r\n" % i for i in range(100))
+        assert (await raw(port, b"GET /?code=x&state=s1 HTTP/1.1\r\n" + headers + b"\r\n")).startswith(b"HTTP/1.1 431")
+        wait = asyncio.ensure_future(receiver.wait())
+        assert not wait.done()  # none of that was an answer
+        answer = await raw(port, b"GET /?code=abc&state=s1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 200") and b"Signed in" in answer
+        redirect = await asyncio.wait_for(wait, 2)
+        assert (redirect.code, redirect.state) == ("abc", "s1")
+        silent_writer.close()
+        del silent_reader
+    with pytest.raises(OSError):  # closed with the flow: nothing listens any more
+        await asyncio.open_connection("127.0.0.1", port)

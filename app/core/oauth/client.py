@@ -90,6 +90,10 @@ class OAuthClient:
             )
         if secret is not None and self.spec.client_secret is ClientSecretUse.NONE:
             raise OAuthInputError("client_secret", f"{self.provider_name} takes no client secret from a desktop app")
+        if "XOAUTH2" not in self.spec.sasl:  # OAUTHBEARER alone is not implemented by the SMTP engine yet
+            raise OAuthInputError(
+                "sasl", f"{self.provider_name} offers {', '.join(self.spec.sasl)}; MailSetup logs in with XOAUTH2"
+            )
         unknown = [p for p in self.protocols if p not in self.spec.scopes]
         if unknown or not self.protocols:
             offered = ", ".join(self.spec.scopes)
