@@ -182,7 +182,7 @@ def format_provider(p: Provider, lang: str = "en") -> str:
                 lines.append(f"     {step.link}")
         if guide.result_hint:
             lines += ["", f"{t['result']}: {guide.result_hint}"]
-    tips = p.tips.get(lang) or p.tips.get("en") or ()
+    tips = p.tips_for(lang)
     if tips:
         lines += ["", f"{t['tips']}:"] + [f"  - {tip}" for tip in tips]
     if p.links:

@@ -55,6 +55,7 @@ _TOP_KEYS = {
     "id", "kind", "order", "name", "domains", "mx_patterns", "smtp", "imap", "pop3", "username_rule",
     "username_literal", "password_kind", "strip_password_spaces", "dynamic_ports", "links", "guide", "tips",
     "errors", "oauth",
+    "sources", "notices", "limits", "audience", "ispdb",  # dated facts: app.core.catalog.facts
 }  # fmt: skip
 
 
@@ -238,6 +239,8 @@ def _parse_provider(data: Mapping[str, Any], file: Path) -> tuple[Provider | Non
     tips = _tips(c, data)
     hints = _error_hints(c, data, links)
     oauth = _oauth(c, data, links)
+    facts = _facts(c, data, preset=preset)
+    domains = _with_ispdb_domains(domains, facts["ispdb"])
 
     if c.errors or pid is None:
         return None, order, c.errors
@@ -261,6 +264,7 @@ def _parse_provider(data: Mapping[str, Any], file: Path) -> tuple[Provider | Non
         source_file=str(file),
         dynamic_ports=dynamic_ports,
         oauth=oauth,
+        **facts,
     )
     return provider, order, []
 
@@ -270,6 +274,20 @@ def _oauth(c: _Checker, data: Mapping[str, Any], links: Mapping[str, str]) -> OA
     from app.core.catalog.oauth import parse_oauth
 
     return parse_oauth(c, data, links)
+
+
+def _facts(c: _Checker, data: Mapping[str, Any], *, preset: bool) -> dict[str, Any]:
+    """sources, notices, limits, audience, ispdb (parsed in app.core.catalog.facts)."""
+    from app.core.catalog.facts import parse_facts
+
+    return parse_facts(c, data, preset=preset)
+
+
+def _with_ispdb_domains(domains: list[str], ispdb: tuple[str, ...]) -> list[str]:
+    """The file's own domains, then those of its ISPDB files (from the bundled snapshot) not yet listed."""
+    from app.core.catalog.facts import ispdb_domains
+
+    return domains + [d for d in ispdb_domains(ispdb) if d not in domains]
 
 
 def _endpoints(c: _Checker, data: Mapping[str, Any], proto: str, dynamic_ports: bool) -> list[Endpoint]:
@@ -438,10 +456,15 @@ class Catalogue:
         host = _normalize_domain(mx_host)
         if not host:
             return None
+        # The most specific pattern wins (AOL's "*.gm0.yahoodns.net" over a broader Yahoo pattern), so
+        # the answer never depends on file order; ties keep display order.
+        best: tuple[int, Provider] | None = None
         for p in self.providers:
-            if any(fnmatch.fnmatchcase(host, pat) for pat in p.mx_patterns):
-                return p
-        return None
+            for pat in p.mx_patterns:
+                score = len(pat.replace("*", "").replace("?", ""))
+                if fnmatch.fnmatchcase(host, pat) and (best is None or score > best[0]):
+                    best = (score, p)
+        return best[1] if best else None
 
 
 def _normalize_domain(domain: str) -> str:
@@ -558,6 +581,12 @@ def _oauth_dict(spec: OAuthSpec | None) -> dict[str, Any] | None:
     return oauth_to_dict(spec) if spec is not None else None
 
 
+def _facts_dict(p: Provider) -> dict[str, Any]:
+    from app.core.catalog.facts import facts_to_dict
+
+    return facts_to_dict(p)
+
+
 def provider_to_dict(p: Provider, lang: str = "en", *, full: bool = False) -> dict[str, Any]:
     """JSON-ready description; ``full`` adds guide, tips and error hints (all languages)."""
     d: dict[str, Any] = {
@@ -577,6 +606,7 @@ def provider_to_dict(p: Provider, lang: str = "en", *, full: bool = False) -> di
         "strip_password_spaces": p.strip_password_spaces,
         "links": dict(p.links),
         "oauth": _oauth_dict(p.oauth),
+        "audience": p.audience,
     }
     if full:
         d["guide"] = {
@@ -592,4 +622,5 @@ def provider_to_dict(p: Provider, lang: str = "en", *, full: bool = False) -> di
             {"pattern": h.pattern, "code": h.code, "fix": dict(h.fix), "link": h.link} for h in p.error_hints
         ]
         d["source_file"] = p.source_file
+        d.update(_facts_dict(p))
     return d

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import Enum
 
 
@@ -81,6 +82,12 @@ class Provider:
     # True for the built-in sandbox: its ports are picked when it starts, so endpoints carry port 0
     dynamic_ports: bool = False
     oauth: OAuthSpec | None = None  # OAuth 2.0 sign-in, when the provider offers it (see OAuthSpec)
+    # Facts with dates and sources (app.core.catalog.facts): see Notice, Limit
+    notices: tuple[Notice, ...] = ()  # time-dependent advice, shown only while it is true
+    limits: tuple[Limit, ...] = ()  # published sending limits, with numbers, dates and sources
+    sources: tuple[str, ...] = ()  # where the file's facts come from (URLs or citations)
+    audience: str = ""  # "personal", "business", "developer" or "" (shown on the first page)
+    ispdb: tuple[str, ...] = ()  # Mozilla ISPDB files whose domains this provider covers
 
     def display_name(self, lang: str = "en") -> str:
         return self.name.get(lang) or self.name.get("en") or self.id
@@ -94,6 +101,15 @@ class Provider:
         if self.username_rule is UsernameRule.GENERATED:
             return ""
         return email
+
+    def tips_for(self, lang: str = "en", today: date | None = None) -> tuple[str, ...]:
+        """The tips to show on ``today`` (default: the local date): the published limits, the notices
+        in force that day, then the undated tips, in ``lang`` (English when missing)."""
+        day = today or date.today()
+        out = [lim.text.get(lang) or lim.text.get("en", "") for lim in self.limits if lim.in_force(day)]
+        out += [n.text.get(lang) or n.text.get("en", "") for n in self.notices if n.in_force(day)]
+        out += self.tips.get(lang) or self.tips.get("en") or ()
+        return tuple(t for t in out if t)
 
 
 class ClientSecretUse(str, Enum):
@@ -142,3 +158,52 @@ class OAuthSpec:
                 if s not in out:
                     out.append(s)
         return tuple(out) + tuple(s for s in self.extra_scopes if s not in out)
+
+
+def _in_force(day: date, since: date | None, valid_until: date | None) -> bool:
+    return (since is None or since <= day) and (valid_until is None or day <= valid_until)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Advice that is true only between two dates (both inclusive; either may be open).
+
+    A cut-off is written as two notices, one ``valid_until`` the day before and one ``since`` the day itself,
+    so the app says the right thing on either side of it instead of a sentence that goes stale.
+    """
+
+    text: dict[str, str]  # lang -> sentence
+    since: date | None = None
+    valid_until: date | None = None
+    source: str = ""  # URL or citation
+
+    def in_force(self, day: date) -> bool:
+        return _in_force(day, self.since, self.valid_until)
+
+
+class LimitKind(str, Enum):
+    MESSAGES_PER_DAY = "messages_per_day"
+    RECIPIENTS_PER_DAY = "recipients_per_day"
+    RECIPIENTS_PER_MESSAGE = "recipients_per_message"
+    MESSAGES_PER_MINUTE = "messages_per_minute"
+    MESSAGES_PER_SECOND = "messages_per_second"
+    MESSAGES_PER_MONTH = "messages_per_month"
+    MESSAGE_SIZE_MB = "message_size_mb"
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A published sending limit: ``kind`` and ``value``, who it applies to (``scope``, e.g. "personal"),
+    where it is published (``source``) and when it was last checked there (``checked``)."""
+
+    kind: LimitKind
+    value: int
+    text: dict[str, str]  # lang -> the sentence shown (it states the number)
+    source: str
+    checked: date
+    scope: str = ""
+    since: date | None = None
+    valid_until: date | None = None
+
+    def in_force(self, day: date) -> bool:
+        return _in_force(day, self.since, self.valid_until)

@@ -119,7 +119,7 @@ class GuidePage(LazyPage):
         hint = guide.result_hint if guide is not None else ""
         self.result_hint.setText(f"<b>{cap_res}</b> {html.escape(hint)}" if hint else "")
         self.result_hint.setVisible(bool(hint))
-        tips = p.tips.get(lang) or p.tips.get("en") or ()
+        tips = p.tips_for(lang)
         if tips:
             items = "".join(f"<li>{html.escape(t)}</li>" for t in tips)
             self.tips.setText(f"<b>{cap_tips}</b><ul>{items}</ul>")

@@ -1,0 +1,222 @@
+"""Dated, sourced facts of a provider file: ``sources``, ``[[notices]]``, ``[[limits]]``, ``audience``, ``ispdb``.
+
+Kept apart from the loader's other fields (like the ``[oauth]`` table) so the rules for facts that change
+over time live in one place:
+
+- ``sources = [...]``: where the file's facts come from (https URLs or citations such as
+  "ISPDB hotmail.com.xml"); optional for a user's own file, every shipped preset lists some (a test checks).
+- ``[[notices]]``: advice true only between ``since`` and ``valid_until`` (TOML dates, inclusive), with
+  ``text.ru``/``text.en`` and a ``source``. A cut-off is two notices, so the app is right on both sides.
+- ``[[limits]]``: ``kind`` (a LimitKind), ``value`` (a positive integer), ``scope``, ``text.ru``/``text.en``
+  (each must state the number), ``source`` and ``checked`` (the date it was read there).
+- ``ispdb = [...]``: Mozilla ISPDB files (names without ``.xml``) whose domains the provider serves; they
+  come from the bundled snapshot ``resources/ispdb/snapshot.json`` (made by ``tools/ispdb_snapshot.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from app.core.catalog.model import Limit, LimitKind, Notice
+from app.core.resources import resource_path
+
+if TYPE_CHECKING:
+    from app.core.catalog.loader import _Checker
+
+log = logging.getLogger(__name__)
+
+FACT_KEYS = ("sources", "notices", "limits", "audience", "ispdb")
+AUDIENCES = ("personal", "business", "developer")
+_CITATION_MAX = 300
+
+
+@lru_cache(maxsize=1)
+def ispdb_snapshot() -> Mapping[str, Any]:
+    """The bundled ISPDB snapshot (``{"commit", "commit_date", "files": {name: {...}}}``); empty if absent."""
+    path = resource_path("ispdb") / "snapshot.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.warning("ISPDB snapshot not readable (%s): %s", path, exc)
+        return {"files": {}}
+    return data if isinstance(data, dict) and isinstance(data.get("files"), dict) else {"files": {}}
+
+
+def parse_facts(c: _Checker, data: Mapping[str, Any], *, preset: bool) -> dict[str, Any]:
+    """Validate the fact fields; returns keyword arguments for Provider (only the valid parts)."""
+    sources = _sources(c, data)
+    audience = c.text(data, "audience", "audience") or ""
+    if audience and audience not in AUDIENCES:
+        c.err("audience", f"must be one of {', '.join(AUDIENCES)}")
+        audience = ""
+    return {
+        "sources": tuple(sources),
+        "audience": audience,
+        "notices": tuple(_notices(c, data)),
+        "limits": tuple(_limits(c, data)),
+        "ispdb": tuple(_ispdb(c, data)),
+    }
+
+
+def ispdb_domains(names: tuple[str, ...]) -> list[str]:
+    """The mail domains of these ISPDB files, from the snapshot, in file order."""
+    files = ispdb_snapshot()["files"]
+    out: list[str] = []
+    for name in names:
+        for d in files.get(name, {}).get("domains", ()):
+            if isinstance(d, str) and d not in out:
+                out.append(d)
+    return out
+
+
+def _sources(c: _Checker, data: Mapping[str, Any]) -> list[str]:
+    if "sources" not in data:
+        return []
+    out = c.str_list(data, "sources", "sources")
+    for i, text in enumerate(out):
+        if len(text) > _CITATION_MAX:
+            c.err(f"sources[{i}]", f"is longer than {_CITATION_MAX} characters")
+        elif "://" in text:
+            c.check_https(text, f"sources[{i}]")
+    if not out and not any(e.field.startswith("sources") for e in c.errors):
+        c.err("sources", "needs at least one source")
+    return out
+
+
+def _date(c: _Checker, table: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> date | None:
+    if key not in table:
+        if required:
+            c.err(path, "is required (a TOML date such as 2026-12-31)")
+        return None
+    value = table[key]
+    if isinstance(value, datetime) or not isinstance(value, date):
+        c.err(path, "must be a TOML date such as 2026-12-31 (no quotes, no time)")
+        return None
+    return value
+
+
+def _table_list(c: _Checker, data: Mapping[str, Any], key: str, allowed: set[str]) -> list[tuple[str, dict]]:
+    out = []
+    for i, item in enumerate(c.get(data, key, list, key) or []):
+        path = f"{key}[{i}]"
+        if not isinstance(item, dict):
+            c.err(path, "must be a table")
+            continue
+        for k in item:
+            if k not in allowed:
+                c.err(f"{path}.{k}", "unknown field (typo?)")
+        out.append((path, item))
+    return out
+
+
+def _window(c: _Checker, item: Mapping[str, Any], path: str) -> tuple[date | None, date | None, bool]:
+    since = _date(c, item, "since", f"{path}.since")
+    until = _date(c, item, "valid_until", f"{path}.valid_until")
+    ok = not (since and until and until < since)
+    if not ok:
+        c.err(f"{path}.valid_until", f"{until} is before since ({since})")
+    return since, until, ok
+
+
+def _source(c: _Checker, item: Mapping[str, Any], path: str) -> str | None:
+    source = c.text(item, "source", path, required=True)
+    if source is not None and "://" in source and not c.check_https(source, path):
+        return None
+    return source
+
+
+def _notices(c: _Checker, data: Mapping[str, Any]) -> list[Notice]:
+    from app.core.catalog.loader import LANGS
+
+    out = []
+    for path, item in _table_list(c, data, "notices", {"text", "since", "valid_until", "source"}):
+        text = c.lang_table(item, "text", f"{path}.text", required_langs=LANGS)
+        since, until, ok = _window(c, item, path)
+        if since is None and until is None and "since" not in item and "valid_until" not in item:
+            c.err(path, "needs since or valid_until (undated advice belongs in [tips])")
+            ok = False
+        source = _source(c, item, f"{path}.source")
+        if ok and text and source:
+            out.append(Notice(text=text, since=since, valid_until=until, source=source))
+    return out
+
+
+def _digits(text: str) -> set[int]:
+    """Numbers written in a sentence, with any thousands separator (1,000 / 1 000 / 1000)."""
+    return {int(re.sub(r"[ ,\u00a0\u202f]", "", m)) for m in re.findall(r"\d{1,3}(?:[ ,\u00a0\u202f]\d{3})+|\d+", text)}
+
+
+def _limits(c: _Checker, data: Mapping[str, Any]) -> list[Limit]:
+    from app.core.catalog.loader import LANGS
+
+    allowed = {"kind", "value", "scope", "text", "source", "checked", "since", "valid_until"}
+    out = []
+    for path, item in _table_list(c, data, "limits", allowed):
+        kind = c.text(item, "kind", f"{path}.kind", required=True)
+        if kind is not None and kind not in {k.value for k in LimitKind}:
+            c.err(f"{path}.kind", f"must be one of {', '.join(k.value for k in LimitKind)}")
+            kind = None
+        value = c.get(item, "value", int, f"{path}.value", required=True)
+        if value is not None and value <= 0:
+            c.err(f"{path}.value", "must be a positive number")
+            value = None
+        text = c.lang_table(item, "text", f"{path}.text", required_langs=LANGS)
+        for lang, sentence in text.items():
+            if value is not None and value not in _digits(sentence):
+                c.err(f"{path}.text.{lang}", f"does not state the value {value}")
+        scope = c.text(item, "scope", f"{path}.scope") or ""
+        source = _source(c, item, f"{path}.source")
+        checked = _date(c, item, "checked", f"{path}.checked", required=True)
+        since, until, ok = _window(c, item, path)
+        if ok and kind and value is not None and text and source and checked:
+            out.append(Limit(LimitKind(kind), value, text, source, checked, scope, since, until))
+    return out
+
+
+def _ispdb(c: _Checker, data: Mapping[str, Any]) -> list[str]:
+    files = ispdb_snapshot()["files"]
+    out = []
+    for i, name in enumerate(c.str_list(data, "ispdb", "ispdb")):
+        if name not in files:
+            c.err(f"ispdb[{i}]", f"{name!r} is not in the bundled ISPDB snapshot (tools/ispdb_snapshot.py)")
+        elif name in out:
+            c.err(f"ispdb[{i}]", f"{name!r} is listed twice")
+        else:
+            out.append(name)
+    return out
+
+
+def facts_to_dict(p: Any) -> dict[str, Any]:
+    """JSON-ready form of a provider's dated facts (dates as ISO strings)."""
+
+    def iso(d: date | None) -> str | None:
+        return d.isoformat() if d else None
+
+    return {
+        "sources": list(p.sources),
+        "audience": p.audience,
+        "ispdb": list(p.ispdb),
+        "notices": [
+            {"text": dict(n.text), "since": iso(n.since), "valid_until": iso(n.valid_until), "source": n.source}
+            for n in p.notices
+        ],
+        "limits": [
+            {
+                "kind": lim.kind.value,
+                "value": lim.value,
+                "scope": lim.scope,
+                "text": dict(lim.text),
+                "source": lim.source,
+                "checked": iso(lim.checked),
+                "since": iso(lim.since),
+                "valid_until": iso(lim.valid_until),
+            }
+            for lim in p.limits
+        ],
+    }
