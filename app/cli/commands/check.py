@@ -124,7 +124,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         if getattr(args, "profile", None):
             return _usage("check", "--profile does not work with --security auto; choose ssl or starttls")
         return _auto(args, "check")
-    from app.core.detect import check_with_fallback
+    from app.core.detect import run_pipeline
 
     reporter = Reporter(json_mode=args.json, verbosity=args.verbose)
     settings = None
@@ -137,25 +137,26 @@ def cmd_check(args: argparse.Namespace) -> int:
         return _usage("check", str(exc))
     except (DiagnosedError, SecretStoreError) as exc:
         return _sign_in_failed(reporter, exc, settings)
-    # A failure that is not a definitive server answer (timeout, TLS or connection error) is
-    # confirmed by a second client and the paired 465 <-> 587 alternative is tried.
-    outcome = asyncio.run(check_with_fallback(settings, password, on_event=reporter, provider=provider))
-    result = outcome.check
-    extra = {}
-    if outcome.notes:
-        extra["notes"] = list(outcome.notes)
-        extra["confirmation"] = outcome.confirmation.to_dict() if outcome.confirmation else None
-    if outcome.alternative_works:
-        extra["alternative"] = outcome.alternative.settings.summary()
+    # one pipeline, one deadline (--timeout): the engine, then (for a non-definitive failure) a second
+    # client and the alternatives; the verdict is rendered as it is, never re-decided here
+    verdict = asyncio.run(run_pipeline(settings, password, on_event=reporter, provider=provider))
+    extra: dict = {}
+    if verdict.by == "second_client":
+        extra["verified_by"] = "second client"
+    if verdict.notes:
+        extra["notes"] = list(verdict.notes)
+        extra["second_opinion"] = verdict.second_opinion.to_dict() if verdict.second_opinion else None
+    if verdict.working_alternative is not None:
+        extra["alternative"] = verdict.working_alternative.summary()
     return reporter.finish(
-        outcome.ok,
-        outcome.diagnosis,
+        verdict.ok,
+        verdict.diagnosis,
         settings,
-        outcome.elapsed_ms,
-        tls=result.tls,
-        capabilities=list(result.capabilities),
-        auth_mechanism=result.auth_mechanism,
-        auth_verified=result.auth_verified,
+        verdict.elapsed_ms,
+        tls=verdict.tls,
+        capabilities=list(verdict.capabilities),
+        auth_mechanism=verdict.auth_mechanism,
+        auth_verified=verdict.auth_verified,
         **extra,
     )
 

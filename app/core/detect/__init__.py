@@ -1,4 +1,4 @@
-"""Finding working settings: candidate discovery, parallel probes, the second opinion."""
+"""Finding working settings: candidate discovery, parallel probes; the bounded run pipeline and its second opinion."""
 
 from __future__ import annotations
 
@@ -11,19 +11,25 @@ from app.core.detect.discovery import (
     modes_for_port,
     split_email,
 )
-from app.core.detect.fallback import (
-    check_with_fallback,
-    confirm_with_stdlib,
+from app.core.detect.pipeline import (
+    RETRYABLE,
+    Verdict,
+    alternatives_for,
+    decide,
     is_definitive,
     paired_alternative,
-    stdlib_check,
+    run_pipeline,
 )
 from app.core.detect.probe import detect, detect_mode
+from app.core.detect.second_opinion import SecondOpinion, second_opinion
 
 __all__ = [
+    "RETRYABLE",
     "AddressError",
-    "check_with_fallback",
-    "confirm_with_stdlib",
+    "SecondOpinion",
+    "Verdict",
+    "alternatives_for",
+    "decide",
     "detect",
     "detect_mode",
     "discover",
@@ -33,6 +39,7 @@ __all__ = [
     "lookup_srv",
     "modes_for_port",
     "paired_alternative",
+    "run_pipeline",
+    "second_opinion",
     "split_email",
-    "stdlib_check",
 ]

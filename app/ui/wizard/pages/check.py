@@ -329,15 +329,10 @@ class CheckPage(LazyPage):
         self.cancel_check.setEnabled(True)
 
         async def check(on_event: Any) -> Any:
-            from dataclasses import replace
+            from app.core.detect import run_pipeline
 
-            from app.core.detect import check_with_fallback
-
-            # a failure that is not a definitive answer is confirmed by a second client, and the paired
-            # 465 <-> 587 alternative is tried; when it works the diagnosis offers the switch
-            outcome = await check_with_fallback(settings, password, on_event=on_event, provider=provider)
-            first = outcome.check
-            return first if first.ok else replace(first, diagnosis=outcome.diagnosis or first.diagnosis)
+            # the one bounded pipeline: its verdict (with the 465 <-> 587 switch when that works) is shown as is
+            return await run_pipeline(settings, password, on_event=on_event, provider=provider)
 
         job = self._wizard.bridge.submit(check, name="check")
         job.event.connect(self._event)
