@@ -28,8 +28,7 @@ from typing import Any
 
 from app.core.catalog import Provider
 from app.core.detect.second_opinion import SecondOpinion, second_opinion
-from app.core.diagnosis import Code, Diagnosis
-from app.core.diagnosis.alternatives import drop_failed_switches, offer_switch, security_label
+from app.core.diagnosis import Code, Diagnosis, drop_failed_switches, offer_switch, security_label
 from app.core.model import EventCallback, LogLevel, LogLine, Security, SmtpSettings, ignore
 
 # failures that are not a definitive server answer: worth a second opinion

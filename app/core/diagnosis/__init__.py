@@ -4,6 +4,7 @@ Diagnosis from a failure."""
 from __future__ import annotations
 
 from app.core.diagnosis import classify, oauth
+from app.core.diagnosis.alternatives import drop_failed_switches, offer_switch, security_label
 from app.core.diagnosis.table import (
     QT_TRANSLATE_NOOP,
     TABLE,
@@ -27,6 +28,9 @@ __all__ = [
     "Diagnosis",
     "classify",
     "diagnose",
+    "drop_failed_switches",
     "entry_for",
     "oauth",
+    "offer_switch",
+    "security_label",
 ]
