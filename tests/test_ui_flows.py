@@ -33,7 +33,7 @@ def test_autodetect_fills_table_and_account(qtbot, starttls_server):
     w = make_wizard(qtbot)
     page = w.provider_page
     page.email.setText(USER)
-    page.detect_options = dict(
+    w.model.detect_options = dict(
         host=starttls_server.host,
         ports=(starttls_server.port,),
         timeouts=Timeouts(**FAST),
@@ -68,14 +68,14 @@ def test_untrusted_certificate_shown_and_trusted_explicitly(qtbot, starttls_serv
     assert box.isVisible()
     details = box.text.text()
     assert "trustme" in details and "127.0.0.1" in details and "SHA-256" in details
-    assert w.state.settings.tls.pinned_sha256 is None  # never silently
+    assert w.model.settings.tls.pinned_sha256 is None  # never silently
     runs = w.check_page.runs
     qtbot.mouseClick(box.trust, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(
         lambda: w.check_page.runs > runs and w.check_page.last_result is not None and not w.check_page.is_running(),
         timeout=10000,
     )
-    pinned = w.state.settings.tls.pinned_sha256
+    pinned = w.model.settings.tls.pinned_sha256
     assert pinned and len(pinned) == 64 and pinned == result.tls.sha256
     assert not w.account_page.pinned.isHidden() and pinned in w.account_page.pinned.text()
     assert w.check_page.last_result.ok, w.check_page.status.text()
@@ -204,7 +204,7 @@ def test_guide_wording_for_api_keys_and_generated_credentials(qtbot, provider_id
     guide.confirm.setChecked(True)
     w.next()
     acc = w.account_page
-    provider = w.state.provider
+    provider = w.model.provider
     assert acc.username.text() == provider.username_for("team@example.org")
     if provider_id == "sendgrid":
         assert acc.labels["password"].text().replace("&", "") == "API key:"
@@ -238,7 +238,7 @@ def test_try_autodetect_action_finds_working_port_and_rechecks(qtbot, smtp_serve
     """A server without STARTTLS offers "Find working settings automatically"; it finds the SSL port."""
     no_tls = smtp_server("no_starttls")
     w = make_wizard(qtbot)
-    w.provider_page.detect_options = dict(
+    w.model.detect_options = dict(
         ports=(implicit_tls_server.port,),
         timeouts=Timeouts(**FAST),
         tls=TlsOptions(cafile=implicit_tls_server.cafile),

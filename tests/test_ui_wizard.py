@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QWizard
 
 from app.core.diagnosis.table import Code
 from app.core.model.events import Stage
+from app.core.model.settings import Timeouts
 from app.ui.icons import Status
 from app.ui.wizard.ids import PageId
 from tests.fixtures.ui import (
@@ -146,7 +147,7 @@ def test_silent_implicit_tls_port_switch_action_fixes_it(qtbot, implicit_tls_ser
     assert w.check_page.last_result.ok
     acc = w.account_page
     assert acc.security.currentData() == "ssl" and acc.port.text() == str(implicit_tls_server.port)
-    assert w.state.settings.security.value == "ssl"
+    assert w.model.settings.security.value == "ssl"
     qtbot.waitUntil(lambda: next_enabled(w))
 
 
@@ -167,7 +168,7 @@ def test_cancel_mid_check(qtbot, implicit_tls_server):
     w = make_wizard(qtbot)
     choose_custom(w)
     fill_account(w, implicit_tls_server, security="starttls")
-    w.account_page._timeouts = w.account_page._timeouts.__class__(connect=5, greeting=30, command=5, total=60)
+    w.model.update_settings(timeouts=Timeouts(connect=5, greeting=30, command=5, total=60))
     w.account_page.timeout_total.setValue(60)
     w.next()
     page = w.check_page
@@ -192,7 +193,7 @@ def test_closing_mid_check_leaves_no_thread(qtbot, implicit_tls_server):
         w = make_wizard(qtbot, register=False)
         choose_custom(w)
         fill_account(w, implicit_tls_server, security="starttls")
-        w.account_page._timeouts = w.account_page._timeouts.__class__(connect=5, greeting=30, command=5, total=60)
+        w.model.update_settings(timeouts=Timeouts(connect=5, greeting=30, command=5, total=60))
         w.account_page.timeout_total.setValue(60)
         w.next()
         page = w.check_page

@@ -1,6 +1,6 @@
 """The setup wizard: provider -> app-password guide -> account -> live check -> test send -> save.
 
-``SetupWizard`` holds what the pages share (``WizardState``), the engine bridge,
+``SetupWizard`` holds what the pages share (``WizardModel``), the engine bridge,
 the catalogue and the optional local sandbox server. Pages are reachable by
 ``PageId``; every input has a stable snake_case objectName.
 """
@@ -8,38 +8,19 @@ the catalogue and the optional local sandbox server. Pages are reachable by
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QEvent, QSize, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QFont
 from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QVBoxLayout, QWidget, QWizard
 
-from app.core.model import SmtpSettings
 from app.ui import i18n
 from app.ui.bridge import EngineBridge, Job
 from app.ui.desktop import settings_store
 from app.ui.wizard.ids import PageId
+from app.ui.wizard.model import WizardModel
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class WizardState:
-    """What the pages hand to each other. The password lives only here (memory) and in the keyring."""
-
-    provider: Any = None  # app.core.catalog.model.Provider
-    email: str = ""
-    from_name: str = ""
-    detected: SmtpSettings | None = None  # verified by autodetect or loaded from a profile: Account applies it
-    detected_username: str | None = None
-    detected_password: str | None = None
-    settings: SmtpSettings | None = None
-    password: str = ""
-    check_result: Any = None  # the last successful CheckResult
-    checked_settings: SmtpSettings | None = None
-    editing_profile: str | None = None
-    skip_guide: bool = False
 
 
 def load_catalogue() -> Any:
@@ -110,7 +91,7 @@ class SetupWizard(QWizard):
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.setOption(QWizard.WizardOption.HaveHelpButton, False)
-        self.state = WizardState()
+        self.model = WizardModel(self)
         self.catalogue = catalogue if catalogue is not None else load_catalogue()
         self.bridge = EngineBridge(self)
         self.sandbox = None  # app.core.sandbox.server.SandboxServer once started
@@ -307,8 +288,8 @@ class SetupWizard(QWizard):
         store = settings_store()
         store.setValue("window/geometry", self.saveGeometry())
         store.setValue("window/size", self.size())
-        if self.state.provider is not None:
-            store.setValue("last_provider", self.state.provider.id)
+        if self.model.provider is not None:
+            store.setValue("last_provider", self.model.provider.id)
         store.sync()
 
     def shutdown(self) -> None:

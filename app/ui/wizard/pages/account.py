@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from email.utils import parseaddr
 from typing import Any
 
@@ -32,13 +33,18 @@ from app.core.model import (
     SmtpSettings,
     Timeouts,
     TlsMinimum,
-    TlsOptions,
 )
 from app.ui.widgets.form_rows import FieldMessage, add_validated_row, scrolled
 from app.ui.wizard.ids import PageId
 from app.ui.wizard.pages.base import LazyPage
 
 log = logging.getLogger(__name__)
+
+
+def set_text(w: QLineEdit, text: str) -> None:
+    """Set ``text`` unless the field already says it (keeps the cursor where the user is)."""
+    if w.text() != text:
+        w.setText(text)
 
 
 def looks_like_address(text: str) -> bool:
@@ -57,6 +63,8 @@ class AccountPage(LazyPage):
         self._filled_key: Any = None
         self._touched: set[str] = set()
         self._sandbox_pending = False
+        self._rendering = False
+        self._entered = False  # the fields write the model once they have been filled from it
         self.messages: dict[str, FieldMessage] = {}
         self.labels: dict[str, QLabel] = {}
 
@@ -117,7 +125,6 @@ class AccountPage(LazyPage):
         self.pinned = QLabel(objectName="pinned_certificate")
         self.pinned.setWordWrap(True)
         self.pinned.hide()
-        self._pinned_sha256: str | None = None
 
         self.advanced = QToolButton(objectName="advanced")
         self.advanced.setCheckable(True)
@@ -179,6 +186,7 @@ class AccountPage(LazyPage):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(scroll)
+        self.model.settings_changed.connect(self.render)
         self.retranslate_ui()
 
     def _add_row(self, form: QFormLayout, name: str, field: Any, *, buddy: QWidget | None = None) -> None:
@@ -186,7 +194,7 @@ class AccountPage(LazyPage):
 
     # -- helpers -----------------------------------------------------------------------------
     def provider(self) -> Any:
-        return self._wizard.state.provider
+        return self._wizard.model.provider
 
     def _toggle_password(self, shown: bool) -> None:
         self.password.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
@@ -208,6 +216,7 @@ class AccountPage(LazyPage):
 
     def _edited(self, name: str) -> None:
         self._touched.add(name)
+        self.model.dirty = True
         self._validate()
 
     def password_value(self) -> str:
@@ -219,82 +228,85 @@ class AccountPage(LazyPage):
         return text
 
     # -- filling -------------------------------------------------------------------------------
+    @property
+    def model(self) -> Any:
+        return self._wizard.model
+
     def on_enter(self) -> None:
-        state = self._wizard.state
+        model = self.model
         p = self.provider()
-        key = (getattr(p, "id", None), state.email, id(state.detected))
-        if key != self._filled_key:
+        key = (getattr(p, "id", None), model.email)
+        if key != self._filled_key or model.settings is None:
             self._filled_key = key
-            self._fill_from(state, p)
+            self._fill_from(model, p)
+        self._entered = True
+        self.render()
         self._update_provider_texts()
         self._validate()
 
-    def _fill_from(self, state: Any, p: Any) -> None:
-        email = state.email
-        if email:
-            self.from_address.setText(email)
-        if state.from_name:
-            self.from_name.setText(state.from_name)
-        s = state.detected
+    def _fill_from(self, model: Any, p: Any) -> None:
+        """Start the model's settings from the loaded/found settings, or the provider's defaults."""
+        email = model.email
         kind = getattr(p, "kind", ProviderKind.CUSTOM)
         self.sandbox_status.setVisible(kind is ProviderKind.SANDBOX)
         self.view_inbox.setVisible(kind is ProviderKind.SANDBOX)
         if kind is ProviderKind.SANDBOX:
             self._fill_sandbox()
             return
-        if s is not None:
-            self.apply_settings(s)
-        elif p is not None and p.smtp:
+        s = model.prefill
+        if s is None and p is not None and p.smtp:
             ep = p.smtp[0]
-            self.apply_settings(SmtpSettings(host=ep.host, port=ep.port, security=Security(ep.security)))
-        else:
-            self.host.clear()
-            self.port.setText(str(DEFAULT_PORTS[Security.STARTTLS]))
-            self._set_security(Security.STARTTLS)
-        if state.detected_username is not None:
-            self.username.setText(state.detected_username)
+            s = SmtpSettings(host=ep.host, port=ep.port, security=Security(ep.security))
+        elif s is None:
+            s = SmtpSettings(host="", port=DEFAULT_PORTS[Security.STARTTLS], security=Security.STARTTLS)
+        if model.settings is not None:  # same provider, new address: keep what was typed
+            s = model.settings
+        username = s.username
+        if model.prefill_username is not None:
+            username = model.prefill_username
         elif p is not None and email:
-            self.username.setText(p.username_for(email))
-        if state.detected_password:
-            self.password.setText(state.detected_password)
+            username = p.username_for(email)
+        model.set_settings(replace(s, username=username))
+        if model.prefill_password:
+            model.set_password(model.prefill_password)
         if kind is ProviderKind.CUSTOM:
             self.advanced.setChecked(True)  # the server fields are the point for a custom server
 
+    def render(self, source: Any = None) -> None:
+        """Show the model's settings, password and sender in the fields (skips the page's own echo)."""
+        if source is self or not self.built:
+            return
+        model = self.model
+        s = model.settings
+        self._rendering = True
+        try:
+            set_text(self.from_address, model.email)
+            set_text(self.from_name, model.from_name)
+            set_text(self.password, model.password)
+            if s is not None:
+                self.apply_settings(s)
+            self._validate()
+        finally:
+            self._rendering = False
+
     def apply_settings(self, s: SmtpSettings) -> None:
-        """Put ``s`` into the fields (keeps sender, login and password unless ``s`` names a login)."""
-        self.host.setText(s.host)
-        self.port.setText(str(s.port))
+        """Put ``s`` into the fields."""
+        set_text(self.host, s.host)
+        set_text(self.port, str(s.port) if s.port > 0 else self.port.text())
         self._set_security(s.security)
-        if s.username:
-            self.username.setText(s.username)
+        set_text(self.username, s.username)
         self.auth.setCurrentIndex(max(0, self.auth.findData(s.auth.value)))
         self.timeout_connect.setValue(s.timeouts.connect)
         self.timeout_total.setValue(s.timeouts.total)
-        self._timeouts = s.timeouts
         self.tls_minimum.setCurrentIndex(max(0, self.tls_minimum.findData(s.tls.minimum.value)))
-        self.ca_file.setText(s.tls.cafile or "")
-        self._verify = s.tls.verify
-        self.set_pinned(s.tls.pinned_sha256)
-        self.proxy.setText(s.proxy or "")
+        set_text(self.ca_file, s.tls.cafile or "")
+        self.pinned.setVisible(bool(s.tls.pinned_sha256))
+        self._retranslate_pinned()
+        set_text(self.proxy, s.proxy or "")
         self.allow_plain.setChecked(s.allow_plain_auth)
-        self._ehlo = s.ehlo_name
-        self._validate()
 
     def _set_security(self, sec: Security) -> None:
         self.security.setCurrentIndex(max(0, self.security.findData(sec.value)))
-
-    def set_pinned(self, sha256: str | None) -> None:
-        self._pinned_sha256 = sha256 or None
-        self.pinned.setVisible(bool(sha256))
-        self._retranslate_pinned()
-
-    def switch_to(self, port: int, security: str, host: str | None = None) -> None:
-        """What the "switch" remedy does: new port/security (and host), everything else kept."""
-        if host:
-            self.host.setText(host)
-        self.port.setText(str(port))
-        self._set_security(Security(security))
-        self._validate()
 
     def _fill_sandbox(self) -> None:
         info = self._wizard.sandbox_info
@@ -315,20 +327,29 @@ class AccountPage(LazyPage):
         self.completeChanged.emit()
 
     def _apply_sandbox(self, info: Any) -> None:
-        self.host.setText(info.host)
-        self.port.setText(str(info.ssl_port))
-        self._set_security(Security.SSL)
-        self.username.setText(info.username)
-        self.password.setText(info.password)
-        self.ca_file.setText(str(info.ca_file))
-        if not self.from_address.text().strip():
-            self.from_address.setText("test@mailsetup.localhost")
+        model = self.model
+        if getattr(model.provider, "kind", None) is not ProviderKind.SANDBOX:
+            return  # the user chose another provider meanwhile
+        base = model.settings or SmtpSettings(host="", port=0, security=Security.SSL)
+        model.set_settings(
+            replace(
+                base,
+                host=info.host,
+                port=info.ssl_port,
+                security=Security.SSL,
+                username=info.username,
+                tls=replace(base.tls, cafile=str(info.ca_file)),
+            )
+        )
+        model.set_password(info.password)
+        if not model.email.strip():
+            model.email = "test@mailsetup.localhost"
+        self.render()
         self.sandbox_status.setText(
             self.tr(
                 "The sandbox runs on this computer: ports {ssl} (SSL) and {starttls} (STARTTLS). Messages stay here."
             ).format(ssl=info.ssl_port, starttls=info.starttls_port)
         )
-        self._validate()
 
     def _sandbox_failed(self, exc: Any) -> None:
         self.sandbox_status.setText(self.tr("The sandbox could not start: {error}").format(error=str(exc)))
@@ -344,34 +365,36 @@ class AccountPage(LazyPage):
 
     # -- settings and validation ------------------------------------------------------------
     def current_settings(self) -> SmtpSettings:
-        """SmtpSettings from the fields (may be invalid: see ``field_errors``)."""
+        """The model's settings with what the fields say (may be invalid: see ``field_errors``)."""
         try:
             port = int(self.port.text().strip())
         except ValueError:
             port = -1
-        base_timeouts = getattr(self, "_timeouts", Timeouts())
-        return SmtpSettings(
+        base = self.model.settings or SmtpSettings(host="", port=port, security=Security.STARTTLS)
+        return replace(
+            base,
             host=self.host.text().strip(),
             port=port,
             security=Security(self.security.currentData()),
             username=self.username.text().strip(),
             auth=AuthMechanism(self.auth.currentData()),
-            timeouts=Timeouts(
-                connect=self.timeout_connect.value(),
-                greeting=base_timeouts.greeting,
-                command=base_timeouts.command,
-                total=self.timeout_total.value(),
-            ),
-            tls=TlsOptions(
-                verify=getattr(self, "_verify", True),
+            timeouts=replace(base.timeouts, connect=self.timeout_connect.value(), total=self.timeout_total.value()),
+            tls=replace(
+                base.tls,
                 minimum=TlsMinimum(self.tls_minimum.currentData()),
                 cafile=self.ca_file.text().strip() or None,
-                pinned_sha256=self._pinned_sha256,
             ),
-            ehlo_name=getattr(self, "_ehlo", None),
             proxy=self.proxy.text().strip() or None,
             allow_plain_auth=self.allow_plain.isChecked(),
         )
+
+    def write_model(self) -> None:
+        """Put what the fields say into the model (the page is the source of this change)."""
+        model = self.model
+        model.email = self.from_address.text().strip()
+        model.from_name = self.from_name.text().strip()
+        model.set_settings(self.current_settings(), self)
+        model.set_password(self.password_value(), self)
 
     def field_errors(self) -> dict[str, str]:
         """Field name -> a specific, translated message; empty when the page is usable."""
@@ -453,6 +476,8 @@ class AccountPage(LazyPage):
             self.advanced.setChecked(True)
         self._update_password_hint()
         self.allow_plain_warning.setVisible(self.allow_plain.isChecked())
+        if self._entered and not self._rendering:
+            self.write_model()
         self.completeChanged.emit()
 
     def _update_password_hint(self) -> None:
@@ -481,15 +506,7 @@ class AccountPage(LazyPage):
             self._touched.update(errs)
             self._validate()
             return False
-        state = self._wizard.state
-        settings = self.current_settings()
-        password = self.password_value()
-        if settings != state.checked_settings or password != state.password:
-            state.check_result = None
-        state.settings = settings
-        state.password = password
-        state.email = self.from_address.text().strip()
-        state.from_name = self.from_name.text().strip()
+        self.write_model()
         return True
 
     def nextId(self) -> int:
@@ -522,8 +539,10 @@ class AccountPage(LazyPage):
             )
 
     def _retranslate_pinned(self) -> None:
-        if self._pinned_sha256:
-            self.pinned.setText(self.tr("Trusted certificate (SHA-256): {fp}").format(fp=self._pinned_sha256))
+        s = self.model.settings
+        pin = s.tls.pinned_sha256 if s is not None else None
+        if pin:
+            self.pinned.setText(self.tr("Trusted certificate (SHA-256): {fp}").format(fp=pin))
 
     def retranslate_ui(self) -> None:
         self.setTitle(self.tr("Your account"))

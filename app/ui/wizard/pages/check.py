@@ -282,8 +282,7 @@ class CheckPage(LazyPage):
         return self._job is not None and self._job.running
 
     def on_enter(self) -> None:
-        state = self._wizard.state
-        if state.check_result is not None and state.checked_settings == state.settings:
+        if self._wizard.model.check_passed():
             return
         self.run()
 
@@ -301,13 +300,14 @@ class CheckPage(LazyPage):
             for signal in (old.event, old.finished, old.failed, old.cancelled):
                 signal.disconnect()
             old.cancel()
-        state = self._wizard.state
-        settings = state.settings
+        model = self._wizard.model
+        settings = model.settings
         if settings is None:
             return
-        password = state.password or None
-        provider = state.provider
-        state.check_result = None
+        password_text = model.password
+        password = password_text or None
+        provider = model.provider
+        model.clear_check()
         self.completeChanged.emit()
         self.runs += 1
         self.last_result = None
@@ -336,7 +336,7 @@ class CheckPage(LazyPage):
 
         job = self._wizard.bridge.submit(check, name="check")
         job.event.connect(self._event)
-        job.finished.connect(lambda result, s=settings: self._finished(result, s))
+        job.finished.connect(lambda result, s=settings, pw=password_text: self._finished(result, s, pw))
         job.failed.connect(self._failed)
         job.cancelled.connect(self._cancelled)
         job.done.connect(self._ended)
@@ -363,14 +363,12 @@ class CheckPage(LazyPage):
             # show the diagnosis at once; a second opinion may still follow and refine it
             self.diagnosis.show_diagnosis(ev.diagnosis)
 
-    def _finished(self, result: Any, settings: Any) -> None:
+    def _finished(self, result: Any, settings: Any, password: str) -> None:
         from app.core.model import LogLevel
 
         self.last_result = result
-        state = self._wizard.state
         if result.ok:
-            state.check_result = result
-            state.checked_settings = state.settings
+            self._wizard.model.set_check_result(result, settings, password)
 
             def ok_text() -> str:
                 if result.auth_verified:
@@ -412,7 +410,7 @@ class CheckPage(LazyPage):
         self.cancel_check.setEnabled(False)
         self.start_check.setEnabled(True)
         self.retry_check.setEnabled(True)
-        ok = self._wizard.state.check_result is not None
+        ok = self._wizard.model.check_result is not None
         self.start_check.setVisible(ok or self.runs == 0)
         self.retry_check.setVisible(not ok)
         if not ok:
@@ -423,27 +421,28 @@ class CheckPage(LazyPage):
     def do_action(self, action: Any) -> None:
         kind = action.kind
         params = dict(action.params)
-        account = self._wizard.account_page
+        model = self._wizard.model
         if kind == "switch_settings":
-            account.switch_to(int(params["port"]), str(params["security"]), params.get("host"))
-            self._apply_account()
+            self.switch_to(int(params["port"]), str(params["security"]), params.get("host"))
             self.run()
         elif kind == "open_url":
             open_url(str(params.get("url", "")))
         elif kind == "trust_certificate":
             self.trust_certificate(params.get("sha256"))
         elif kind == "allow_plain":
-            account.allow_plain.setChecked(True)
-            self._apply_account()
+            model.update_settings(allow_plain_auth=True)
             self.run()
         elif kind == "autodetect":
             self.autodetect()
         else:  # "retry" and anything unknown
             self.run()
 
-    def _apply_account(self) -> None:
-        state = self._wizard.state
-        state.settings = self._wizard.account_page.current_settings()
+    def switch_to(self, port: int, security: str, host: str | None = None) -> None:
+        """What the "switch" remedy does: new port/security (and host) in the model, everything else kept."""
+        changes: dict[str, Any] = {"port": port, "security": Security(security)}
+        if host:
+            changes["host"] = host
+        self._wizard.model.update_settings(**changes)
 
     def trust_certificate(self, sha256: Any = None) -> None:
         """Pin the certificate the user is looking at (never without the certificate shown)."""
@@ -456,21 +455,20 @@ class CheckPage(LazyPage):
         if details is not None and not self.certificate.isVisible():
             self.certificate.show_details(details)  # show first; the user clicks Trust in the box
             return
-        self._wizard.account_page.set_pinned(fp)
-        self._apply_account()
+        self._wizard.model.trust(fp)
         self.log_view.add_line(LogLevel.INFO, self.tr("Trusting the certificate with SHA-256 {fp}.").format(fp=fp))
         self.run()
 
     def autodetect(self) -> None:
-        state = self._wizard.state
-        email = state.email
-        settings = state.settings
+        model = self._wizard.model
+        email = model.email
+        settings = model.settings
         self.set_dynamic(self.status, lambda: self.tr("Looking for working settings…"))
-        opts = dict(self._wizard.provider_page.detect_options)
+        opts = dict(model.detect_options)
         opts.setdefault("catalogue", self._wizard.catalogue)
         if settings is not None and "host" not in opts:
             opts["host"] = settings.host
-        password = state.password or None
+        password = model.password or None
         username = settings.username if settings is not None else None
 
         async def run(on_event: Any) -> Any:
@@ -498,8 +496,7 @@ class CheckPage(LazyPage):
     def _detected(self, result: Any) -> None:
         if getattr(result, "ok", False) and result.settings is not None:
             s = result.settings
-            self._wizard.account_page.switch_to(s.port, s.security.value, s.host)
-            self._apply_account()
+            self.switch_to(s.port, s.security.value, s.host)
             self.run()
         else:
             self.set_dynamic(self.status, lambda: self.tr("No working settings were found automatically."))
@@ -508,8 +505,7 @@ class CheckPage(LazyPage):
     def isComplete(self) -> bool:
         if not self.built:
             return False
-        state = self._wizard.state
-        return state.check_result is not None and state.checked_settings == state.settings and not self.is_running()
+        return self._wizard.model.check_passed() and not self.is_running()
 
     def nextId(self) -> int:
         return int(PageId.SEND)

@@ -60,7 +60,7 @@ class GuidePage(LazyPage):
         self.retranslate_ui()
 
     def provider(self) -> Any:
-        return self._wizard.state.provider
+        return self._wizard.model.provider
 
     def _kind(self) -> PasswordKind:
         p = self.provider()

@@ -64,7 +64,6 @@ class ProviderPage(DynamicTexts, QWizardPage):
         self._mx_job = None
         self._mx_domain = ""
         self._detect_job = None
-        self.detect_options: dict[str, Any] = {}  # extra detect() arguments (tests point it at local servers)
         self.mx_options: dict[str, Any] = {}  # extra discover() arguments (resolver, timeout)
         self.detect_result: Any = None
 
@@ -242,11 +241,11 @@ class ProviderPage(DynamicTexts, QWizardPage):
         self.set_dynamic(self.detect_status, lambda: self.tr("Trying the usual servers and ports…"))
         self.find_settings.setEnabled(False)
         self.cancel_detect.show()
-        opts = dict(self.detect_options)
+        model = self._wizard.model
+        opts = dict(model.detect_options)
         opts.setdefault("catalogue", self._wizard.catalogue)
-        state = self._wizard.state
-        if state.password and "password" not in opts:
-            opts["password"] = state.password
+        if model.password and "password" not in opts:
+            opts["password"] = model.password
 
         async def run(on_event: Any) -> Any:
             from app.core.detect import detect
@@ -312,17 +311,19 @@ class ProviderPage(DynamicTexts, QWizardPage):
 
     def _detect_done(self, result: Any) -> None:
         self.detect_result = result
-        state = self._wizard.state
+        model = self._wizard.model
         if getattr(result, "ok", False) and result.settings is not None:
             s = result.settings
-            state.detected = s
-            state.email = self.email.text().strip()
+            model.email = self.email.text().strip()
             pid = getattr(result, "provider", None) or getattr(result, "provider_id", None)
             pid = getattr(pid, "id", pid)
             if not (pid and self.select_provider(pid, by_user=False)):
                 custom = next((p for p in self.providers() if p.kind is ProviderKind.CUSTOM), None)
                 if custom is not None:
                     self.select_provider(custom.id, by_user=False)
+            model.set_provider(self.selected_provider())
+            model.prefill = s
+            model.settings = None  # the Account page starts from what was found
             self.set_dynamic(
                 self.detect_status,
                 lambda: self.tr("Found: {host}, port {port}, {security}, in {ms} ms. Press Next to use it.").format(
@@ -361,13 +362,7 @@ class ProviderPage(DynamicTexts, QWizardPage):
 
     def edit_profile(self, profile: Any, password: str | None) -> None:
         """Re-open the wizard pre-filled with a saved profile (jumps to Account)."""
-        state = self._wizard.state
-        state.editing_profile = profile.name
-        state.detected = profile.settings
-        state.detected_username = profile.settings.username
-        state.detected_password = password
-        state.from_name = getattr(profile, "from_name", "") or ""
-        state.skip_guide = True
+        model = self._wizard.model
         self._user_picked = False
         self.email.setText(getattr(profile, "from_addr", "") or getattr(profile, "from_address", "") or "")
         pid = getattr(profile, "provider_id", None)
@@ -375,6 +370,15 @@ class ProviderPage(DynamicTexts, QWizardPage):
             custom = next((p for p in self.providers() if p.kind is ProviderKind.CUSTOM), None)
             if custom is not None:
                 self.select_provider(custom.id)
+        model.set_provider(self.selected_provider())
+        model.settings = None
+        model.editing_profile = profile.name
+        model.prefill = profile.settings
+        model.prefill_username = profile.settings.username
+        model.prefill_password = password
+        model.adopt_pin(profile.settings)
+        model.from_name = getattr(profile, "from_name", "") or ""
+        model.skip_guide = True
         self._wizard.next()
 
     # -- wizard protocol ---------------------------------------------------------------
@@ -383,19 +387,15 @@ class ProviderPage(DynamicTexts, QWizardPage):
 
     def validatePage(self) -> bool:
         self._wizard.ensure_pages()  # Next may come before the idle creation of the other pages
-        state = self._wizard.state
-        provider = self.selected_provider()
-        if state.provider is not None and provider is not None and state.provider.id != provider.id:
-            state.check_result = None
-        state.provider = provider
-        state.email = self.email.text().strip()
+        model = self._wizard.model
+        model.set_provider(self.selected_provider())
+        model.email = self.email.text().strip()
         self.stop_detect()
         return True
 
     def nextId(self) -> int:
         p = self.selected_provider()
-        state = self._wizard.state
-        if p is not None and p.kind is ProviderKind.PRESET and not state.skip_guide and p.guide:
+        if p is not None and p.kind is ProviderKind.PRESET and not self._wizard.model.skip_guide and p.guide:
             return int(PageId.GUIDE)
         return int(PageId.ACCOUNT)
 

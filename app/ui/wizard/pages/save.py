@@ -198,12 +198,12 @@ class SavePage(LazyPage):
 
     # -- lifecycle -------------------------------------------------------------------------
     def on_enter(self) -> None:
-        state = self._wizard.state
-        default = state.editing_profile or state.email
+        model = self._wizard.model
+        default = model.editing_profile or model.email
         if not self.profile_name.text() or self.profile_name.text() == self._name_prefilled:
             self.profile_name.setText(default)
             self._name_prefilled = default
-        self.store_password.setEnabled(bool(state.password))
+        self.store_password.setEnabled(bool(model.password))
         if self.backend_name is None and self.backend_error is None:
             self._backend_job = self._wizard.bridge.run_blocking(
                 backend_name_blocking, name="keyring-backend", serial=True
@@ -226,7 +226,7 @@ class SavePage(LazyPage):
         return str(default_profiles_path())
 
     def _update_summary(self) -> None:
-        s = self._wizard.state.settings
+        s = self._wizard.model.settings
         where = f"{s.host}:{s.port} ({s.security.value.upper()})" if s is not None else "—"
         if self.backend_name:
             secret = self.tr("The password goes to the system password store: {backend}.").format(
@@ -262,8 +262,8 @@ class SavePage(LazyPage):
         except ProfileStoreError as exc:
             self.name_error.set_message(exc.message)
             return
-        state = self._wizard.state
-        settings = state.settings
+        model = self._wizard.model
+        settings = model.settings
         if settings is None:
             return
         self.keyring_box.hide()
@@ -274,11 +274,11 @@ class SavePage(LazyPage):
             save_profile_blocking,
             name,
             settings,
-            state.email,
-            state.from_name,
-            getattr(state.provider, "id", None),
-            state.password or None,
-            store_secret=store_secret and bool(state.password),
+            model.email,
+            model.from_name,
+            getattr(model.provider, "id", None),
+            model.password or None,
+            store_secret=store_secret and bool(model.password),
             name="save-profile",
             serial=True,
         )
@@ -289,7 +289,7 @@ class SavePage(LazyPage):
 
     def _saved(self, profile: Any) -> None:
         self.saved_profile = profile
-        self._wizard.state.editing_profile = profile.name
+        self._wizard.model.set_saved(profile)
         if profile.has_secret:
             self._set_status(
                 lambda: self.tr("Saved “{name}”; the password is in {backend}.").format(
@@ -339,15 +339,15 @@ class SavePage(LazyPage):
     def export_text(self, fmt: str) -> str:
         from app.core.store import Profile, render_export
 
-        state = self._wizard.state
+        model = self._wizard.model
         profile = Profile(
-            name=self.profile_name.text().strip() or state.email or "mailsetup",
-            settings=state.settings,
-            from_addr=state.email,
-            from_name=state.from_name,
-            provider_id=getattr(state.provider, "id", None),
+            name=self.profile_name.text().strip() or model.email or "mailsetup",
+            settings=model.settings,
+            from_addr=model.email,
+            from_name=model.from_name,
+            provider_id=getattr(model.provider, "id", None),
         )
-        password = state.password if self.include_password.isChecked() else None
+        password = model.password if self.include_password.isChecked() else None
         return render_export(profile, fmt, password=password)
 
     def export(self, fmt: str) -> None:

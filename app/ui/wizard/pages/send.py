@@ -135,8 +135,8 @@ class SendPage(LazyPage):
 
     # -- content --------------------------------------------------------------------------
     def on_enter(self) -> None:
-        state = self._wizard.state
-        sender = state.email
+        model = self._wizard.model
+        sender = model.email
         if self._prefilled_for != sender:
             if not self.to.text().strip() or self.to.text().strip() == (self._prefilled_for or ""):
                 self.to.setText(sender)
@@ -147,7 +147,7 @@ class SendPage(LazyPage):
             self.body.setPlainText(self.default_body())
 
     def default_body(self) -> str:
-        s = self._wizard.state.settings
+        s = self._wizard.model.settings
         where = f"{s.host}:{s.port} ({s.security.value.upper()})" if s is not None else ""
         return self.tr(
             "Hello!\n\nThis is a test message sent by MailSetup through {server}.\n"
@@ -188,7 +188,7 @@ class SendPage(LazyPage):
         """The EmailMessage to send; field problems are shown next to the fields (returns None)."""
         from app.core.smtp import MessageError, MessageSpec, build_message, parse_address_list
 
-        state = self._wizard.state
+        model = self._wizard.model
         self._clear_messages()
         lists: dict[str, list[str]] = {}
         for name, w in (("to", self.to), ("cc", self.cc), ("bcc", self.bcc)):
@@ -207,8 +207,8 @@ class SendPage(LazyPage):
         body = self.body.toPlainText()
         is_html = self.html.isChecked()
         spec = MessageSpec(
-            from_addr=state.email,
-            from_name=state.from_name,
+            from_addr=model.email,
+            from_name=model.from_name,
             to=lists["to"],
             cc=lists["cc"],
             bcc=lists["bcc"],
@@ -235,8 +235,8 @@ class SendPage(LazyPage):
         message = self.compose()
         if message is None:
             return
-        state = self._wizard.state
-        settings, password, provider = state.settings, state.password or None, state.provider
+        model = self._wizard.model
+        settings, password, provider = model.settings, model.password or None, model.provider
         self.last_result = None
         self.diagnosis.show_diagnosis(None)
         self.log_view.clear()
@@ -269,6 +269,7 @@ class SendPage(LazyPage):
         from app.core.model import LogLevel
 
         self.last_result = result
+        self._wizard.model.set_send_result(result)
         if result.ok:
             self.set_dynamic(self.status, lambda: self._success_text(result))
             self.log_view.add_line(LogLevel.INFO, self.status.text())

@@ -1,0 +1,159 @@
+"""The account being set up: one object the wizard pages read and write (never each other's widgets).
+
+Pages render from the model and write what the user typed back into it; remedies (switch the port,
+trust a certificate, allow plain login) change the model and every page re-renders. The password
+lives only here (memory) and, once saved, in the keyring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from app.core.model import SmtpSettings
+
+
+class WizardModel(QObject):
+    """Provider, settings, password, trusted-certificate pins, and the check/send/save results.
+
+    ``settings_changed`` carries the object that made the change (a page skips its own echo).
+    """
+
+    provider_changed = Signal()
+    settings_changed = Signal(object)
+    pins_changed = Signal()
+    check_changed = Signal()
+    send_changed = Signal()
+    saved_changed = Signal()
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.provider: Any = None  # app.core.catalog.Provider
+        self.email = ""
+        self.from_name = ""
+        self.settings: SmtpSettings | None = None
+        self.password = ""
+        # verified by autodetect or loaded from a profile: the Account page starts from it
+        self.prefill: SmtpSettings | None = None
+        self.prefill_username: str | None = None
+        self.prefill_password: str | None = None
+        self.pins: dict[tuple[str, int], str] = {}  # (host, port) -> trusted certificate SHA-256
+        self.check_result: Any = None  # the last successful CheckResult
+        self.checked_settings: SmtpSettings | None = None
+        self.checked_password: str | None = None
+        self.send_result: Any = None
+        self.editing_profile: str | None = None
+        self.skip_guide = False
+        self.saved_profile: Any = None
+        self.dirty = False  # something typed that is not saved yet
+        self.detect_options: dict[str, Any] = {}  # extra detect() arguments (tests point it at local servers)
+
+    # -- provider ------------------------------------------------------------------------------
+    def set_provider(self, provider: Any) -> None:
+        """Choose the provider; a different one resets what belonged to the previous one."""
+        old = getattr(self.provider, "id", None)
+        self.provider = provider
+        if old is not None and old != getattr(provider, "id", None):
+            self.reset_provider_state()
+        self.provider_changed.emit()
+
+    def reset_provider_state(self) -> None:
+        """Forget the settings, password, CA file, pins and results that came with the previous provider."""
+        self.settings = None
+        self.password = ""
+        self.prefill = None
+        self.prefill_username = None
+        self.prefill_password = None
+        self.pins.clear()
+        self.clear_check()
+        self.send_result = None
+        self.pins_changed.emit()
+        self.settings_changed.emit(self)
+
+    # -- settings -----------------------------------------------------------------------------
+    def pin_for(self, host: str, port: int) -> str | None:
+        return self.pins.get((host.strip().lower(), port))
+
+    def set_settings(self, settings: SmtpSettings, source: Any = None) -> None:
+        """Store ``settings``; the trusted certificate is the pin of exactly their host and port."""
+        pin = self.pin_for(settings.host, settings.port)
+        if settings.tls.pinned_sha256 != pin:
+            settings = replace(settings, tls=replace(settings.tls, pinned_sha256=pin))
+        if settings == self.settings:
+            return
+        self.settings = settings
+        self.dirty = True
+        self.check_changed.emit()
+        self.settings_changed.emit(source)
+
+    def update_settings(self, source: Any = None, **changes: Any) -> None:
+        """Change some fields of the current settings (what a remedy does)."""
+        if self.settings is None:
+            return
+        self.set_settings(replace(self.settings, **changes), source)
+
+    def set_password(self, password: str, source: Any = None) -> None:
+        if password == self.password:
+            return
+        self.password = password
+        self.dirty = True
+        self.check_changed.emit()
+        self.settings_changed.emit(source)
+
+    # -- pins -----------------------------------------------------------------------------------
+    def adopt_pin(self, settings: SmtpSettings) -> None:
+        """Remember the pin that came with loaded settings (a saved profile) for their host and port."""
+        pin = settings.tls.pinned_sha256
+        if pin:
+            self.pins[(settings.host.strip().lower(), settings.port)] = pin
+            self.pins_changed.emit()
+
+    def trust(self, sha256: str) -> None:
+        """Trust the certificate ``sha256`` for the current host and port only."""
+        s = self.settings
+        if s is None or not sha256:
+            return
+        self.pins[(s.host.strip().lower(), s.port)] = sha256
+        self.pins_changed.emit()
+        self.set_settings(s)
+
+    def forget_pin(self, host: str, port: int) -> None:
+        if self.pins.pop((host.strip().lower(), port), None) is None:
+            return
+        self.pins_changed.emit()
+        if self.settings is not None:
+            self.set_settings(self.settings)
+
+    # -- results -------------------------------------------------------------------------------
+    def clear_check(self) -> None:
+        self.check_result = None
+        self.checked_settings = None
+        self.checked_password = None
+        self.check_changed.emit()
+
+    def set_check_result(self, result: Any, settings: SmtpSettings | None, password: str) -> None:
+        """A successful check of ``settings`` with ``password`` (what Next on the Check page needs)."""
+        self.check_result = result
+        self.checked_settings = settings
+        self.checked_password = password
+        self.check_changed.emit()
+
+    def check_passed(self) -> bool:
+        """The current settings and password passed a check."""
+        return (
+            self.check_result is not None
+            and self.checked_settings == self.settings
+            and self.checked_password == self.password
+        )
+
+    def set_send_result(self, result: Any) -> None:
+        self.send_result = result
+        self.send_changed.emit()
+
+    def set_saved(self, profile: Any) -> None:
+        self.saved_profile = profile
+        self.editing_profile = profile.name
+        self.dirty = False
+        self.saved_changed.emit()
