@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import sys
+from typing import Any
 
 from app.core.model import (
     DEFAULT_PORTS,
@@ -48,9 +50,23 @@ def add_connection_options(p: argparse.ArgumentParser, *, host_required: bool = 
     g.add_argument("--connect-timeout", type=float, metavar="S", help="TCP connect timeout (default 10)")
     g.add_argument("--greeting-timeout", type=float, metavar="S", help="wait this long for the greeting (default 5)")
     g.add_argument("--ehlo-name", help="name to send in EHLO (default: this machine's name)")
-    g.add_argument("--proxy", metavar="URL", help="socks5://[user:pass@]host:port, socks4://, socks4a:// or http://")
+    g.add_argument("--proxy", metavar="URL", help="socks5://[user@]host:port, socks4://, socks4a:// or http://")
+    add_proxy_password_options(g)
     g.add_argument("--provider", metavar="ID", help="provider id from 'mailsetup providers' (better error advice)")
     add_output_options(p)
+
+
+def add_proxy_password_options(g: Any) -> None:
+    """--proxy-password-env / --proxy-password-stdin: the proxy password through a secret channel only."""
+    pp = g.add_mutually_exclusive_group()
+    pp.add_argument(
+        "--proxy-password-env", metavar="VAR", help="read the proxy password from this environment variable"
+    )
+    pp.add_argument(
+        "--proxy-password-stdin",
+        action="store_true",
+        help="read the proxy password from stdin (the line after the password when --password-stdin is also given)",
+    )
 
 
 def add_output_options(p: argparse.ArgumentParser) -> None:
@@ -93,7 +109,7 @@ def settings_from_args(
             pinned_sha256=normalize_fingerprint(args.pin_sha256) if args.pin_sha256 else None,
         ),
         ehlo_name=args.ehlo_name or None,
-        proxy=args.proxy or None,
+        proxy=_proxy_with_password(args),
         allow_plain_auth=bool(args.allow_plain),
     )
     try:
@@ -104,16 +120,73 @@ def settings_from_args(
         ) from None
 
 
+def _stdin_secret(args: argparse.Namespace, which: str) -> str:
+    """Line ``which`` ("password" or "proxy") of stdin; read once, password first, never echoed."""
+    cache = getattr(args, "_stdin_secrets", None)
+    if cache is None:
+        cache = {}
+        wanted = [
+            w
+            for w, flag in (("password", "password_stdin"), ("proxy", "proxy_password_stdin"))
+            if getattr(args, flag, False)
+        ]
+        for w in wanted:
+            cache[w] = _read_secret_line(w)
+        args._stdin_secrets = cache
+    return cache[which]
+
+
+def _read_secret_line(which: str) -> str:
+    option = "--password-stdin" if which == "password" else "--proxy-password-stdin"
+    if sys.stdin is not None and sys.stdin.isatty():  # typed at a terminal: no echo
+        label = "Password" if which == "password" else "Proxy password"
+        try:
+            value = getpass.getpass(f"{label}: ")
+        except (EOFError, KeyboardInterrupt):
+            raise UsageError(f"{option}: no password was typed") from None
+        if not value:
+            raise UsageError(f"{option}: the password is empty")
+        return value
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    if not line:
+        raise UsageError(f"{option}: nothing was given on standard input")
+    return line.rstrip("\r\n")
+
+
+def _proxy_with_password(args: argparse.Namespace) -> str | None:
+    """--proxy with the password from --proxy-password-env/-stdin put in (the store splits it out again)."""
+    proxy = getattr(args, "proxy", None) or None
+    secret: str | None = None
+    if getattr(args, "proxy_password_env", None):
+        secret = os.environ.get(args.proxy_password_env)
+        if secret is None:
+            raise UsageError(f"--proxy-password-env: the environment variable {args.proxy_password_env} is not set")
+    elif getattr(args, "proxy_password_stdin", False):
+        secret = _stdin_secret(args, "proxy")
+    if secret is None:
+        return proxy
+    if not proxy:
+        raise UsageError("a proxy password was given but no --proxy")
+    from app.core.store import join_proxy_secret, split_proxy_secret
+
+    clean, in_url = split_proxy_secret(proxy)
+    if in_url is not None:
+        raise UsageError("--proxy already contains a password; give it only once")
+    if "@" not in (clean or "").split("//", 1)[-1]:
+        raise UsageError("a proxy password needs a proxy user name: --proxy socks5://USER@host:port")
+    return join_proxy_secret(clean, secret)
+
+
 def read_password(args: argparse.Namespace) -> str | None:
-    """The password from --password-env or --password-stdin, or None. Never echoed anywhere."""
+    """The password from --password-env or --password-stdin, or None. Never echoed anywhere.
+
+    --password-stdin at a terminal prompts without echo (getpass); from a pipe it reads one line.
+    """
     if getattr(args, "password_env", None):
         value = os.environ.get(args.password_env)
         if value is None:
             raise UsageError(f"--password-env: the environment variable {args.password_env} is not set")
         return value
     if getattr(args, "password_stdin", False):
-        line = sys.stdin.readline()
-        if not line:
-            raise UsageError("--password-stdin: nothing was given on standard input")
-        return line.rstrip("\r\n")
+        return _stdin_secret(args, "password")
     return None

@@ -2320,6 +2320,14 @@
         <translation>Системное хранилище паролей не ответило за {seconds:g} с. Возможно, оно ждёт разблокировки в окне, которое скрыто или не может быть показано, или служба зависла. Разблокируйте или перезапустите его (в Linux — gnome-keyring-daemon или KWallet) и повторите попытку. </translation>
     </message>
     <message>
+        <source>Stored password is in another password store</source>
+        <translation>Сохранённый пароль находится в другом хранилище паролей</translation>
+    </message>
+    <message>
+        <source>The password was stored in {stored}, which cannot be opened now (the password store in use is {current}). Start or unlock that store, or save the account again to keep the password in the store in use now.</source>
+        <translation>Пароль был сохранён в хранилище {stored}, которое сейчас недоступно (используется хранилище {current}). Запустите или разблокируйте то хранилище либо сохраните учётную запись заново, чтобы пароль хранился в используемом сейчас хранилище.</translation>
+    </message>
+    <message>
         <source>opening the store for</source>
         <translation>открытии хранилища для</translation>
     </message>

@@ -20,19 +20,19 @@ from app.core.diagnosis import DiagnosedError
 from app.core.store import (
     EXPORT_FILENAMES,
     EXPORT_FORMATS,
+    OAUTH_SERVICE,
     PROXY_SERVICE,
     SERVICE,
+    AccountStore,
     ExportError,
     Profile,
     ProfileErrorKind,
-    ProfileStore,
     ProfileStoreError,
     SecretStore,
     SecretStoreError,
-    join_proxy_secret,
+    TargetError,
     normalize_name,
     render_export,
-    split_proxy_secret,
     write_export,
 )
 
@@ -194,7 +194,7 @@ def _check_extras(result: Any) -> dict[str, Any]:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    """Check, then save the profile and its secret(s)."""
+    """Check, then save the profile and its secret(s) as one unit (app.core.store.AccountStore)."""
     try:
         name = normalize_name(args.name)
         if args.security == "auto":
@@ -207,21 +207,14 @@ def cmd_add(args: argparse.Namespace) -> int:
     except ProfileStoreError as exc:
         return _profile_fail(args, exc)
 
-    store = ProfileStore()
+    accounts = AccountStore()
     try:
-        existing = store.get(name)
+        existing = accounts.get(name)
     except ProfileStoreError as exc:
         return _profile_fail(args, exc)
-    if existing is not None and not args.replace:
-        return _fail(
-            args,
-            "profile_exists",
-            "Profile exists",
-            f"A profile called '{name}' already exists; use --replace to overwrite it.",
-            EXIT_FAILED,
-        )
+    if (existing is not None or name in accounts.problems()) and not args.replace:
+        return _exists(args, name)
 
-    clean_proxy, proxy_password = split_proxy_secret(settings.proxy)
     reporter = result = None
     if not args.no_check:
         reporter, result = _run_check(args, settings, password, provider)
@@ -235,62 +228,39 @@ def cmd_add(args: argparse.Namespace) -> int:
                 False, result.diagnosis, result.settings, result.elapsed_ms, profile=name, saved=False
             )
 
-    secrets = SecretStore()
-    has_secret = has_proxy_secret = False
-    backend_name: str | None = None
-    stored: list[str] = []
-    if not args.save_without_password and (password or proxy_password):
-        try:
-            if password:
-                backend_name = secrets.set(name, password, service=SERVICE).name
-                stored.append(SERVICE)
-                has_secret = True
-            if proxy_password:
-                backend_name = secrets.set(name, proxy_password, service=PROXY_SERVICE).name
-                stored.append(PROXY_SERVICE)
-                has_proxy_secret = True
-        except SecretStoreError as exc:
-            _forget(secrets, name, stored)
-            hint = (
-                "Not saved: the password could not be stored. Run the same command with "
-                "--save-without-password to save the account without it."
-            )
-            return _secret_fail(args, exc, hint=hint, profile=name, saved=False)
-
     profile = Profile(
         name=name,
-        settings=settings.with_(proxy=clean_proxy),
+        settings=settings,
         from_addr=args.from_addr or "",
         from_name=args.from_name or "",
         provider_id=getattr(provider, "id", None) or (args.provider or None),
-        has_secret=has_secret,
-        secret_backend=backend_name if has_secret else None,
-        has_proxy_secret=has_proxy_secret,
-        created_at=existing.created_at if existing else "",
     )
     try:
-        saved = store.save(profile, overwrite=True)
+        saved = accounts.save(
+            profile,
+            password=password,
+            store_secrets=not args.save_without_password,
+            replace_existing=bool(args.replace),
+        ).profile
+    except SecretStoreError as exc:
+        hint = (
+            "Not saved: the password could not be stored. Run the same command with "
+            "--save-without-password to save the account without it."
+        )
+        return _secret_fail(args, exc, hint=hint, profile=name, saved=False)
     except ProfileStoreError as exc:
-        _forget(secrets, name, stored)
+        if exc.kind is ProfileErrorKind.EXISTS:
+            return _exists(args, name)
         return _profile_fail(args, exc, saved=False)
-    if existing is not None:  # drop secrets the replaced profile had but the new one does not
-        stale = [
-            s
-            for s, had, has in (
-                (SERVICE, existing.has_secret, has_secret),
-                (PROXY_SERVICE, existing.has_proxy_secret, has_proxy_secret),
-            )
-            if had and not has
-        ]
-        _forget(secrets, name, stale)
 
-    where = f"in {backend_name}" if has_secret else "not stored"
+    where = f"in {saved.secret_backend}" if saved.has_secret else "not stored"
     extra = {
         "profile": name,
         "saved": True,
-        "secret_stored": has_secret,
+        "secret_stored": saved.has_secret,
+        "proxy_secret_stored": saved.has_proxy_secret,
         "secret_backend": saved.secret_backend,
-        "path": str(store.path),
+        "path": str(accounts.path),
     }
     if reporter is not None and result is not None:
         code = reporter.finish(True, None, result.settings, result.elapsed_ms, **_check_extras(result), **extra)
@@ -302,7 +272,7 @@ def cmd_add(args: argparse.Namespace) -> int:
                 "code": None,
                 "title": None,
                 "fix": [],
-                "settings": settings.summary(),
+                "settings": saved.settings.summary(),
                 "elapsed_ms": 0.0,
                 "checked": False,
                 **extra,
@@ -312,19 +282,20 @@ def cmd_add(args: argparse.Namespace) -> int:
     else:
         code = EXIT_OK
     if not args.json:
-        print(f"Saved profile '{name}' to {store.path} (password {where}).")
+        print(f"Saved profile '{name}' to {accounts.path} (password {where}).")
         if password and args.save_without_password:
             print("The password was not stored; 'mailsetup profiles check' will ask for it.")
     return code
 
 
-def _forget(secrets: SecretStore, name: str, services: list[str]) -> None:
-    """Best-effort removal of secrets written during a failed add (or left by a replaced profile)."""
-    for service in services:
-        try:
-            secrets.delete(name, service=service)
-        except SecretStoreError as exc:
-            log.warning("could not remove the %s entry of %r from the password store: %s", service, name, exc.title)
+def _exists(args: argparse.Namespace, name: str) -> int:
+    return _fail(
+        args,
+        "profile_exists",
+        "Profile exists",
+        f"A profile called '{name}' already exists; use --replace to overwrite it.",
+        EXIT_FAILED,
+    )
 
 
 # -- list / show ---------------------------------------------------------------------------------
@@ -337,7 +308,7 @@ def _secret_text(p: Profile) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    store = ProfileStore()
+    store = AccountStore()
     try:
         profiles = store.list()
     except ProfileStoreError as exc:
@@ -358,13 +329,13 @@ def cmd_list(args: argparse.Namespace) -> int:
     for p in profiles:
         s = p.settings
         print(f"{p.name}\t{s.host}:{s.port} {s.security.value}\t{s.username or '-'}\tpassword {_secret_text(p)}")
-    for bad, why in problems.items():
-        print(f"warning: profile {bad!r} cannot be used: {why}", file=sys.stderr)
+    for why in problems.values():
+        print(f"warning: {why} (skipped; the entry is kept in the file)", file=sys.stderr)
     return EXIT_OK
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    store = ProfileStore()
+    store = AccountStore()
     try:
         p = store.require(args.name)
     except ProfileStoreError as exc:
@@ -398,33 +369,38 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    store = ProfileStore()
+    accounts = AccountStore()
     try:
-        p = store.require(args.name)
+        p = accounts.require(args.name)
         given = read_password(args)
     except ProfileStoreError as exc:
         return _profile_fail(args, exc)
     except UsageError as exc:
         return _fail(args, "usage", "", f"mailsetup profiles check: {exc}", EXIT_USAGE)
-    secrets = SecretStore()
-    password = given
-    settings = p.settings
     try:
-        if password is None and p.has_secret:
-            password = secrets.get(p.name)
-            if password is None:
-                return _fail(
-                    args,
-                    "secret_missing",
-                    "Stored password not found",
-                    f"The password of '{p.name}' is no longer in {p.secret_backend or 'the password store'}. "
-                    "Pass it with --password-stdin or --password-env, or add the profile again.",
-                )
-        if p.has_proxy_secret:
-            proxy_pw = secrets.get(p.name, service=PROXY_SERVICE)
-            settings = settings.with_(proxy=join_proxy_secret(settings.proxy, proxy_pw))
+        loaded = accounts.load(p.name)
     except SecretStoreError as exc:
         return _secret_fail(args, exc, profile=p.name)
+    except ProfileStoreError as exc:
+        return _profile_fail(args, exc)
+    password = given if given is not None else loaded.password
+    settings = loaded.settings
+    if given is None and loaded.password_missing:
+        return _fail(
+            args,
+            "secret_missing",
+            "Stored password not found",
+            f"The password of '{p.name}' is no longer in {p.secret_backend or 'the password store'}. "
+            "Pass it with --password-stdin or --password-env, or add the profile again.",
+        )
+    if PROXY_SERVICE in loaded.missing:
+        return _fail(
+            args,
+            "secret_missing",
+            "Stored proxy password not found",
+            f"The proxy password of '{p.name}' is no longer in {p.secret_backend or 'the password store'}. "
+            "Add the profile again with --proxy-password-stdin or --proxy-password-env.",
+        )
     if password is None and _is_oauth(p):
         from app.cli.commands.oauth import bearer_for
 
@@ -458,12 +434,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
 
 
-def _oauth_service() -> str:
-    from app.core.oauth import OAUTH_SERVICE
-
-    return OAUTH_SERVICE
-
-
 def _is_oauth(p: Profile) -> bool:
     from app.core.oauth import account_of
 
@@ -474,32 +444,20 @@ def _is_oauth(p: Profile) -> bool:
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
-    store = ProfileStore()
+    accounts = AccountStore()
     try:
-        p = store.require(args.name)
+        result = accounts.delete(args.name)
     except ProfileStoreError as exc:
-        return _profile_fail(args, exc)
-    removed: list[str] = []
-    backend = p.secret_backend
-    if p.has_secret or p.has_proxy_secret or _is_oauth(p):
-        secrets = SecretStore()
-        try:
-            backend = secrets.backend_name()
-            for service in (SERVICE, PROXY_SERVICE, *((_oauth_service(),) if _is_oauth(p) else ())):
-                if secrets.delete(p.name, service=service):
-                    removed.append(service)
-        except SecretStoreError as exc:
-            if not args.json:
-                print(
-                    f"Profile '{p.name}' was NOT deleted, because its password could not be removed from the "
-                    "password store. Unlock or start the password store and try again.",
-                    file=sys.stderr,
-                )
-            return _secret_fail(args, exc, profile=p.name, deleted=False)
-    try:
-        store.delete(p.name)
-    except ProfileStoreError as exc:
-        return _profile_fail(args, exc, deleted=False, secret_removed=bool(removed))
+        return _profile_fail(args, exc, deleted=False)
+    except SecretStoreError as exc:
+        if not args.json:
+            print(
+                f"Profile '{args.name}' was NOT deleted, because its password could not be removed from the "
+                "password store. Unlock or start the password store and try again.",
+                file=sys.stderr,
+            )
+        return _secret_fail(args, exc, profile=args.name, deleted=False)
+    p, removed, backend = result.profile, result.removed, result.backend or result.profile.secret_backend
     if args.json:
         _json_line(
             {
@@ -510,6 +468,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
                 "deleted": True,
                 "secret_removed": SERVICE in removed,
                 "proxy_secret_removed": PROXY_SERVICE in removed,
+                "oauth_removed": OAUTH_SERVICE in removed,
                 "secret_backend": backend,
             }
         )
@@ -528,9 +487,9 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    store = ProfileStore()
+    accounts = AccountStore()
     try:
-        p = store.require(args.name)
+        p = accounts.require(args.name)
     except ProfileStoreError as exc:
         return _profile_fail(args, exc)
     if _is_oauth(p):
@@ -545,7 +504,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                 f"'{p.name}' has no stored password to include; export without --include-password.",
             )
         try:
-            password = SecretStore().get(p.name)
+            password = accounts.load(p.name).password
         except SecretStoreError as exc:
             return _secret_fail(args, exc, profile=p.name)
         if password is None:
@@ -565,6 +524,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         return EXIT_OK
     try:
         path = write_export(args.output, text)
+    except TargetError as exc:
+        return _fail(args, "export_target", "Cannot write the export", exc.message)
     except OSError as exc:
         return _fail(args, "export_failed", "Cannot write the export", f"{args.output}: {exc.strerror or exc}")
     note = " It contains the password: keep it out of version control." if password else ""
@@ -596,6 +557,8 @@ def _export_oauth(args: argparse.Namespace, p: Profile) -> int:
         return EXIT_OK
     try:
         path = write_export(args.output, text)
+    except TargetError as exc:
+        return _fail(args, "export_target", "Cannot write the export", exc.message)
     except OSError as exc:
         return _fail(args, "export_failed", "Cannot write the export", f"{args.output}: {exc.strerror or exc}")
     note = " It contains the refresh token: keep it out of version control." if token else ""

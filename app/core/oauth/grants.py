@@ -19,9 +19,8 @@ from app.core.diagnosis import Code, DiagnosedError
 from app.core.model import AuthMechanism, Security, SmtpSettings, TlsOptions
 from app.core.oauth.client import HTTP_TIMEOUT, OAuthClient, OAuthInputError, not_signed_in
 from app.core.oauth.flows import refresh
-from app.core.store import Profile, SecretStore
+from app.core.store import OAUTH_SERVICE, Profile, SecretStore
 
-OAUTH_SERVICE = "MailSetup OAuth"
 PROFILE_KEY = "oauth"
 _PROTOCOLS = ("smtp", "imap", "pop3")
 

@@ -26,6 +26,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from app.core.store import atomic_write
+
 log = logging.getLogger(__name__)
 
 CA_FILE = "ca.pem"
@@ -107,20 +109,11 @@ def _restrict(path: Path, mode: int) -> None:
 
 def _write_private(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` readable by the owner only (0600), atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-    _restrict(tmp, 0o600)
-    os.replace(tmp, path)
+    atomic_write(path, data, mode=0o600)
 
 
 def _write_public(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    atomic_write(path, data, mode=0o644)
 
 
 def _load_or_create_login(path: Path) -> tuple[str, str]:

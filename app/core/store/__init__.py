@@ -1,7 +1,8 @@
-"""What is kept: the keyring wrapper, profiles and exports."""
+"""What is kept: accounts (profile + secrets as one unit), the keyring wrapper, profiles, exports, atomic files."""
 
 from __future__ import annotations
 
+from app.core.store.accounts import AccountStore, DeleteResult, LoadedAccount, SaveResult, sandbox_settings
 from app.core.store.export import (
     EXPORT_FILENAMES,
     EXPORT_FORMATS,
@@ -13,6 +14,7 @@ from app.core.store.export import (
     render_export,
     write_export,
 )
+from app.core.store.files import TargetError, atomic_write, check_target
 from app.core.store.profiles import (
     MAX_NAME_LENGTH,
     SCHEMA_VERSION,
@@ -26,7 +28,10 @@ from app.core.store.profiles import (
     split_proxy_secret,
 )
 from app.core.store.secrets import (
+    OAUTH_SERVICE,
+    OWNED_SERVICES,
     PROXY_SERVICE,
+    SECURE_BACKENDS,
     SERVICE,
     SecretErrorKind,
     SecretStore,
@@ -39,18 +44,28 @@ __all__ = [
     "EXPORT_FILENAMES",
     "EXPORT_FORMATS",
     "MAX_NAME_LENGTH",
+    "OAUTH_SERVICE",
+    "OWNED_SERVICES",
     "PROXY_SERVICE",
     "SCHEMA_VERSION",
+    "SECURE_BACKENDS",
     "SERVICE",
+    "AccountStore",
+    "DeleteResult",
     "ExportError",
+    "LoadedAccount",
     "Profile",
     "ProfileErrorKind",
     "ProfileStore",
     "ProfileStoreError",
+    "SaveResult",
     "SecretErrorKind",
     "SecretStore",
     "SecretStoreError",
+    "TargetError",
+    "atomic_write",
     "backend_display_name",
+    "check_target",
     "default_profiles_path",
     "dotenv_quote",
     "is_secure_backend",
@@ -60,6 +75,7 @@ __all__ = [
     "php_str",
     "py_str",
     "render_export",
+    "sandbox_settings",
     "split_proxy_secret",
     "write_export",
 ]

@@ -20,12 +20,12 @@ import json
 import logging
 import os
 import re
-import tempfile
 from email.headerregistry import Address
 from pathlib import Path
 from typing import Any
 
 from app.core.model import Security, SmtpSettings
+from app.core.store.files import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -391,24 +391,11 @@ def render_export(
 
 
 def write_export(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` to ``path`` readable by the owner only (mode 0600 from creation).
+    """Write ``text`` to ``path`` readable by the owner only (mode 0600 from creation), atomically.
 
-    The text goes to a new temp file in the same folder, created 0600 by ``mkstemp`` (so it is
-    never readable by others, not even for a moment), then replaces ``path`` atomically; an
-    existing file's old mode is not kept. Raises OSError on failure (nothing is left behind).
+    Only a new path or an existing regular file is written; a FIFO, a device, a folder or a symbolic
+    link raises TargetError (an OSError with a clear ``message``) and nothing is written, so an
+    export can never replace ``/dev/null`` or reach another file through a link. An existing
+    file's old mode is not kept. Raises OSError on failure (nothing is left behind).
     """
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return target
+    return atomic_write(path, text, mode=0o600)

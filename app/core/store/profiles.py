@@ -4,12 +4,15 @@ File: ``<user_config_dir("mailsetup")>/profiles.json``, human-readable JSON::
 
     {"schema": 1, "profiles": {"<name>": {<Profile.to_dict()>}, ...}}
 
-Writes are atomic (temp file in the same folder, fsync, ``os.replace``, fsync of the
-folder), so a crash or a full disk never leaves a half-written file. A file that is
-not valid JSON (or not our structure) is moved aside to
-``profiles.json.corrupt-<UTC timestamp>`` and reported with ``ProfileStoreError``;
-it is never overwritten or silently dropped. A single unreadable entry is kept in
-the file untouched and reported by ``ProfileStore.problems()``.
+Writes are atomic (``app.core.store.files.atomic_write``), so a crash or a full disk never
+leaves a half-written file, and every read-modify-write holds an inter-process lock
+(``filelock``, ``.profiles.json.lock`` beside the file; ``ProfileStore.transaction()``), so
+parallel processes never lose each other's profiles. A file that is not valid JSON (or not
+our structure) is moved aside to ``profiles.json.corrupt-<UTC timestamp>`` and reported with
+``ProfileStoreError``; it is never overwritten or silently dropped. A single unreadable entry
+(``app.core.store.entries.check_entry``) is reported by ``ProfileStore.problems()`` as
+``profiles.json: profile "x": settings: ...``, skipped, and kept in the file byte for byte;
+the file is not rewritten until the user changes something.
 
 Passwords live only in the OS password store (``app.core.store.secrets``); a proxy URL is
 saved without its password (``has_proxy_secret`` says one is in the password store).
@@ -17,26 +20,29 @@ saved without its password (``has_proxy_secret`` says one is in the password sto
 
 from __future__ import annotations
 
-import json
+import contextlib
 import logging
 import os
-import tempfile
+import threading
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 from typing import Any, NoReturn
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote
 
 from app.core.model import SettingsError, SmtpSettings
+from app.core.store.entries import DeepValues, check_entry, dump_document, parse_document
+from app.core.store.files import atomic_write
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 FILE_NAME = "profiles.json"
 MAX_NAME_LENGTH = 80
+LOCK_TIMEOUT = 30.0  # seconds to wait for another process that is saving
 
 
 class ProfileErrorKind(str, Enum):
@@ -50,6 +56,7 @@ class ProfileErrorKind(str, Enum):
     READ_FAILED = "read_failed"
     WRITE_FAILED = "write_failed"
     INVALID = "invalid"  # the profile itself is not valid
+    BUSY = "busy"  # another process held the lock for LOCK_TIMEOUT seconds
 
 
 class ProfileStoreError(Exception):
@@ -105,32 +112,46 @@ def normalize_name(name: str) -> str:
     return value
 
 
+def _userinfo_split(proxy: str) -> tuple[str, str, str | None, str] | None:
+    """(scheme, user, password or None, host part) of a proxy URL, or None when it has no user part.
+
+    The user part ends at the LAST ``@``: a password may contain ``@``, ``#``, ``/``, ``?`` or ``:``
+    unencoded, which ``urlsplit`` would take for the fragment, path or query and so leave in the URL.
+    """
+    scheme, sep, rest = proxy.partition("://")
+    if not sep or "@" not in rest:
+        return None
+    userinfo, _, hostpart = rest.rpartition("@")
+    user, colon, password = userinfo.partition(":")
+    return scheme, unquote(user), (unquote(password) if colon else None), hostpart
+
+
 def split_proxy_secret(proxy: str | None) -> tuple[str | None, str | None]:
-    """``socks5://user:pw@h:1`` -> (``socks5://user@h:1``, ``pw``); URLs without a password unchanged."""
+    """``socks5://user:pw@h:1`` -> (``socks5://user@h:1``, ``pw``); URLs without a password unchanged.
+
+    Works whatever characters the password holds (see _userinfo_split); percent-escapes are decoded.
+    """
     if not proxy:
         return proxy or None, None
-    parts = urlsplit(proxy)
-    if parts.password is None:
+    parts = _userinfo_split(proxy)
+    if parts is None or parts[2] is None:
         return proxy, None
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = (quote(unquote(user), safe="") + "@" if user else "") + host + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)), unquote(parts.password)
+    scheme, user, password, hostpart = parts
+    prefix = quote(user, safe="") + "@" if user else ""
+    return f"{scheme}://{prefix}{hostpart}", password or None
 
 
 def join_proxy_secret(proxy: str | None, password: str | None) -> str | None:
     """Inverse of split_proxy_secret: put ``password`` back into the proxy URL for connecting."""
     if not proxy or not password:
         return proxy
-    parts = urlsplit(proxy)
-    user = quote(unquote(parts.username or ""), safe="")
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{user}:{quote(password, safe='')}@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    parts = _userinfo_split(proxy)
+    if parts is None:
+        scheme, _, hostpart = proxy.partition("://")
+        user = ""
+    else:
+        scheme, user, _, hostpart = parts
+    return f"{scheme}://{quote(user, safe='')}:{quote(password, safe='')}@{hostpart}"
 
 
 def _now() -> str:
@@ -148,7 +169,9 @@ class Profile:
     provider_id: str | None = None
     has_secret: bool = False  # a password/token for this profile is in the OS password store
     secret_backend: str | None = None  # display name of that store ("macOS Keychain", ...)
+    secret_backend_id: str | None = None  # its class ("keyring.backends.macOS.Keyring"): where to look again
     has_proxy_secret: bool = False
+    sandbox: bool = False  # the local sandbox server: host and port are filled in when it runs
     created_at: str = ""  # ISO 8601 UTC, set by ProfileStore.save
     updated_at: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)  # unknown keys from newer versions, kept as-is
@@ -166,8 +189,10 @@ class Profile:
                 "from_name": self.from_name,
                 "provider_id": self.provider_id,
                 "has_secret": self.has_secret,
-                "secret_backend": self.secret_backend if self.has_secret else None,
+                "secret_backend": self.secret_backend if self.has_secret or self.has_proxy_secret else None,
+                "secret_backend_id": self.secret_backend_id if self.has_secret or self.has_proxy_secret else None,
                 "has_proxy_secret": self.has_proxy_secret,
+                "sandbox": self.sandbox,
                 "created_at": self.created_at,
                 "updated_at": self.updated_at,
             }
@@ -177,12 +202,13 @@ class Profile:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Profile:
         """Inverse of to_dict. Raises ProfileStoreError(kind=INVALID) naming the problem."""
-        if not isinstance(data, Mapping):
-            raise ProfileStoreError(ProfileErrorKind.INVALID, "A saved profile is not a JSON object.")
+        problems = check_entry(data)
+        if problems:
+            raise ProfileStoreError(ProfileErrorKind.INVALID, "; ".join(problems))
         try:
             settings = SmtpSettings.from_dict(data.get("settings") or {})
-        except SettingsError as exc:
-            raise ProfileStoreError(ProfileErrorKind.INVALID, str(exc)) from None
+        except (SettingsError, ValueError, TypeError, OverflowError) as exc:
+            raise ProfileStoreError(ProfileErrorKind.INVALID, f"settings: {exc}") from None
         known = set(cls.__dataclass_fields__) - {"extra"}
         return cls(
             name=normalize_name(str(data.get("name", ""))),
@@ -192,7 +218,9 @@ class Profile:
             provider_id=(str(data["provider_id"]) if data.get("provider_id") else None),
             has_secret=bool(data.get("has_secret", False)),
             secret_backend=(str(data["secret_backend"]) if data.get("secret_backend") else None),
+            secret_backend_id=(str(data["secret_backend_id"]) if data.get("secret_backend_id") else None),
             has_proxy_secret=bool(data.get("has_proxy_secret", False)),
+            sandbox=bool(data.get("sandbox", False)),
             created_at=str(data.get("created_at") or ""),
             updated_at=str(data.get("updated_at") or ""),
             extra={k: v for k, v in data.items() if k not in known},
@@ -202,22 +230,55 @@ class Profile:
 class ProfileStore:
     """The saved accounts in one JSON file (default: ``default_profiles_path()``).
 
-    Every call re-reads the file, so several windows/processes see each other's changes.
+    Every call re-reads the file, so several windows/processes see each other's changes; every
+    change is a read-modify-write under the inter-process lock. Callers that must do more inside
+    the same lock (the account store writes secrets first) wrap it in ``transaction()``.
     Methods raise ProfileStoreError with a message fit to show the user.
     """
 
     def __init__(self, path: Path | None = None):
         self.path = Path(path) if path is not None else default_profiles_path()
         self._problems: dict[str, str] = {}
+        self._deep: DeepValues | None = None
+        self._lock: Any = None
+        self._guard = threading.Lock()
+
+    # -- locking ----------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Hold the inter-process lock of the file (re-entrant in this thread)."""
+        from filelock import FileLock, Timeout
+
+        with self._guard:
+            if self._lock is None:
+                try:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise self._write_error(exc) from None
+                self._lock = FileLock(str(self.path.with_name(f".{self.path.name}.lock")), timeout=LOCK_TIMEOUT)
+        try:
+            self._lock.acquire()
+        except Timeout:
+            raise ProfileStoreError(
+                ProfileErrorKind.BUSY,
+                f"Another MailSetup window or command has been saving accounts for {LOCK_TIMEOUT:g} seconds; "
+                "nothing was changed. Close it or try again.",
+                path=self.path,
+            ) from None
+        except OSError as exc:
+            raise self._write_error(exc) from None
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     # -- reading ----------------------------------------------------------------------------------
     def _load_raw(self) -> dict[str, Any]:
         """{name: raw dict} from the file; {} when there is none. Moves a corrupt file aside."""
+        self._deep = None
         try:
             text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return {}
-        except NotADirectoryError:
+        except (FileNotFoundError, NotADirectoryError):
             return {}
         except UnicodeDecodeError as exc:
             self._move_aside(f"it is not UTF-8 text ({exc.reason})")
@@ -228,13 +289,15 @@ class ProfileStore:
                 path=self.path,
             ) from None
         try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            self._move_aside(f"it is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
+            doc, self._deep = parse_document(text)
+        except ValueError as exc:
+            lineno = getattr(exc, "lineno", None)
+            where = f" (line {lineno}, column {exc.colno}: {exc.msg})" if lineno else f" ({exc})"  # type: ignore[attr-defined]
+            self._move_aside("it is not valid JSON" + where)
         if not isinstance(doc, dict) or not isinstance(doc.get("profiles", {}), dict):
             self._move_aside("it does not have the expected structure")
         schema = doc.get("schema", SCHEMA_VERSION)
-        if not isinstance(schema, int):
+        if not isinstance(schema, int) or isinstance(schema, bool):
             self._move_aside(f"its schema version {schema!r} is not a number")
         if schema > SCHEMA_VERSION:
             raise ProfileStoreError(
@@ -268,15 +331,31 @@ class ProfileStore:
             moved_to=target,
         )
 
+    def _entry(self, key: Any, raw: Any) -> Profile:
+        """One checked entry; ProfileStoreError(INVALID) with ``profiles.json: profile "x": ...``."""
+        try:
+            name = normalize_name(key)
+            problems = check_entry(raw, self._deep)
+            if problems:
+                raise ProfileStoreError(ProfileErrorKind.INVALID, "; ".join(problems))
+            return replace(Profile.from_dict(raw), name=name)
+        except ProfileStoreError as exc:
+            message = f'{self.path.name}: profile "{key}": {exc.message}'
+        except Exception as exc:  # a value no check foresaw: report it, never a traceback
+            message = f'{self.path.name}: profile "{key}": {type(exc).__name__}: {exc}'
+        raise ProfileStoreError(ProfileErrorKind.INVALID, message, path=self.path)
+
     def _parsed(self) -> dict[str, Profile]:
         out: dict[str, Profile] = {}
         self._problems = {}
         for key, raw in self._load_raw().items():
             try:
-                out[normalize_name(key)] = replace(Profile.from_dict(raw), name=normalize_name(key))
+                profile = self._entry(key, raw)
             except ProfileStoreError as exc:
                 self._problems[str(key)] = exc.message
-                log.warning("saved profile %r cannot be used: %s", key, exc.message)
+                log.warning("%s", exc.message)
+                continue
+            out[profile.name] = profile
         return out
 
     def list(self) -> list[Profile]:
@@ -284,7 +363,7 @@ class ProfileStore:
         return sorted(self._parsed().values(), key=lambda p: (p.name.casefold(), p.name))
 
     def problems(self) -> dict[str, str]:
-        """Entries skipped by the last list()/get(): name -> why (they stay in the file untouched)."""
+        """Entries skipped by the last list()/get(): name -> ``profiles.json: profile "x": why``."""
         return dict(self._problems)
 
     def get(self, name: str) -> Profile | None:
@@ -295,13 +374,16 @@ class ProfileStore:
         """Like get() but raises ProfileStoreError(kind=NOT_FOUND) with a helpful message."""
         profile = self.get(name)
         if profile is None:
-            if name in self._problems:
+            key = normalize_name(name)
+            if key in self._problems:
                 raise ProfileStoreError(
-                    ProfileErrorKind.INVALID, f"The saved profile '{name}' cannot be used: {self._problems[name]}"
+                    ProfileErrorKind.INVALID,
+                    f"The saved profile '{key}' cannot be used: {self._problems[key]}",
+                    path=self.path,
                 )
             raise ProfileStoreError(
                 ProfileErrorKind.NOT_FOUND,
-                f"There is no saved profile called '{name}'. See 'mailsetup profiles list'.",
+                f"There is no saved profile called '{key}'. See 'mailsetup profiles list'.",
                 path=self.path,
             )
         return profile
@@ -314,81 +396,57 @@ class ProfileStore:
             profile.settings.validate()
         except SettingsError as exc:
             raise ProfileStoreError(ProfileErrorKind.INVALID, f"The profile '{name}' is not valid: {exc}") from None
-        raw = self._load_raw()
-        existing = raw.get(name)
-        if existing is not None and not overwrite:
-            raise ProfileStoreError(
-                ProfileErrorKind.EXISTS, f"A profile called '{name}' already exists.", path=self.path
-            )
-        created = profile.created_at or (existing.get("created_at") if isinstance(existing, dict) else "") or _now()
-        saved = replace(profile, name=name, created_at=created, updated_at=_now())
-        raw[name] = saved.to_dict()
-        self._write(raw)
+        with self.transaction():
+            raw = self._load_raw()
+            existing = raw.get(name)
+            if existing is not None and not overwrite:
+                raise ProfileStoreError(
+                    ProfileErrorKind.EXISTS, f"A profile called '{name}' already exists.", path=self.path
+                )
+            old_created = existing.get("created_at") if isinstance(existing, dict) else ""
+            created = profile.created_at or (old_created if isinstance(old_created, str) else "") or _now()
+            saved = replace(profile, name=name, created_at=created, updated_at=_now())
+            raw[name] = saved.to_dict()
+            self._write(raw)
         return saved
 
     def delete(self, name: str) -> bool:
         """Remove the profile ``name``; False when there was none. (The caller removes its secret.)"""
         key = normalize_name(name)
-        raw = self._load_raw()
-        if key not in raw:
-            return False
-        del raw[key]
-        self._write(raw)
+        with self.transaction():
+            raw = self._load_raw()
+            if key not in raw:
+                return False
+            del raw[key]
+            self._write(raw)
         return True
 
     def rename(self, old: str, new: str) -> Profile:
         """Rename a profile (the caller moves its secret in the password store)."""
         old_key, new_key = normalize_name(old), normalize_name(new)
-        raw = self._load_raw()
-        if old_key not in raw:
-            raise ProfileStoreError(ProfileErrorKind.NOT_FOUND, f"There is no saved profile called '{old_key}'.")
-        if new_key in raw and new_key != old_key:
-            raise ProfileStoreError(ProfileErrorKind.EXISTS, f"A profile called '{new_key}' already exists.")
-        profile = replace(Profile.from_dict(raw.pop(old_key)), name=new_key, updated_at=_now())
-        raw[new_key] = profile.to_dict()
-        self._write(raw)
+        with self.transaction():
+            raw = self._load_raw()
+            if old_key not in raw:
+                raise ProfileStoreError(ProfileErrorKind.NOT_FOUND, f"There is no saved profile called '{old_key}'.")
+            if new_key in raw and new_key != old_key:
+                raise ProfileStoreError(ProfileErrorKind.EXISTS, f"A profile called '{new_key}' already exists.")
+            profile = replace(self._entry(old_key, raw.pop(old_key)), name=new_key, updated_at=_now())
+            raw[new_key] = profile.to_dict()
+            self._write(raw)
         return profile
 
     def _write(self, raw: dict[str, Any]) -> None:
-        doc = {"schema": SCHEMA_VERSION, "profiles": dict(sorted(raw.items(), key=lambda kv: kv[0].casefold()))}
-        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-        folder = self.path.parent
-        tmp_name: str | None = None
+        doc = {"schema": SCHEMA_VERSION, "profiles": dict(sorted(raw.items(), key=lambda kv: str(kv[0]).casefold()))}
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp_name, self.path)
-            tmp_name = None
-            _fsync_dir(folder)
-        except OSError as exc:
-            raise ProfileStoreError(
-                ProfileErrorKind.WRITE_FAILED,
-                f"Could not save the accounts to {self.path}: {exc.strerror or exc}. Nothing was changed; check "
-                "that the folder exists, is writable and the disk is not full.",
-                path=self.path,
-            ) from None
-        finally:
-            if tmp_name is not None:
-                try:
-                    os.unlink(tmp_name)
-                except OSError:
-                    pass
+            atomic_write(self.path, dump_document(doc, self._deep), mode=0o600)
+        except (OSError, ValueError, RecursionError) as exc:
+            raise self._write_error(exc) from None
 
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    def _write_error(self, exc: BaseException) -> ProfileStoreError:
+        reason = getattr(exc, "strerror", None) or exc
+        return ProfileStoreError(
+            ProfileErrorKind.WRITE_FAILED,
+            f"Could not save the accounts to {self.path}: {reason}. Nothing was changed; check "
+            "that the folder exists, is writable and the disk is not full.",
+            path=self.path,
+        )

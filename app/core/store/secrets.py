@@ -5,14 +5,24 @@ SMTP password (or OAuth2 token); service ``"MailSetup proxy"``, username = the
 profile name, for a proxy password. Nothing else is ever stored there, and no
 secret is ever written anywhere else.
 
-Only secure backends are used: the Secret Service (GNOME Keyring, KWallet 5.97+,
-KeePassXC), KWallet, the macOS Keychain and the Windows Credential Locker (and
-other third-party backends that are not known to be insecure). ``keyring``'s
-``fail`` and ``null`` backends and the plaintext / encrypted-file backends of
-``keyrings.alt`` (and ``keyrings.cryptfile``) are rejected with a
-``SecretStoreError`` that says why and what to install. There is never a silent
-plaintext fallback: when ``keyring`` picks its ChainerBackend, the insecure
-members are dropped and only the best secure one is used.
+Only an allowlist of known-secure backends is used (``SECURE_BACKENDS``): the Secret
+Service (GNOME Keyring, KWallet 5.97+, KeePassXC; directly or via libsecret), KWallet,
+the macOS Keychain and the Windows Credential Locker. Anything else that keyring's
+configuration or detection picks (its ``fail``/``null`` backends, the plaintext or
+encrypted-file stores of ``keyrings.alt``/``keyrings.cryptfile``, any unknown plug-in) is
+rejected with a ``SecretStoreError`` that says why and what to install. There is never a
+silent plaintext fallback: when ``keyring`` picks its ChainerBackend, only its best
+allowlisted member is used. (A backend *instance* handed to ``SecretStore`` by code is the
+program's own choice, e.g. a test double; it is refused only when it is a known insecure one.)
+
+Like Maestral's credential storage, each profile records the class of the backend that
+stored its secrets (``Profile.secret_backend_id``); ``SecretStore.for_backend_id`` opens that
+one again, so a secret is looked for where it was put, and a store that is gone is reported
+(kind ``MOVED``) instead of the password silently reading as "not stored".
+
+Single lane: all keyring calls of the process run one at a time (``_LANE``), whichever
+``SecretStore`` object they come from, because Secret Service clients are not safe to use
+from several threads at once and an unlock prompt must not be raised twice.
 
 Every keyring call is blocking I/O (D-Bus, XPC, Win32) and may show an unlock
 prompt. Callers run ``SecretStore`` methods off the GUI thread (a QThread /
@@ -40,6 +50,8 @@ log = logging.getLogger(__name__)
 
 SERVICE = "MailSetup"
 PROXY_SERVICE = "MailSetup proxy"
+OAUTH_SERVICE = "MailSetup OAuth"  # the OAuth grant (app.core.oauth writes it; deleting a profile removes it)
+OWNED_SERVICES = (SERVICE, PROXY_SERVICE, OAUTH_SERVICE)  # every entry a profile can own
 DEFAULT_TIMEOUT = 10.0
 CONTEXT = "Secrets"
 
@@ -55,6 +67,7 @@ class SecretErrorKind(str, Enum):
     INIT_FAILED = "init_failed"  # a store is configured but could not be started / reached
     TIMEOUT = "timeout"  # the store did not answer in time
     BACKEND_ERROR = "backend_error"  # any other error reported by the store
+    MOVED = "moved"  # the store that holds a profile's secret is not the one available now
 
 
 def _t(template: str, **params: Any) -> Text:
@@ -92,10 +105,21 @@ class SecretStoreError(Exception):
 
 # -- backend classification ---------------------------------------------------------------------
 
-# Module prefixes of backends that keep secrets in a file (plaintext or with a weak/own scheme),
-# or do not keep them at all.
+# The allowlist: backend classes (module.qualname) that keep secrets in a protected system store.
+SECURE_BACKENDS = frozenset(
+    {
+        "keyring.backends.SecretService.Keyring",
+        "keyring.backends.libsecret.Keyring",
+        "keyring.backends.kwallet.DBusKeyring",
+        "keyring.backends.kwallet.DBusKeyringKWallet4",
+        "keyring.backends.macOS.Keyring",
+        "keyring.backends.Windows.WinVaultKeyring",
+    }
+)
+# Module prefixes of backends that do not keep secrets at all, or keep them in a file.
 _NO_STORE_PREFIXES = ("keyring.backends.fail", "keyring.backends.null")
-_INSECURE_PREFIXES = ("keyrings.alt.file", "keyrings.alt.pyfs", "keyrings.alt.Windows", "keyrings.cryptfile")
+_INSECURE_PREFIXES = ("keyrings.alt.", "keyrings.cryptfile")
+_LANE = threading.Lock()  # one keyring call at a time in this process (see the module docstring)
 
 _DISPLAY_NAMES = {
     "keyring.backends.SecretService": "Secret Service (GNOME Keyring or compatible)",
@@ -111,19 +135,30 @@ def _qualname(backend: Any) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def backend_display_name(backend: Any) -> str:
-    """A user-facing name for a keyring backend ("macOS Keychain", ...)."""
-    module = (backend if isinstance(backend, type) else type(backend)).__module__
+def _display_for_module(module: str) -> str | None:
     for prefix, name in _DISPLAY_NAMES.items():
         if module == prefix or module.startswith(prefix + "."):
             return name
-    return str(getattr(backend, "name", None) or _qualname(backend))
+    return None
+
+
+def _display_for_id(backend_id: str) -> str:
+    return _display_for_module(backend_id.rpartition(".")[0]) or backend_id
+
+
+def backend_display_name(backend: Any) -> str:
+    """A user-facing name for a keyring backend ("macOS Keychain", ...)."""
+    module = (backend if isinstance(backend, type) else type(backend)).__module__
+    return _display_for_module(module) or str(getattr(backend, "name", None) or _qualname(backend))
 
 
 def is_secure_backend(backend: Any) -> bool:
-    """False for keyring's fail/null backends and file-based stores; True otherwise."""
-    name = _qualname(backend)
-    return not name.startswith(_NO_STORE_PREFIXES + _INSECURE_PREFIXES)
+    """True only for the allowlisted system stores (SECURE_BACKENDS)."""
+    return _qualname(backend) in SECURE_BACKENDS
+
+
+def _known_insecure(backend: Any) -> bool:
+    return _qualname(backend).startswith(_NO_STORE_PREFIXES + _INSECURE_PREFIXES)
 
 
 def _install_hint() -> Text:
@@ -239,11 +274,11 @@ def _resolve_default_backend() -> Any:
     return chosen
 
 
-def _check_backend(backend: Any) -> Any:
+def _check_backend(backend: Any, *, explicit: bool = False) -> Any:
     name = _qualname(backend)
     if name.startswith(_NO_STORE_PREFIXES):
         raise _no_backend_error()
-    if not is_secure_backend(backend):
+    if _known_insecure(backend) or not (explicit or is_secure_backend(backend)):
         raise _insecure_error(backend)
     return backend
 
@@ -269,8 +304,32 @@ class SecretStore:
 
     def __init__(self, backend: Any | None = None, *, timeout: float = DEFAULT_TIMEOUT):
         self._backend = backend
+        self._explicit = backend is not None
         self.timeout = float(timeout)
         self._lock = threading.Lock()
+
+    @classmethod
+    def for_backend_id(cls, backend_id: str, *, timeout: float = DEFAULT_TIMEOUT) -> SecretStore:
+        """The store of the allowlisted backend class ``backend_id`` (as Maestral reopens the keyring
+        it recorded); SecretStoreError(MOVED) when that store cannot be opened here."""
+        if backend_id not in SECURE_BACKENDS:
+            raise moved_error(backend_id, None)
+        store = cls(timeout=timeout)
+
+        def load() -> Any:
+            import keyring.core
+
+            return keyring.core.load_keyring(backend_id)
+
+        try:
+            backend = store._bounded("open", load)
+            if getattr(type(backend), "viable", True) is False:
+                raise RuntimeError("not available")
+        except (SecretStoreError, RuntimeError) as exc:
+            log.info("recorded password store %s cannot be opened: %s", backend_id, exc)
+            raise moved_error(backend_id, None) from None
+        store._backend = backend
+        return store
 
     # -- public API -------------------------------------------------------------------------------
     def backend(self) -> Any:
@@ -279,7 +338,7 @@ class SecretStore:
             if self._backend is None:
                 self._backend = self._bounded("open", _resolve_default_backend)
             backend = self._backend
-        return _check_backend(backend)
+        return _check_backend(backend, explicit=self._explicit)
 
     def info(self) -> BackendInfo:
         """Name of the backend for the UI ("macOS Keychain", ...); raises SecretStoreError."""
@@ -324,9 +383,14 @@ class SecretStore:
         box: dict[str, Any] = {}
         done = threading.Event()
 
+        abandoned = threading.Event()
+
         def run() -> None:
             try:
-                box["value"] = fn(*args)
+                with _LANE:
+                    if abandoned.is_set():  # the caller gave up while this waited: do nothing late
+                        raise TimeoutError("abandoned")
+                    box["value"] = fn(*args)
             except BaseException as exc:
                 box["error"] = exc
             finally:
@@ -335,6 +399,7 @@ class SecretStore:
         worker = threading.Thread(target=run, name=f"mailsetup-keyring-{what}", daemon=True)
         worker.start()
         if not done.wait(self.timeout):
+            abandoned.set()
             log.warning("password store did not answer a %s request within %.1f s", what, self.timeout)
             raise SecretStoreError(
                 SecretErrorKind.TIMEOUT,
@@ -353,6 +418,24 @@ class SecretStore:
         if "error" in box:
             raise _translate(box["error"], what, secret) from None
         return box.get("value")  # type: ignore[return-value]
+
+
+def moved_error(backend_id: str, current: str | None) -> SecretStoreError:
+    """The secret was stored in ``backend_id``, which is not the store available now."""
+    return SecretStoreError(
+        SecretErrorKind.MOVED,
+        _t(QT_TRANSLATE_NOOP("Secrets", "Stored password is in another password store")),
+        _t(
+            QT_TRANSLATE_NOOP(
+                "Secrets",
+                "The password was stored in {stored}, which cannot be opened now (the password store in use is "
+                "{current}). Start or unlock that store, or save the account again to keep the password in the "
+                "store in use now.",
+            ),
+            stored=_display_for_id(backend_id),
+            current=current or "none",
+        ),
+    )
 
 
 def _key(profile: str) -> str:
