@@ -1,7 +1,9 @@
-"""Regenerate resources/ispdb/snapshot.json from Mozilla's ISPDB (the ``thunderbird/autoconfig`` repository).
+"""Regenerate resources/ispdb/snapshot.json from Mozilla's ISPDB (the ``thunderbird/autoconfig`` repository)
+and, for providers ISPDB does not list by domain, Delta Chat's provider database (``deltachat/provider-db``).
 
     git clone https://github.com/thunderbird/autoconfig /tmp/autoconfig
-    python tools/ispdb_snapshot.py /tmp/autoconfig [--out resources/ispdb/snapshot.json]
+    git clone https://github.com/deltachat/provider-db /tmp/provider-db
+    python tools/ispdb_snapshot.py /tmp/autoconfig --deltachat /tmp/provider-db [--out resources/ispdb/snapshot.json]
 
 Only the facts the catalogue uses are kept, per ISPDB file: the mail domains, the names that ISPDB lists as
 MX hosts (Thunderbird's MX-based lookup), and the outgoing (SMTP) servers. A provider TOML file names the
@@ -32,6 +34,9 @@ FILES = (
     "gmx.net", "gmx.com", "web.de", "me.com", "zoho.com", "zoho.eu", "zoho.in", "zoho.jp",
     "zoho.com.au", "zohocloud.ca", "rambler.ru", "t-online.de", "messagingengine.com",
 )  # fmt: skip
+
+# Delta Chat provider-db files (``_providers/<name>.md``) whose domain lists the catalogue uses.
+DELTACHAT_FILES = ("fastmail", "rambler.ru", "web.de")
 
 # ISPDB lists some MX host names among <domain> so that Thunderbird's MX lookup finds the provider;
 # they are not mail domains. A name is treated as an MX host when it ends with one of these.
@@ -69,16 +74,44 @@ def read_file(xml_text: str) -> dict[str, object]:
     }
 
 
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
+
+
+def read_deltachat(markdown: str) -> dict[str, object]:
+    """The ``domains:`` list of a provider-db file's YAML front matter (a plain list of names)."""
+    front = markdown.split("---", 2)[1] if markdown.startswith("---") else ""
+    domains: list[str] = []
+    in_list = False
+    for line in front.splitlines():
+        if line.startswith("domains:"):
+            in_list = True
+            continue
+        if in_list and line.strip().startswith("#"):
+            continue
+        if in_list and line.lstrip().startswith("- "):
+            domains.append(line.strip()[2:].strip().lower())
+        elif in_list and line.strip():
+            break
+    return {"domains": domains}
+
+
+def build_deltachat(repo: Path) -> dict[str, object]:
+    commit = _git(repo, "log", "-1", "--format=%H %cI").split()
+    files = {name: read_deltachat(_git(repo, "show", f"HEAD:_providers/{name}.md")) for name in DELTACHAT_FILES}
+    return {
+        "source": "https://github.com/deltachat/provider-db (_providers/*.md)",
+        "commit": commit[0],
+        "commit_date": commit[1],
+        "files": files,
+    }
+
+
 def build(repo: Path) -> dict[str, object]:
-    commit = subprocess.run(
-        ["git", "-C", str(repo), "log", "-1", "--format=%H %cI"], capture_output=True, text=True, check=True
-    ).stdout.split()
+    commit = _git(repo, "log", "-1", "--format=%H %cI").split()
     files = {}
     for name in FILES:
-        text = subprocess.run(
-            ["git", "-C", str(repo), "show", f"HEAD:ispdb/{name}.xml"], capture_output=True, text=True, check=True
-        ).stdout
-        files[name] = read_file(text)
+        files[name] = read_file(_git(repo, "show", f"HEAD:ispdb/{name}.xml"))
     return {
         "source": "https://github.com/thunderbird/autoconfig (ispdb/*.xml)",
         "license": "MPL-2.0 (ISPDB data)",
@@ -92,9 +125,12 @@ def build(repo: Path) -> dict[str, object]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("repo", type=Path, help="a clone (or bare mirror) of thunderbird/autoconfig")
+    parser.add_argument("--deltachat", type=Path, help="a clone (or bare mirror) of deltachat/provider-db")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     data = build(args.repo)
+    if args.deltachat:
+        data["deltachat"] = build_deltachat(args.deltachat)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     total = sum(len(f["domains"]) for f in data["files"].values())  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ over time live in one place:
   (each must state the number), ``source`` and ``checked`` (the date it was read there).
 - ``ispdb = [...]``: Mozilla ISPDB files (names without ``.xml``) whose domains the provider serves; they
   come from the bundled snapshot ``resources/ispdb/snapshot.json`` (made by ``tools/ispdb_snapshot.py``).
+- ``provider_db = [...]``: the same for Delta Chat's provider database (providers ISPDB lists only by MX).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FACT_KEYS = ("sources", "notices", "limits", "audience", "ispdb")
+FACT_KEYS = ("sources", "notices", "limits", "audience", "ispdb", "provider_db")
 AUDIENCES = ("personal", "business", "developer")
 _CITATION_MAX = 300
 
@@ -60,13 +61,21 @@ def parse_facts(c: _Checker, data: Mapping[str, Any], *, preset: bool) -> dict[s
         "audience": audience,
         "notices": tuple(_notices(c, data)),
         "limits": tuple(_limits(c, data)),
-        "ispdb": tuple(_ispdb(c, data)),
+        "ispdb": tuple(_snapshot_names(c, data, "ispdb")),
+        "provider_db": tuple(_snapshot_names(c, data, "provider_db")),
     }
 
 
-def ispdb_domains(names: tuple[str, ...]) -> list[str]:
-    """The mail domains of these ISPDB files, from the snapshot, in file order."""
-    files = ispdb_snapshot()["files"]
+def _snapshot_files(key: str) -> Mapping[str, Any]:
+    """The files of the ISPDB (``ispdb``) or Delta Chat (``provider_db``) part of the snapshot."""
+    snap = ispdb_snapshot()
+    files = snap.get("files") if key == "ispdb" else (snap.get("deltachat") or {}).get("files")
+    return files if isinstance(files, dict) else {}
+
+
+def ispdb_domains(names: tuple[str, ...], key: str = "ispdb") -> list[str]:
+    """The mail domains of these snapshot files (``key``: "ispdb" or "provider_db"), in file order."""
+    files = _snapshot_files(key)
     out: list[str] = []
     for name in names:
         for d in files.get(name, {}).get("domains", ()):
@@ -179,14 +188,15 @@ def _limits(c: _Checker, data: Mapping[str, Any]) -> list[Limit]:
     return out
 
 
-def _ispdb(c: _Checker, data: Mapping[str, Any]) -> list[str]:
-    files = ispdb_snapshot()["files"]
+def _snapshot_names(c: _Checker, data: Mapping[str, Any], key: str, prefix: str = "") -> list[str]:
+    files = _snapshot_files(key)
+    what = "ISPDB" if key == "ispdb" else "Delta Chat provider-db"
     out = []
-    for i, name in enumerate(c.str_list(data, "ispdb", "ispdb")):
+    for i, name in enumerate(c.str_list(data, key, f"{prefix}{key}")):
         if name not in files:
-            c.err(f"ispdb[{i}]", f"{name!r} is not in the bundled ISPDB snapshot (tools/ispdb_snapshot.py)")
+            c.err(f"{prefix}{key}[{i}]", f"{name!r} is not in the bundled {what} snapshot (tools/ispdb_snapshot.py)")
         elif name in out:
-            c.err(f"ispdb[{i}]", f"{name!r} is listed twice")
+            c.err(f"{prefix}{key}[{i}]", f"{name!r} is listed twice")
         else:
             out.append(name)
     return out
@@ -202,6 +212,7 @@ def facts_to_dict(p: Any) -> dict[str, Any]:
         "sources": list(p.sources),
         "audience": p.audience,
         "ispdb": list(p.ispdb),
+        "provider_db": list(p.provider_db),
         "notices": [
             {"text": dict(n.text), "since": iso(n.since), "valid_until": iso(n.valid_until), "source": n.source}
             for n in p.notices

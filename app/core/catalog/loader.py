@@ -28,6 +28,7 @@ from app.core.catalog.model import (
     PasswordKind,
     Provider,
     ProviderKind,
+    Region,
     UsernameRule,
 )
 from app.core.model import Code, Security
@@ -55,7 +56,8 @@ _TOP_KEYS = {
     "id", "kind", "order", "name", "domains", "mx_patterns", "smtp", "imap", "pop3", "username_rule",
     "username_literal", "password_kind", "strip_password_spaces", "dynamic_ports", "links", "guide", "tips",
     "errors", "oauth",
-    "sources", "notices", "limits", "audience", "ispdb",  # dated facts: app.core.catalog.facts
+    "sources", "notices", "limits", "audience", "ispdb", "provider_db",  # dated facts: app.core.catalog.facts
+    "regions",  # regional servers: app.core.catalog.regions
 }  # fmt: skip
 
 
@@ -194,23 +196,8 @@ def _parse_provider(data: Mapping[str, Any], file: Path) -> tuple[Provider | Non
 
     name = c.lang_table(data, "name", "name", required_langs=LANGS)
 
-    domains: list[str] = []
-    for i, d in enumerate(c.str_list(data, "domains", "domains")):
-        d = d.lower().rstrip(".")
-        if not _DOMAIN_RE.match(d):
-            c.err(f"domains[{i}]", f"{d!r} is not a domain name")
-        elif d in domains:
-            c.err(f"domains[{i}]", f"{d!r} is listed twice")
-        else:
-            domains.append(d)
-
-    mx_patterns: list[str] = []
-    for i, p in enumerate(c.str_list(data, "mx_patterns", "mx_patterns")):
-        p = p.lower().rstrip(".")
-        if not _MX_PATTERN_RE.match(p) or "." not in p:
-            c.err(f"mx_patterns[{i}]", f"{p!r} is not a host pattern such as '*.example.net'")
-        else:
-            mx_patterns.append(p)
+    domains = _domain_list(c, data, "domains")
+    mx_patterns = _mx_pattern_list(c, data, "mx_patterns")
 
     dynamic_ports = bool(c.get(data, "dynamic_ports", bool, "dynamic_ports"))
     endpoints: dict[str, tuple[Endpoint, ...]] = {}
@@ -240,7 +227,8 @@ def _parse_provider(data: Mapping[str, Any], file: Path) -> tuple[Provider | Non
     hints = _error_hints(c, data, links)
     oauth = _oauth(c, data, links)
     facts = _facts(c, data, preset=preset)
-    domains = _with_ispdb_domains(domains, facts["ispdb"])
+    domains = _with_ispdb_domains(domains, facts["ispdb"], facts["provider_db"])
+    regions = _regions(c, data)
 
     if c.errors or pid is None:
         return None, order, c.errors
@@ -265,6 +253,7 @@ def _parse_provider(data: Mapping[str, Any], file: Path) -> tuple[Provider | Non
         dynamic_ports=dynamic_ports,
         oauth=oauth,
         **facts,
+        regions=regions,
     )
     return provider, order, []
 
@@ -283,11 +272,44 @@ def _facts(c: _Checker, data: Mapping[str, Any], *, preset: bool) -> dict[str, A
     return parse_facts(c, data, preset=preset)
 
 
-def _with_ispdb_domains(domains: list[str], ispdb: tuple[str, ...]) -> list[str]:
-    """The file's own domains, then those of its ISPDB files (from the bundled snapshot) not yet listed."""
+def _with_ispdb_domains(domains: list[str], ispdb: tuple[str, ...], provider_db: tuple[str, ...]) -> list[str]:
+    """The file's own domains, then those of its ISPDB / provider-db files (bundled snapshot) not yet listed."""
     from app.core.catalog.facts import ispdb_domains
 
-    return domains + [d for d in ispdb_domains(ispdb) if d not in domains]
+    extra = ispdb_domains(ispdb) + ispdb_domains(provider_db, "provider_db")
+    return domains + [d for i, d in enumerate(extra) if d not in domains and d not in extra[:i]]
+
+
+def _regions(c: _Checker, data: Mapping[str, Any]) -> tuple[Region, ...]:
+    """The optional ``[[regions]]`` (parsed in app.core.catalog.regions)."""
+    from app.core.catalog.regions import parse_regions
+
+    return parse_regions(c, data)
+
+
+def _domain_list(c: _Checker, table: Mapping[str, Any], path: str) -> list[str]:
+    """The mail domains at ``path`` (its last part is the key), lower-cased, each once."""
+    domains: list[str] = []
+    for i, d in enumerate(c.str_list(table, path.rsplit(".", 1)[-1], path)):
+        d = d.lower().rstrip(".")
+        if not _DOMAIN_RE.match(d):
+            c.err(f"{path}[{i}]", f"{d!r} is not a domain name")
+        elif d in domains:
+            c.err(f"{path}[{i}]", f"{d!r} is listed twice")
+        else:
+            domains.append(d)
+    return domains
+
+
+def _mx_pattern_list(c: _Checker, table: Mapping[str, Any], path: str) -> list[str]:
+    patterns: list[str] = []
+    for i, p in enumerate(c.str_list(table, path.rsplit(".", 1)[-1], path)):
+        p = p.lower().rstrip(".")
+        if not _MX_PATTERN_RE.match(p) or "." not in p:
+            c.err(f"{path}[{i}]", f"{p!r} is not a host pattern such as '*.example.net'")
+        else:
+            patterns.append(p)
+    return patterns
 
 
 def _endpoints(c: _Checker, data: Mapping[str, Any], proto: str, dynamic_ports: bool) -> list[Endpoint]:
@@ -416,9 +438,16 @@ class Catalogue:
     def __post_init__(self) -> None:
         self._by_id = {p.id: p for p in self.providers}
         self._by_domain: dict[str, Provider] = {}
+        self._mx: list[tuple[str, Provider]] = []  # (pattern, provider or its regional variant)
         for p in self.providers:
             for d in p.domains:
                 self._by_domain.setdefault(d, p)
+            self._mx += [(pat, p) for pat in p.mx_patterns]
+            for r in p.regions:  # a region's domains and MX hosts select the provider with its servers
+                variant = p.in_region(r.id) or p
+                for d in r.domains:
+                    self._by_domain.setdefault(d, variant)
+                self._mx += [(pat, variant) for pat in r.mx_patterns]
 
     @property
     def presets(self) -> tuple[Provider, ...]:
@@ -459,11 +488,10 @@ class Catalogue:
         # The most specific pattern wins (AOL's "*.gm0.yahoodns.net" over a broader Yahoo pattern), so
         # the answer never depends on file order; ties keep display order.
         best: tuple[int, Provider] | None = None
-        for p in self.providers:
-            for pat in p.mx_patterns:
-                score = len(pat.replace("*", "").replace("?", ""))
-                if fnmatch.fnmatchcase(host, pat) and (best is None or score > best[0]):
-                    best = (score, p)
+        for pat, p in self._mx:
+            score = len(pat.replace("*", "").replace("?", ""))
+            if fnmatch.fnmatchcase(host, pat) and (best is None or score > best[0]):
+                best = (score, p)
         return best[1] if best else None
 
 
@@ -499,6 +527,7 @@ def load_catalogue(extra_dirs: Iterable[Path] = (), *, base_dir: Path | None = N
             assert provider is not None
             seen_ids[provider.id] = file.name
             seen_domains.update({d: provider.id for d in provider.domains})
+            seen_domains.update({d: provider.id for r in provider.regions for d in r.domains})
             loaded.append((_KIND_RANK[provider.kind], order, provider))
     loaded.sort(key=lambda t: (t[0], t[1]))  # stable: same order keeps file-name order
     for e in errors:
@@ -529,6 +558,11 @@ def _check_unique(
         if d in domains:
             message = f"{d!r} already belongs to provider {domains[d]!r}"
             out.append(CatalogueError(file.name, f"domains[{i}]", message, str(file)))
+    for r_i, region in enumerate(provider.regions):
+        for i, d in enumerate(region.domains):
+            if d in domains or d in provider.domains:
+                message = f"{d!r} already belongs to provider {domains.get(d, provider.id)!r}"
+                out.append(CatalogueError(file.name, f"regions[{r_i}].domains[{i}]", message, str(file)))
     return out
 
 
@@ -581,6 +615,12 @@ def _oauth_dict(spec: OAuthSpec | None) -> dict[str, Any] | None:
     return oauth_to_dict(spec) if spec is not None else None
 
 
+def _regions_list(p: Provider) -> list[dict[str, Any]]:
+    from app.core.catalog.regions import region_names
+
+    return region_names(p.regions)
+
+
 def _facts_dict(p: Provider) -> dict[str, Any]:
     from app.core.catalog.facts import facts_to_dict
 
@@ -623,4 +663,5 @@ def provider_to_dict(p: Provider, lang: str = "en", *, full: bool = False) -> di
         ]
         d["source_file"] = p.source_file
         d.update(_facts_dict(p))
+        d["regions"] = _regions_list(p)
     return d

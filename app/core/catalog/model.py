@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import Enum
 
@@ -88,6 +88,10 @@ class Provider:
     sources: tuple[str, ...] = ()  # where the file's facts come from (URLs or citations)
     audience: str = ""  # "personal", "business", "developer" or "" (shown on the first page)
     ispdb: tuple[str, ...] = ()  # Mozilla ISPDB files whose domains this provider covers
+    provider_db: tuple[str, ...] = ()  # Delta Chat provider-db files whose domains this provider covers
+    # Regional servers (app.core.catalog.regions): Zoho's data centres, SES regions, Mailgun US/EU, GMX
+    regions: tuple[Region, ...] = ()
+    region: str = ""  # the region this Provider value is for ("" = the file's default servers)
 
     def display_name(self, lang: str = "en") -> str:
         return self.name.get(lang) or self.name.get("en") or self.id
@@ -101,6 +105,13 @@ class Provider:
         if self.username_rule is UsernameRule.GENERATED:
             return ""
         return email
+
+    def in_region(self, region_id: str) -> Provider | None:
+        """This provider with the SMTP servers of ``region_id`` (None for an unknown region)."""
+        for r in self.regions:
+            if r.id == region_id.strip().lower():
+                return replace(self, smtp=r.smtp, region=r.id)
+        return None
 
     def tips_for(self, lang: str = "en", today: date | None = None) -> tuple[str, ...]:
         """The tips to show on ``today`` (default: the local date): the published limits, the notices
@@ -207,3 +218,18 @@ class Limit:
 
     def in_force(self, day: date) -> bool:
         return _in_force(day, self.since, self.valid_until)
+
+
+@dataclass(frozen=True)
+class Region:
+    """One of a provider's regional server sets: its SMTP endpoints and the domains / MX hosts that select it."""
+
+    id: str
+    name: dict[str, str]  # lang -> display name ("Europe", "US East (N. Virginia)")
+    smtp: tuple[Endpoint, ...]
+    domains: tuple[str, ...] = ()
+    mx_patterns: tuple[str, ...] = ()
+    ispdb: tuple[str, ...] = ()
+
+    def display_name(self, lang: str = "en") -> str:
+        return self.name.get(lang) or self.name.get("en") or self.id
