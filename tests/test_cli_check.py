@@ -88,7 +88,8 @@ def test_subprocess_check_failure_exit_1_with_diagnosis(smtp_server):
     srv = smtp_server("ssl")
     p = run_cli("check", *conn_args(srv, "starttls"), "-vv")
     assert p.returncode == 1
-    assert "probably waiting for an encrypted (SSL/TLS) connection" in p.stdout
+    assert f"Port {srv.port} speaks SSL/TLS from the first byte" in p.stdout
+    assert "second client" not in p.stdout  # a certain verdict is not retried
     assert "1. Switch the security mode to SSL/TLS" in p.stdout
     assert "✗ greeting" in p.stdout and "✓ connect" in p.stdout
     assert_no_secret(p.stdout + p.stderr)

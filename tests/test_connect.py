@@ -73,3 +73,50 @@ async def test_every_failure_is_kept():
     assert len(info.value.attempts) == 2
     assert all(isinstance(x.error, ConnectionRefusedError) for x in info.value.attempts)
     assert not info.value.timed_out
+
+
+async def test_a_name_with_a_dead_first_address_checks_fine(smtp_server, monkeypatch):
+    """dual.test resolves to a black-holed 127.0.0.2 first, then the live server on 127.0.0.1."""
+    from app.core.model import LogLine, Timeouts
+    from app.core.smtp import run_check
+
+    srv = smtp_server("smtp")
+    hole = socket.socket()
+    hole.bind(("127.0.0.2", srv.port))
+    hole.listen(0)
+    fillers = []
+    for _ in range(4):
+        s = socket.socket()
+        s.setblocking(False)
+        try:
+            s.connect(("127.0.0.2", srv.port))
+        except BlockingIOError:
+            pass
+        fillers.append(s)
+    real = socket.getaddrinfo
+
+    def fake(host, port, *args, **kw):
+        if host == "dual.test":
+            return [
+                (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (ip, port))
+                for ip in ("127.0.0.2", "127.0.0.1")
+            ]
+        return real(host, port, *args, **kw)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    events = []
+    settings = srv.settings(host="dual.test", username="").with_(
+        timeouts=Timeouts(connect=5.0, greeting=2.0, command=2.0, total=10.0)
+    )
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    try:
+        result = await run_check(settings, None, on_event=events.append)
+    finally:
+        for s in fillers:
+            s.close()
+        hole.close()
+    assert result.ok, result.diagnosis
+    assert loop.time() - t0 < 3.0  # generous; the dead address alone would cost the 5 s connect timeout
+    logged = [e.text for e in events if isinstance(e, LogLine)]
+    assert any("127.0.0.2" in t and "did not answer first" in t for t in logged)

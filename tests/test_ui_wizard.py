@@ -21,6 +21,7 @@ from app.ui.wizard.ids import PageId
 from tests.fixtures.ui import (
     PASSWORD,
     USER,
+    LocalSmtp,
     choose_custom,
     fill_account,
     make_wizard,
@@ -151,17 +152,34 @@ def test_silent_implicit_tls_port_switch_action_fixes_it(qtbot, implicit_tls_ser
     qtbot.waitUntil(lambda: next_enabled(w))
 
 
-def test_timeout_is_confirmed_by_a_second_client_in_the_log(qtbot, implicit_tls_server):
+def test_timeout_is_confirmed_by_a_second_client_in_the_log(qtbot, smtp_server):
+    silent = LocalSmtp(smtp_server("silent", security="starttls"), False)
     w = make_wizard(qtbot)
     choose_custom(w)
-    fill_account(w, implicit_tls_server, security="starttls")
+    fill_account(w, silent, security="starttls")
     w.next()
     page = w.check_page
     # the diagnosis shows as soon as the engine gives up, while the second client still runs
     qtbot.waitUntil(lambda: page.diagnosis.isVisible() and page.is_running(), timeout=5000)
     result = wait_check_done(qtbot, w)
-    assert result.diagnosis.code is Code.GREETING_TIMEOUT
-    assert "Confirmed by a second client" in page.log_view.plain_text()
+    assert (result.diagnosis.code, result.diagnosis.variant) == (Code.GREETING_TIMEOUT, "silent")
+    assert "Confirmed by a second client (aiosmtplib)" in page.log_view.plain_text()
+    assert page.retry_check.isVisible() and page.retry_check.isEnabled()
+
+
+def test_implicit_tls_port_is_named_at_once_and_retry_comes_back_with_the_verdict(qtbot, implicit_tls_server):
+    w = make_wizard(qtbot)
+    choose_custom(w)
+    fill_account(w, implicit_tls_server, security="starttls")
+    w.model.update_settings(timeouts=Timeouts(connect=2, greeting=20, command=5, total=30))
+    w.next()
+    page = w.check_page
+    result = wait_check_done(qtbot, w, timeout=8000)  # far below the 20 s greeting timeout
+    assert (result.diagnosis.code, result.diagnosis.variant) == (Code.GREETING_TIMEOUT, "implicit_tls")
+    assert page.retry_check.isVisible() and page.retry_check.isEnabled() and not page.is_running()
+    assert "Confirmed by a second client" not in page.log_view.plain_text()
+    switch = [a for a in result.diagnosis.actions if a.kind == "switch_settings"]
+    assert switch[0].params["port"] == implicit_tls_server.port and switch[0].params["security"] == "ssl"
 
 
 def test_cancel_mid_check(qtbot, implicit_tls_server):
@@ -422,17 +440,21 @@ def test_bad_recipient_shows_message_next_to_field(qtbot, starttls_server):
     assert not starttls_server.messages
 
 
-def test_action_clicked_while_second_opinion_runs_restarts_cleanly(qtbot, implicit_tls_server):
+def test_action_clicked_while_second_opinion_runs_restarts_cleanly(qtbot, smtp_server, implicit_tls_server):
+    from app.core.diagnosis import Action
+
+    silent = LocalSmtp(smtp_server("silent", security="starttls"), False)
     w = make_wizard(qtbot)
     choose_custom(w)
-    fill_account(w, implicit_tls_server, security="starttls")
+    fill_account(w, silent, security="starttls")
     w.next()
     page = w.check_page
-    qtbot.waitUntil(
-        lambda: page.diagnosis.button_for("switch_settings") is not None and page.is_running(), timeout=5000
-    )
+    qtbot.waitUntil(lambda: page.diagnosis.isVisible() and page.is_running(), timeout=5000)
     runs = page.runs
-    qtbot.mouseClick(page.diagnosis.button_for("switch_settings"), Qt.MouseButton.LeftButton)
+    # a one-click switch while the second opinion still runs (to the server that works)
+    page.do_action(
+        Action("switch_settings", "switch", {"host": "127.0.0.1", "port": implicit_tls_server.port, "security": "ssl"})
+    )
     qtbot.waitUntil(lambda: page.runs > runs and not page.is_running() and page.last_result is not None, timeout=10000)
     assert page.last_result.ok
     assert page.stage_list.state(Stage.AUTH) is not Status.CANCELLED

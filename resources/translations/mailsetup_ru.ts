@@ -541,6 +541,34 @@
         <translation>Порт 465 всегда требует SSL/TLS, порт 587 — STARTTLS.</translation>
     </message>
     <message>
+        <source>Port {port} speaks SSL/TLS from the first byte</source>
+        <translation>Порт {port} работает по SSL/TLS с первого байта</translation>
+    </message>
+    <message>
+        <source>The server on {host}:{port} sent no greeting to an unencrypted start, but a TLS handshake on the same port succeeded within {seconds} s. The port expects implicit SSL/TLS, so the security mode does not match it.</source>
+        <translation>Сервер {host}:{port} не прислал приветствие на подключение без шифрования, но TLS-рукопожатие на том же порту прошло за {seconds} с. Порт ожидает SSL/TLS с самого начала, поэтому выбранный режим шифрования ему не подходит.</translation>
+    </message>
+    <message>
+        <source>The server on port {port} accepts connections but says nothing</source>
+        <translation>Сервер на порту {port} принимает подключения, но молчит</translation>
+    </message>
+    <message>
+        <source>A connection to {host}:{port} was made, but no SMTP greeting came within {seconds} s, and the port does not answer a TLS handshake either. Changing the security mode will not help: the service behind this port is stuck, or a firewall, proxy or antivirus holds the connection.</source>
+        <translation>Подключение к {host}:{port} установлено, но SMTP-приветствие не пришло за {seconds} с, и на TLS-рукопожатие порт тоже не отвечает. Смена режима шифрования не поможет: служба на этом порту зависла, или соединение удерживает межсетевой экран, прокси или антивирус.</translation>
+    </message>
+    <message>
+        <source>Check that the server name and port are right for sending mail.</source>
+        <translation>Проверьте, что имя сервера и порт предназначены для отправки почты.</translation>
+    </message>
+    <message>
+        <source>Try the other submission port (587 with STARTTLS, or 465 with SSL/TLS).</source>
+        <translation>Попробуйте другой порт отправки (587 со STARTTLS или 465 с SSL/TLS).</translation>
+    </message>
+    <message>
+        <source>If it keeps happening, ask the network or mail server administrator what holds port {port}.</source>
+        <translation>Если это повторяется, спросите администратора сети или почтового сервера, что удерживает порт {port}.</translation>
+    </message>
+    <message>
         <source>The server&apos;s greeting did not arrive in time</source>
         <translation>Приветствие сервера не пришло вовремя</translation>
     </message>

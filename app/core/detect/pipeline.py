@@ -42,6 +42,8 @@ RETRYABLE = frozenset(
         Code.PROTOCOL_ERROR,
     }
 )
+# proven on the wire (a TLS handshake on the same port worked; a plaintext greeting came instead of a ServerHello)
+CERTAIN = frozenset({(Code.GREETING_TIMEOUT, "implicit_tls"), (Code.TLS_HANDSHAKE_FAILED, "plaintext_port")})
 # the port answered (so the other mode on the same port may be what it speaks)
 _PORT_ANSWERED = frozenset({Code.GREETING_TIMEOUT, Code.TLS_HANDSHAKE_FAILED, Code.PROTOCOL_ERROR})
 # below this many seconds left, a second opinion could not say anything useful
@@ -54,6 +56,8 @@ def is_definitive(diagnosis: Diagnosis | None) -> bool:
         return True
     if diagnosis.code is Code.DNS_FAILED:
         return diagnosis.variant not in ("temporary", "timeout")
+    if (diagnosis.code, diagnosis.variant) in CERTAIN:
+        return True
     return diagnosis.code not in RETRYABLE
 
 
@@ -276,6 +280,7 @@ def _ms(t0: float) -> float:
 
 
 __all__ = [
+    "CERTAIN",
     "RETRYABLE",
     "Verdict",
     "alternatives_for",

@@ -3,7 +3,7 @@ Diagnosis from a failure."""
 
 from __future__ import annotations
 
-from app.core.diagnosis import classify, oauth
+from app.core.diagnosis import classify, mismatch, oauth
 from app.core.diagnosis.alternatives import drop_failed_switches, offer_switch, security_label
 from app.core.diagnosis.table import (
     QT_TRANSLATE_NOOP,
@@ -30,6 +30,7 @@ __all__ = [
     "diagnose",
     "drop_failed_switches",
     "entry_for",
+    "mismatch",
     "oauth",
     "offer_switch",
     "security_label",

@@ -58,6 +58,25 @@ def connect_timeout(settings: SmtpSettings, address: str, seconds: float | None 
     return Diagnosis(Code.CONNECT_TIMEOUT, variant, p, actions=_port_alternatives(settings))
 
 
+def connect_failure(settings: SmtpSettings, attempts: Iterable, seconds: float) -> Diagnosis:
+    """The diagnosis for a connect where no address answered (``attempts``: net.Attempt per address).
+
+    A refusal is the most telling answer, then a timeout, then any other error.
+    """
+    attempts = list(attempts)
+    for a in attempts:
+        if isinstance(a.error, OSError):
+            d = connect_error(settings, a.error, a.address)
+            if d.code is Code.CONNECT_REFUSED:
+                return d
+    for a in attempts:
+        if not isinstance(a.error, OSError):
+            return connect_timeout(settings, a.address, seconds)
+    for a in attempts:
+        return connect_error(settings, a.error, a.address)
+    return connect_timeout(settings, settings.host, 0.0)
+
+
 def _port_alternatives(settings: SmtpSettings) -> tuple[Action, ...]:
     acts = []
     if not (settings.port == SUBMISSION_PORT and settings.security is Security.STARTTLS):

@@ -176,6 +176,32 @@ TABLE: dict[tuple[Code, str], Entry] = {
             QT_TRANSLATE_NOOP("Diagnosis", "Port 465 always needs SSL/TLS; port 587 needs STARTTLS."),
         ),
     ),
+    (Code.GREETING_TIMEOUT, "implicit_tls"): Entry(
+        QT_TRANSLATE_NOOP("Diagnosis", "Port {port} speaks SSL/TLS from the first byte"),
+        QT_TRANSLATE_NOOP(
+            "Diagnosis",
+            "The server on {host}:{port} sent no greeting to an unencrypted start, but a TLS handshake on the same port succeeded within {seconds} s. The port expects implicit SSL/TLS, so the security mode does not match it.",
+        ),
+        (
+            QT_TRANSLATE_NOOP("Diagnosis", "Switch the security mode to SSL/TLS on port {port}."),
+            QT_TRANSLATE_NOOP("Diagnosis", "Port 465 always needs SSL/TLS; port 587 needs STARTTLS."),
+        ),
+    ),
+    (Code.GREETING_TIMEOUT, "silent"): Entry(
+        QT_TRANSLATE_NOOP("Diagnosis", "The server on port {port} accepts connections but says nothing"),
+        QT_TRANSLATE_NOOP(
+            "Diagnosis",
+            "A connection to {host}:{port} was made, but no SMTP greeting came within {seconds} s, and the port does not answer a TLS handshake either. Changing the security mode will not help: the service behind this port is stuck, or a firewall, proxy or antivirus holds the connection.",
+        ),
+        (
+            QT_TRANSLATE_NOOP("Diagnosis", "Check that the server name and port are right for sending mail."),
+            QT_TRANSLATE_NOOP("Diagnosis", "Try the other submission port (587 with STARTTLS, or 465 with SSL/TLS)."),
+            QT_TRANSLATE_NOOP(
+                "Diagnosis",
+                "If it keeps happening, ask the network or mail server administrator what holds port {port}.",
+            ),
+        ),
+    ),
     (Code.GREETING_TIMEOUT, "slow"): Entry(
         QT_TRANSLATE_NOOP("Diagnosis", "The server's greeting did not arrive in time"),
         QT_TRANSLATE_NOOP(

@@ -78,6 +78,7 @@ async def race(
     def attempt(i: int, addr: Address):
         async def run() -> tuple[socket.socket, Address]:
             family, type_, proto, sockaddr = addr
+            attempts[i] = Attempt(show(sockaddr), "timeout")  # until it ends otherwise
             sock = socket.socket(family, type_, proto)
             sock.setblocking(False)
             try:
@@ -88,7 +89,6 @@ async def race(
                 raise
             except BaseException:
                 sock.close()
-                attempts.setdefault(i, Attempt(show(sockaddr), "timeout"))
                 raise
             if won:  # another address already won: this late one is not needed
                 sock.close()

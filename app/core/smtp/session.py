@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import functools
 import hashlib
 import hmac
 import ipaddress
@@ -33,9 +32,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
+from app.core import net
 from app.core.catalog import Provider
 from app.core.diagnosis import QT_TRANSLATE_NOOP, Action, Code, DiagnosedError, Diagnosis, diagnose
 from app.core.diagnosis import classify as rc
+from app.core.diagnosis import mismatch as modes
 from app.core.model import (
     AuthMechanism,
     EventCallback,
@@ -55,6 +56,7 @@ from app.core.model import (
     ignore,
     normalize_fingerprint,
 )
+from app.core.smtp import mismatch
 from app.core.smtp import tls as tls_info
 from app.core.smtp.connection import MASK, Reply, SmtpConnection, SmtpProtocolError
 
@@ -146,6 +148,7 @@ class SmtpSession:
         self.auth_mechanism: str | None = None
         self.auth_verified = False
         self.quiet = False  # suppress the transcript (the certificate probe)
+        self.greeting_from = time.monotonic()
 
     # -- plumbing --------------------------------------------------------------------------------
     def emit(self, event: Any) -> None:
@@ -318,48 +321,28 @@ class SmtpSession:
         return address
 
     async def _connect_direct(self, quiet: bool) -> tuple[socket.socket, str]:
+        """Happy Eyeballs over the resolved addresses (``quiet``: a probe, to the address already used)."""
         s = self.settings
-        failures: list[tuple[str, Diagnosis]] = []
         addresses = [self.address_used] if quiet and self.address_used else self.addresses
-        for family, type_, proto, sockaddr in addresses:
-            shown = _addr(sockaddr)
-            sock = socket.socket(family, type_, proto)
-            sock.setblocking(False)
-            try:
-                await self.timed(
-                    self.loop.sock_connect(sock, sockaddr),
-                    s.timeouts.connect,
-                    functools.partial(rc.connect_timeout, s, shown),
-                )
-            except DiagnosedError as exc:
-                sock.close()
-                failures.append(("timeout", exc.diagnosis))
-                if not quiet:
-                    self.info(f"No answer from {shown} within the connect timeout", LogLevel.DETAIL)
-                if self.remaining() <= 0:
-                    break
-                continue
-            except OSError as exc:
-                sock.close()
-                diag = rc.connect_error(s, exc, shown)
-                failures.append((diag.code.value, diag))
-                if not quiet:
-                    self.info(f"Connecting to {shown} failed: {exc.strerror or exc}", LogLevel.DETAIL)
-                continue
-            except BaseException:
-                sock.close()
-                raise
-            self.address_used = (family, type_, proto, sockaddr)
+        limit = min(s.timeouts.connect, self.remaining())
+        if limit <= 0:
+            raise DiagnosedError(rc.connect_timeout(s, s.host, 0.0))
+        try:
+            sock, address, attempts = await net.race(addresses, limit)
+        except net.ConnectFailed as failed:
             if not quiet:
-                self.info(f"Connected to {shown}", LogLevel.DETAIL)
-            return sock, shown
-        for wanted in (Code.CONNECT_REFUSED.value, "timeout", Code.CONNECT_TIMEOUT.value):
-            for kind, diag in failures:
-                if kind == wanted:
-                    raise DiagnosedError(diag)
-        if failures:
-            raise DiagnosedError(failures[0][1])
-        raise DiagnosedError(rc.connect_timeout(s, s.host, 0.0))
+                for a in failed.attempts:
+                    why = "no answer" if a.error == "timeout" else getattr(a.error, "strerror", None) or a.error
+                    self.info(f"Connecting to {a.address} failed: {why}", LogLevel.DETAIL)
+            raise DiagnosedError(rc.connect_failure(s, failed.attempts, limit)) from None
+        self.address_used = address
+        shown = net.show(address[3])
+        if not quiet:
+            for a in attempts:
+                if a.error is not None:
+                    self.info(f"{a.address} did not answer first ({a.error}); another address did", LogLevel.DETAIL)
+            self.info(f"Connected to {shown}", LogLevel.DETAIL)
+        return sock, shown
 
     # TLS ----------------------------------------------------------------------------------------
     async def _implicit_tls(self) -> str:
@@ -376,8 +359,10 @@ class SmtpSession:
 
         # a plaintext SMTP greeting that arrived before our ClientHello: the port is not implicit TLS
         early = self.conn.peek(4) if implicit else b""
-        if early[:3].isdigit():
+        if early[:3].isdigit():  # a plaintext greeting instead of a ServerHello: certain, nothing to wait for
             self.info("The server sent a plaintext greeting before the TLS handshake", LogLevel.DETAIL)
+            greeting = self.conn.peek(120).split(b"\r\n")[0].decode("utf-8", "replace")
+            raise DiagnosedError(modes.plaintext_greeting(s, greeting))
 
         def on_timeout(secs: float) -> Diagnosis:
             if early[:3].isdigit():
@@ -514,14 +499,65 @@ class SmtpSession:
         conn = self.conn
         assert conn is not None
         before = conn.bytes_received
-        reply = await self.timed(
-            conn.read_reply(),
-            s.timeouts.greeting,
-            lambda secs: rc.greeting_timeout(s, secs, started=conn.bytes_received > before),
-        )
+        self.greeting_from = time.monotonic()
+        probe_failed = False
+
+        def on_timeout(secs: float) -> Diagnosis:
+            started = conn.bytes_received > before
+            if probe_failed and not started:
+                return modes.silent_server(s, s.timeouts.greeting)
+            return rc.greeting_timeout(s, secs, started=started)
+
+        read = asyncio.ensure_future(conn.read_reply())
+        try:
+            if s.security is not Security.SSL:
+                probe_failed = await self._mismatch_probe(read, before)
+            reply = await self.timed(read, s.timeouts.greeting - self._greeting_waited(), on_timeout)
+        finally:
+            read.cancel()
         if reply.code != 220:
             raise DiagnosedError(rc.greeting_refused(s, reply))
         return reply.message[:120]
+
+    def _greeting_waited(self) -> float:
+        """Seconds since the greeting wait began."""
+        return time.monotonic() - self.greeting_from
+
+    async def _mismatch_probe(self, read: asyncio.Future, before: int) -> bool:
+        """Silence after a short grace: race a TLS handshake on the same port against the greeting.
+
+        Raises DiagnosedError(implicit_tls) when the handshake completes first; returns True when it
+        failed (the server is silent, not TLS), False when the greeting (or its first byte) came first.
+        """
+        s = self.settings
+        conn = self.conn
+        assert conn is not None
+        grace = min(mismatch.grace_for(s.timeouts.greeting), self.remaining())
+        await asyncio.wait({read}, timeout=max(grace - self._greeting_waited(), 0))
+        if read.done() or conn.bytes_received > before:
+            return False
+        left = min(s.timeouts.greeting - self._greeting_waited(), self.remaining())
+        self.info("No greeting yet: checking whether the port expects SSL/TLS", LogLevel.DETAIL)
+        # the probe ends a little before the greeting wait, so a silent non-TLS port is named as such
+        probe = asyncio.ensure_future(mismatch.speaks_tls(self._fresh_socket, s.host.strip("[]"), left * 0.9))
+        try:
+            await asyncio.wait({read, probe}, timeout=max(left, 0), return_when=asyncio.FIRST_COMPLETED)
+            if not read.done() and conn.bytes_received == before and probe.done() and probe.result():
+                raise DiagnosedError(modes.implicit_tls_port(s, self._greeting_waited()))
+            return probe.done() and not probe.result()
+        finally:
+            probe.cancel()
+
+    async def _fresh_socket(self) -> socket.socket:
+        """A second connection to the address (or through the proxy) the session uses."""
+        s = self.settings
+        limit = max(min(s.timeouts.connect, self.remaining()), 0.01)
+        if s.proxy:
+            from app.core.net import open_via_proxy
+
+            return await open_via_proxy(s.proxy, s.host, s.port, limit)
+        sock, _ = await self._connect_direct(quiet=True)
+        return sock
 
     def ehlo_name(self, conn: SmtpConnection | None = None) -> str:
         if self.settings.ehlo_name and self.settings.ehlo_name.strip():
@@ -736,11 +772,6 @@ def _redacted_proxy(url: str | None) -> str:
 
 def _fields(obj: Any) -> dict:
     return {k: getattr(obj, k) for k in obj.__dataclass_fields__}
-
-
-def _addr(sockaddr: tuple) -> str:
-    host, port = sockaddr[0], sockaddr[1]
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _ms(t0: float) -> float:
