@@ -12,6 +12,26 @@
         <translation>Сертификаты (*.pem *.crt *.cer);;Все файлы (*)</translation>
     </message>
     <message>
+        <source>Port 465 usually expects SSL/TLS from the start; with STARTTLS the check will likely hang.</source>
+        <translation>Порт 465 обычно ждёт SSL/TLS с самого начала; со STARTTLS проверка, скорее всего, зависнет.</translation>
+    </message>
+    <message>
+        <source>Port {port} usually expects STARTTLS; with SSL/TLS the handshake will likely fail.</source>
+        <translation>Порт {port} обычно ждёт STARTTLS; с SSL/TLS рукопожатие, скорее всего, не пройдёт.</translation>
+    </message>
+    <message>
+        <source>Trusted for {host}:{port}: SHA-256 {fp}</source>
+        <translation>Доверенный для {host}:{port}: SHA-256 {fp}</translation>
+    </message>
+    <message>
+        <source>Forget</source>
+        <translation>Забыть</translation>
+    </message>
+    <message>
+        <source>Forget the trusted certificate of {host}:{port}</source>
+        <translation>Забыть доверенный сертификат {host}:{port}</translation>
+    </message>
+    <message>
         <source>Starting the local sandbox server…</source>
         <translation>Запуск сервера локальной песочницы…</translation>
     </message>
@@ -274,10 +294,6 @@
         <source>{start} to {end}</source>
         <translation>с {start} по {end}</translation>
     </message>
-    <message>
-        <source>SHA-256</source>
-        <translation>SHA-256</translation>
-    </message>
 </context>
 <context>
     <name>CheckPage</name>
@@ -314,6 +330,14 @@
         <translation>Проверка отменена. Нажмите «Повторить», чтобы запустить её снова.</translation>
     </message>
     <message>
+        <source>Choose a CA certificate</source>
+        <translation>Выберите сертификат центра сертификации</translation>
+    </message>
+    <message>
+        <source>Certificates (*.pem *.crt *.cer);;All files (*)</source>
+        <translation>Сертификаты (*.pem *.crt *.cer);;Все файлы (*)</translation>
+    </message>
+    <message>
         <source>Trusting the certificate with SHA-256 {fp}.</source>
         <translation>Сертификат с отпечатком SHA-256 {fp} отмечен как доверенный.</translation>
     </message>
@@ -322,8 +346,12 @@
         <translation>Поиск рабочих настроек…</translation>
     </message>
     <message>
-        <source>No working settings were found automatically.</source>
-        <translation>Не удалось автоматически найти рабочие настройки.</translation>
+        <source>Tried {tried}; {host}:{port} works.</source>
+        <translation>Проверено: {tried}; работает {host}:{port}.</translation>
+    </message>
+    <message>
+        <source>No working settings were found automatically. Tried: {tried}.</source>
+        <translation>Рабочие настройки автоматически не найдены. Проверено: {tried}.</translation>
     </message>
     <message>
         <source>Connection check</source>
@@ -351,6 +379,10 @@
     <message>
         <source>Allow the password without encryption (not recommended)</source>
         <translation>Разрешить передачу пароля без шифрования (не рекомендуется)</translation>
+    </message>
+    <message>
+        <source>Choose CA file…</source>
+        <translation>Выбрать файл CA…</translation>
     </message>
     <message>
         <source>Trust this certificate ({sha256})</source>
@@ -915,6 +947,10 @@
     <message>
         <source>Check that antivirus or a proxy is not intercepting the connection.</source>
         <translation>Проверьте, не перехватывает ли соединение антивирус или прокси.</translation>
+    </message>
+    <message>
+        <source>If your company uses its own certificate authority, choose its certificate file (Choose CA file…).</source>
+        <translation>Если в вашей компании свой центр сертификации, выберите файл его сертификата («Выбрать файл CA…»).</translation>
     </message>
     <message>
         <source>The server uses a self-signed certificate</source>
@@ -1771,6 +1807,14 @@
         <translation>Открыть</translation>
     </message>
     <message>
+        <source>The browser could not be opened. Open this address yourself: {url}</source>
+        <translation>Не удалось открыть браузер. Откройте этот адрес сами: {url}</translation>
+    </message>
+    <message>
+        <source>Copied</source>
+        <translation>Скопировано</translation>
+    </message>
+    <message>
         <source>Create an API key at {name}</source>
         <translation>{name}: создание API-ключа</translation>
     </message>
@@ -1818,6 +1862,14 @@
         <source>I have &amp;created the password</source>
         <translation>Пароль приложения &amp;создан</translation>
     </message>
+    <message>
+        <source>I &amp;already have one</source>
+        <translation>У меня &amp;уже есть пароль</translation>
+    </message>
+    <message>
+        <source>Cop&amp;y the address</source>
+        <translation>Скопировать &amp;адрес</translation>
+    </message>
 </context>
 <context>
     <name>LogView</name>
@@ -1852,6 +1904,14 @@
     <message>
         <source>Sa&amp;ve log…</source>
         <translation>Со&amp;хранить журнал…</translation>
+    </message>
+    <message>
+        <source>{stage}: cancelled after {ms} ms.</source>
+        <translation>{stage}: отменено через {ms} мс.</translation>
+    </message>
+    <message>
+        <source>{stage}: did not work ({title}), after {ms} ms.</source>
+        <translation>{stage}: не получилось ({title}), через {ms} мс.</translation>
     </message>
     <message>
         <source>Save log</source>
@@ -1946,6 +2006,10 @@
     <message>
         <source>Recognised: {name}.</source>
         <translation>Распознано: {name}.</translation>
+    </message>
+    <message>
+        <source>Unknown domain: Custom server is selected. Type your server&apos;s settings on the next pages, or find them automatically.</source>
+        <translation>Домен неизвестен: выбран «Свой сервер». Введите настройки сервера на следующих страницах или найдите их автоматически.</translation>
     </message>
     <message>
         <source>Unknown domain: choose Custom server or find the settings automatically.</source>
@@ -2168,6 +2232,10 @@
     <message>
         <source>Could not save: {error}</source>
         <translation>Не удалось сохранить: {error}</translation>
+    </message>
+    <message>
+        <source>{format} copied to the clipboard, with the password: clear the clipboard when done.</source>
+        <translation>{format} скопирован в буфер обмена вместе с паролем: очистите буфер, когда закончите.</translation>
     </message>
     <message>
         <source>{format} copied to the clipboard.</source>
@@ -2443,6 +2511,10 @@ If you can read it, sending mail works. You can delete this message.
         <translation>Идентификатор в очереди: {id}.</translation>
     </message>
     <message>
+        <source>It is in the sandbox inbox on this computer: open it with the button below.</source>
+        <translation>Письмо во входящих песочницы на этом компьютере: откройте их кнопкой ниже.</translation>
+    </message>
+    <message>
         <source>Look in the recipient&apos;s Inbox — and in Spam, where first test messages often land.</source>
         <translation>Проверьте папку «Входящие» получателя, а также «Спам»: первые тестовые письма часто попадают туда.</translation>
     </message>
@@ -2510,12 +2582,16 @@ If you can read it, sending mail works. You can delete this message.
         <source>Cancel sendin&amp;g</source>
         <translation>Отмен&amp;ить отправку</translation>
     </message>
+    <message>
+        <source>O&amp;pen the sandbox inbox</source>
+        <translation>О&amp;ткрыть входящие песочницы</translation>
+    </message>
 </context>
 <context>
     <name>SetupWizard</name>
     <message>
-        <source>MailSetup — set up a mailbox</source>
-        <translation>MailSetup — настройка почтового ящика</translation>
+        <source>Set up a mailbox</source>
+        <translation>Настройка почтового ящика</translation>
     </message>
     <message>
         <source>&amp;Next &gt;</source>
@@ -2533,53 +2609,25 @@ If you can read it, sending mail works. You can delete this message.
         <source>Cancel</source>
         <translation>Отмена</translation>
     </message>
+    <message>
+        <source>Close without saving?</source>
+        <translation>Закрыть без сохранения?</translation>
+    </message>
+    <message>
+        <source>The account is not saved. Close the wizard and lose what you typed?</source>
+        <translation>Учётная запись не сохранена. Закрыть мастер и потерять введённое?</translation>
+    </message>
+    <message>
+        <source>&amp;Close without saving</source>
+        <translation>&amp;Закрыть без сохранения</translation>
+    </message>
+    <message>
+        <source>&amp;Stay</source>
+        <translation>&amp;Остаться</translation>
+    </message>
 </context>
 <context>
     <name>StageList</name>
-    <message>
-        <source>Find the server (DNS)</source>
-        <translation>Поиск сервера (DNS)</translation>
-    </message>
-    <message>
-        <source>Connect</source>
-        <translation>Подключение</translation>
-    </message>
-    <message>
-        <source>Encrypt (TLS)</source>
-        <translation>Шифрование (TLS)</translation>
-    </message>
-    <message>
-        <source>Server greeting</source>
-        <translation>Приветствие сервера</translation>
-    </message>
-    <message>
-        <source>Introduce (EHLO)</source>
-        <translation>Представление (EHLO)</translation>
-    </message>
-    <message>
-        <source>Switch to encryption (STARTTLS)</source>
-        <translation>Переход к шифрованию (STARTTLS)</translation>
-    </message>
-    <message>
-        <source>Log in</source>
-        <translation>Вход</translation>
-    </message>
-    <message>
-        <source>Sender (MAIL FROM)</source>
-        <translation>Отправитель (MAIL FROM)</translation>
-    </message>
-    <message>
-        <source>Recipients (RCPT TO)</source>
-        <translation>Получатели (RCPT TO)</translation>
-    </message>
-    <message>
-        <source>Message (DATA)</source>
-        <translation>Письмо (DATA)</translation>
-    </message>
-    <message>
-        <source>Say goodbye (QUIT)</source>
-        <translation>Завершение (QUIT)</translation>
-    </message>
     <message>
         <source>waiting</source>
         <translation>ожидание</translation>
@@ -2623,6 +2671,53 @@ If you can read it, sending mail works. You can delete this message.
     <message>
         <source>Check steps</source>
         <translation>Этапы проверки</translation>
+    </message>
+</context>
+<context>
+    <name>Stages</name>
+    <message>
+        <source>Find the server (DNS)</source>
+        <translation>Поиск сервера (DNS)</translation>
+    </message>
+    <message>
+        <source>Connect</source>
+        <translation>Подключение</translation>
+    </message>
+    <message>
+        <source>Encrypt (TLS)</source>
+        <translation>Шифрование (TLS)</translation>
+    </message>
+    <message>
+        <source>Server greeting</source>
+        <translation>Приветствие сервера</translation>
+    </message>
+    <message>
+        <source>Introduce (EHLO)</source>
+        <translation>Представление (EHLO)</translation>
+    </message>
+    <message>
+        <source>Switch to encryption (STARTTLS)</source>
+        <translation>Переход к шифрованию (STARTTLS)</translation>
+    </message>
+    <message>
+        <source>Log in</source>
+        <translation>Вход</translation>
+    </message>
+    <message>
+        <source>Sender (MAIL FROM)</source>
+        <translation>Отправитель (MAIL FROM)</translation>
+    </message>
+    <message>
+        <source>Recipients (RCPT TO)</source>
+        <translation>Получатели (RCPT TO)</translation>
+    </message>
+    <message>
+        <source>Message (DATA)</source>
+        <translation>Письмо (DATA)</translation>
+    </message>
+    <message>
+        <source>Say goodbye (QUIT)</source>
+        <translation>Завершение (QUIT)</translation>
     </message>
 </context>
 <context>

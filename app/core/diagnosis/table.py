@@ -30,6 +30,8 @@ class Entry:
     title: str
     explanation: str
     fixes: tuple[str, ...] = ()
+    # front end -> fixes that replace ``fixes`` there (e.g. "gui": a button instead of a CLI flag)
+    fixes_for: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -278,6 +280,18 @@ TABLE: dict[tuple[Code, str], Entry] = {
             ),
             QT_TRANSLATE_NOOP("Diagnosis", "Check that antivirus or a proxy is not intercepting the connection."),
         ),
+        {
+            "gui": (
+                QT_TRANSLATE_NOOP(
+                    "Diagnosis",
+                    "If your company uses its own certificate authority, choose its certificate file (Choose CA file…).",
+                ),
+                QT_TRANSLATE_NOOP(
+                    "Diagnosis", "If you trust this server, trust exactly this certificate: SHA-256 {sha256}."
+                ),
+                QT_TRANSLATE_NOOP("Diagnosis", "Check that antivirus or a proxy is not intercepting the connection."),
+            )
+        },
     ),
     (Code.CERT_UNTRUSTED, "self_signed"): Entry(
         QT_TRANSLATE_NOOP("Diagnosis", "The server uses a self-signed certificate"),
@@ -828,8 +842,13 @@ class Diagnosis:
     provider_fixes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # lang -> fixes from the catalogue
     actions: tuple[Action, ...] = ()
 
-    def render(self, translate: Callable[[str], str] = lambda s: s, lang: str = "en") -> tuple[str, str, list[str]]:
-        """(title, explanation, fixes): translate each template, then fill in the values."""
+    def render(
+        self, translate: Callable[[str], str] = lambda s: s, lang: str = "en", front_end: str = "cli"
+    ) -> tuple[str, str, list[str]]:
+        """(title, explanation, fixes): translate each template, then fill in the values.
+
+        ``front_end`` ("cli" or "gui") picks the fixes worded for it (a flag there, a button here).
+        """
         e = entry_for(self.code, self.variant)
         params = dict(self.params)
         stage = params.get("stage")
@@ -837,7 +856,7 @@ class Diagnosis:
             stage = stage.value
         if stage in STAGE_NAMES:
             params["stage"] = translate(STAGE_NAMES[stage])
-        fixes = [_fill(translate(f), params) for f in e.fixes]
+        fixes = [_fill(translate(f), params) for f in e.fixes_for.get(front_end, e.fixes)]
         extra = self.provider_fixes.get(lang) or self.provider_fixes.get("en") or ()
         return _fill(translate(e.title), params), _fill(translate(e.explanation), params), list(extra) + fixes
 

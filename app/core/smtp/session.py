@@ -430,6 +430,9 @@ class SmtpSession:
                         {"sha256": details.sha256},
                     )
                 )
+            if code is Code.CERT_UNTRUSTED and variant == "":
+                # the GUI's file chooser; the CLI names --cafile in its own fix text
+                actions.append(Action("choose_cafile", QT_TRANSLATE_NOOP("Diagnosis", "Choose CA file…")))
             if code is Code.CERT_HOSTNAME_MISMATCH:
                 names = [n[4:] for n in details.sans if n.startswith("DNS:") and "*" not in n]
                 if names:

@@ -26,7 +26,7 @@ def translate_diagnosis(text: str) -> str:
 
 def render_diagnosis(diagnosis: Diagnosis) -> tuple[str, str, list[str]]:
     """(title, explanation, fixes) in the current UI language."""
-    return diagnosis.render(translate=translate_diagnosis, lang=i18n.current_language())
+    return diagnosis.render(translate=translate_diagnosis, lang=i18n.current_language(), front_end="gui")
 
 
 def action_label(action: Action) -> str:

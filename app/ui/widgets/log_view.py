@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
@@ -25,6 +25,26 @@ if TYPE_CHECKING:  # annotations only; imported lazily where used (start-up time
 log = logging.getLogger(__name__)
 
 _RANK = {"info": 0, "detail": 1, "protocol": 2}  # LogLevel values (a str Enum hashes like its value)
+
+
+def stage_name(stage: Any) -> str:
+    """A check stage as people call it, in the UI language (the stage list and the log share it)."""
+    from app.core.model import Stage
+
+    names = {
+        Stage.RESOLVE: QCoreApplication.translate("Stages", "Find the server (DNS)"),
+        Stage.CONNECT: QCoreApplication.translate("Stages", "Connect"),
+        Stage.TLS: QCoreApplication.translate("Stages", "Encrypt (TLS)"),
+        Stage.GREETING: QCoreApplication.translate("Stages", "Server greeting"),
+        Stage.EHLO: QCoreApplication.translate("Stages", "Introduce (EHLO)"),
+        Stage.STARTTLS: QCoreApplication.translate("Stages", "Switch to encryption (STARTTLS)"),
+        Stage.AUTH: QCoreApplication.translate("Stages", "Log in"),
+        Stage.MAIL_FROM: QCoreApplication.translate("Stages", "Sender (MAIL FROM)"),
+        Stage.RCPT_TO: QCoreApplication.translate("Stages", "Recipients (RCPT TO)"),
+        Stage.DATA: QCoreApplication.translate("Stages", "Message (DATA)"),
+        Stage.QUIT: QCoreApplication.translate("Stages", "Say goodbye (QUIT)"),
+    }
+    return names.get(stage, getattr(stage, "value", str(stage)))
 
 
 class LogView(QWidget):
@@ -114,9 +134,21 @@ class LogView(QWidget):
             extra = f" — {event.summary}" if event.summary else ""
             self.add_line(LogLevel.DETAIL, f"[{event.stage.value}] ok, {event.elapsed_ms:.0f} ms{extra}")
         elif isinstance(event, StageFailed):
+            from app.core.diagnosis import Code
+            from app.ui.widgets.diagnosis_panel import render_diagnosis
+
+            # for people: the step and what went wrong, translated; for engineers: the code
+            if event.diagnosis.code is Code.CANCELLED:
+                text = self.tr("{stage}: cancelled after {ms} ms.")
+            else:
+                text = self.tr("{stage}: did not work ({title}), after {ms} ms.")
+            title = render_diagnosis(event.diagnosis)[0]
             self.add_line(
-                LogLevel.INFO,
-                f"[{event.stage.value}] failed after {event.elapsed_ms:.0f} ms: {event.diagnosis.code.value}",
+                LogLevel.INFO, text.format(stage=stage_name(event.stage), title=title, ms=f"{event.elapsed_ms:.0f}")
+            )
+            self.add_line(
+                LogLevel.DETAIL,
+                f"[{event.stage.value}] {event.diagnosis.code.value} after {event.elapsed_ms:.0f} ms",
             )
         elif isinstance(event, StageSkipped):
             self.add_line(LogLevel.DETAIL, f"[{event.stage.value}] skipped {event.reason}".rstrip())

@@ -119,6 +119,7 @@ class SetupWizard(QWizard):
         self.retranslate_ui()
         self._restore_geometry()
         self._lazy_scheduled = False
+        self.discard_box: Any = None
 
     # -- lazy pages ------------------------------------------------------------------------
     def ensure_pages(self) -> None:
@@ -175,6 +176,7 @@ class SetupWizard(QWizard):
         super().showEvent(event)
         if not self._lazy_scheduled:
             self._lazy_scheduled = True
+            self.fit_to_screen()  # the window frame is known only now
             QTimer.singleShot(150, self._build_one_pending)
 
     # -- pages ---------------------------------------------------------------------
@@ -204,7 +206,8 @@ class SetupWizard(QWizard):
             self.side_bar.language.setCurrentIndex(idx)
 
     def retranslate_ui(self) -> None:
-        self.setWindowTitle(self.tr("MailSetup — set up a mailbox"))
+        # the platform adds the application's display name ("— MailSetup") itself
+        self.setWindowTitle(self.tr("Set up a mailbox"))
         self.setButtonText(QWizard.WizardButton.NextButton, self.tr("&Next >"))
         self.setButtonText(QWizard.WizardButton.BackButton, self.tr("< &Back"))
         self.setButtonText(QWizard.WizardButton.FinishButton, self.tr("&Finish"))
@@ -283,6 +286,59 @@ class SetupWizard(QWizard):
             self.resize(size)
         elif not isinstance(geo, QByteArray) or geo.isEmpty():
             self.resize(QSize(940, 700))
+        self.fit_to_screen()
+
+    def fit_to_screen(self) -> None:
+        """Keep the whole window (Next and Cancel included) on the screen's available area."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            return
+        avail = screen.availableGeometry()
+        frame = self.frameGeometry()
+        extra_w = max(0, frame.width() - self.width())
+        extra_h = max(0, frame.height() - self.height())
+        w = min(self.width(), avail.width() - extra_w)
+        h = min(self.height(), avail.height() - extra_h)
+        if (w, h) != (self.width(), self.height()):
+            self.resize(w, h)
+        x = min(max(self.x(), avail.left()), avail.right() - w - extra_w + 1)
+        y = min(max(self.y(), avail.top()), avail.bottom() - h - extra_h + 1)
+        if (x, y) != (self.x(), self.y()):
+            self.move(x, y)
+
+    # -- leaving -----------------------------------------------------------------------------
+    def has_unsaved_input(self) -> bool:
+        """Something was typed and not saved since (what Escape, Cancel and Finish ask about)."""
+        return self.model.dirty
+
+    def confirm_discard(self, then: Any) -> None:
+        """Call ``then`` now, or after the user agrees to lose what was typed and not saved."""
+        if not self.has_unsaved_input():
+            then()
+            return
+        from PySide6.QtWidgets import QMessageBox
+
+        box = QMessageBox(self)
+        box.setObjectName("confirm_discard")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(self.tr("Close without saving?"))
+        box.setText(self.tr("The account is not saved. Close the wizard and lose what you typed?"))
+        close = box.addButton(self.tr("&Close without saving"), QMessageBox.ButtonRole.DestructiveRole)
+        close.setObjectName("discard_close")
+        stay = box.addButton(self.tr("&Stay"), QMessageBox.ButtonRole.RejectRole)
+        stay.setObjectName("discard_stay")
+        box.setDefaultButton(stay)
+        box.setEscapeButton(stay)
+        box.buttonClicked.connect(lambda button: then() if button is close else None)
+        box.finished.connect(box.deleteLater)
+        self.discard_box = box
+        box.open()
+
+    def reject(self) -> None:  # Escape, Cancel
+        self.confirm_discard(lambda: QWizard.reject(self))
+
+    def accept(self) -> None:  # Finish
+        self.confirm_discard(lambda: QWizard.accept(self))
 
     def remember(self) -> None:
         store = settings_store()
@@ -311,5 +367,6 @@ class SetupWizard(QWizard):
         super().done(result)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.shutdown()
-        super().closeEvent(event)
+        super().closeEvent(event)  # QDialog asks reject(), which may keep the window open
+        if event.isAccepted() and not self.isVisible():
+            self.shutdown()

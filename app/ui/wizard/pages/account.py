@@ -7,8 +7,7 @@ from dataclasses import replace
 from email.utils import parseaddr
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -47,6 +46,12 @@ def set_text(w: QLineEdit, text: str) -> None:
         w.setText(text)
 
 
+def wrap_hex(sha256: str) -> str:
+    """A SHA-256 fingerprint as colon pairs in two lines of 16, so it wraps in narrow windows."""
+    pairs = [sha256[i : i + 2].upper() for i in range(0, len(sha256), 2)]
+    return ":".join(pairs[:16]) + ("\n" + ":".join(pairs[16:]) if len(pairs) > 16 else "")
+
+
 def looks_like_address(text: str) -> bool:
     _name, addr = parseaddr(text)
     if not addr or addr != text.strip() or addr.count("@") != 1:
@@ -79,15 +84,9 @@ class AccountPage(LazyPage):
         self.from_name = line("from_name")
         self.username = line("username")
         self.password = line("password", QLineEdit.EchoMode.Password)
-        self.show_password = QAction(self)
-        self.show_password.setObjectName("show_password")
-        self.show_password.setCheckable(True)
-        self.show_password.setIcon(self.style().standardIcon(self.style().StandardPixmap.SP_FileDialogContentsView))
+        # one show-password control: a checkbox (reachable by keyboard, unlike an icon in the field)
+        self.show_password = QCheckBox(objectName="show_password")
         self.show_password.toggled.connect(self._toggle_password)
-        self.password.addAction(self.show_password, QLineEdit.ActionPosition.TrailingPosition)
-        self.show_password_box = QCheckBox(objectName="show_password_check")
-        self.show_password_box.toggled.connect(self.show_password.setChecked)
-        self.show_password.toggled.connect(self.show_password_box.setChecked)
         self.password_hint = QLabel(objectName="password_hint")
         self.password_hint.setWordWrap(True)
 
@@ -122,9 +121,16 @@ class AccountPage(LazyPage):
         self.allow_plain_warning = QLabel(objectName="allow_plain_warning")
         self.allow_plain_warning.setWordWrap(True)
         self.allow_plain_warning.hide()
-        self.pinned = QLabel(objectName="pinned_certificate")
+        self.pinned = QLabel(objectName="pinned_certificate")  # the pin of the current host and port
         self.pinned.setWordWrap(True)
         self.pinned.hide()
+        self.pins_box = QWidget(objectName="trusted_certificates")  # every pin, each with Forget
+        self.pins_layout = QVBoxLayout(self.pins_box)
+        self.pins_layout.setContentsMargins(0, 0, 0, 0)
+        self.forget_buttons: list[QPushButton] = []
+        self.security_warning = QLabel(objectName="security_warning")
+        self.security_warning.setWordWrap(True)
+        self.security_warning.hide()
 
         self.advanced = QToolButton(objectName="advanced")
         self.advanced.setCheckable(True)
@@ -149,7 +155,7 @@ class AccountPage(LazyPage):
         self._add_row(form, "username", self.username)
         pw_row = QHBoxLayout()
         pw_row.addWidget(self.password, 1)
-        pw_row.addWidget(self.show_password_box)
+        pw_row.addWidget(self.show_password)
         self._add_row(form, "password", pw_row, buddy=self.password)
         form.addRow("", self.password_hint)
 
@@ -158,6 +164,7 @@ class AccountPage(LazyPage):
         self._add_row(adv, "host", self.host)
         self._add_row(adv, "port", self.port)
         self._add_row(adv, "security", self.security)
+        adv.addRow("", self.security_warning)
         self._add_row(adv, "auth", self.auth)
         self._add_row(adv, "timeouts.connect", self.timeout_connect)
         self._add_row(adv, "timeouts.total", self.timeout_total)
@@ -170,6 +177,7 @@ class AccountPage(LazyPage):
         adv.addRow("", self.allow_plain)
         adv.addRow("", self.allow_plain_warning)
         adv.addRow("", self.pinned)
+        adv.addRow("", self.pins_box)
         self.advanced_box.hide()
 
         sandbox_row = QHBoxLayout()
@@ -187,6 +195,7 @@ class AccountPage(LazyPage):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(scroll)
         self.model.settings_changed.connect(self.render)
+        self.model.pins_changed.connect(self._render_pins)
         self.retranslate_ui()
 
     def _add_row(self, form: QFormLayout, name: str, field: Any, *, buddy: QWidget | None = None) -> None:
@@ -212,7 +221,55 @@ class AccountPage(LazyPage):
             self._edited("tls.cafile")
 
     def _security_changed(self, *_: Any) -> None:
+        if not self._rendering:
+            # the usual port follows the mode: 465 <-> 587 (any other port is the user's own choice)
+            sec = Security(self.security.currentData())
+            other = {Security.SSL: 587, Security.STARTTLS: 465}.get(sec)
+            if other is not None and self.port.text().strip() == str(other):
+                self.port.setText(str(DEFAULT_PORTS[sec]))
         self._edited("security")
+
+    def _security_mismatch(self) -> str:
+        """A warning when the port usually expects the other security mode ("" when they fit)."""
+        try:
+            port = int(self.port.text().strip())
+        except ValueError:
+            return ""
+        sec = Security(self.security.currentData())
+        if sec is Security.STARTTLS and port == 465:
+            return self.tr("Port 465 usually expects SSL/TLS from the start; with STARTTLS the check will likely hang.")
+        if sec is Security.SSL and port in (25, 587, 2525):
+            return self.tr("Port {port} usually expects STARTTLS; with SSL/TLS the handshake will likely fail.").format(
+                port=port
+            )
+        return ""
+
+    def _render_pins(self) -> None:
+        """List every trusted certificate (host, port, fingerprint) with a Forget button."""
+        from app.ui.widgets.form_rows import clear_layout
+
+        clear_layout(self.pins_layout)
+        self.forget_buttons = []
+        for n, ((host, port), sha) in enumerate(sorted(self.model.pins.items()), 1):
+            row = QHBoxLayout()
+            label = QLabel(
+                self.tr("Trusted for {host}:{port}: SHA-256 {fp}").format(host=host, port=port, fp=wrap_hex(sha)),
+                objectName=f"trusted_certificate_{n}",
+            )
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            forget = QPushButton(self.tr("Forget"), objectName=f"forget_pin_{n}")
+            forget.setAccessibleName(
+                self.tr("Forget the trusted certificate of {host}:{port}").format(host=host, port=port)
+            )
+            forget.clicked.connect(lambda _=False, h=host, p=port: self.model.forget_pin(h, p))
+            row.addWidget(label, 1)
+            row.addWidget(forget)
+            holder = QWidget()
+            holder.setLayout(row)
+            self.pins_layout.addWidget(holder)
+            self.forget_buttons.append(forget)
+        self.pins_box.setVisible(bool(self.model.pins))
 
     def _edited(self, name: str) -> None:
         self._touched.add(name)
@@ -243,6 +300,18 @@ class AccountPage(LazyPage):
         self.render()
         self._update_provider_texts()
         self._validate()
+        # after QWizard has put the focus on the page itself
+        QTimer.singleShot(0, self.focus_first_empty)
+
+    def focus_first_empty(self) -> None:
+        """Put the cursor where the user has to type first (the first empty field, else the password)."""
+        if not self.isVisible():
+            return
+        fields = [self.from_address, self.username, self.password]
+        if self.advanced.isChecked():
+            fields.insert(2, self.host)
+        target = next((w for w in fields if not w.text()), self.password)
+        target.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _fill_from(self, model: Any, p: Any) -> None:
         """Start the model's settings from the loaded/found settings, or the provider's defaults."""
@@ -302,6 +371,7 @@ class AccountPage(LazyPage):
         set_text(self.ca_file, s.tls.cafile or "")
         self.pinned.setVisible(bool(s.tls.pinned_sha256))
         self._retranslate_pinned()
+        self._render_pins()
         set_text(self.proxy, s.proxy or "")
         self.allow_plain.setChecked(s.allow_plain_auth)
 
@@ -476,8 +546,14 @@ class AccountPage(LazyPage):
             self.advanced.setChecked(True)
         self._update_password_hint()
         self.allow_plain_warning.setVisible(self.allow_plain.isChecked())
+        mismatch = self._security_mismatch()
+        self.security_warning.setText(mismatch)
+        self.security_warning.setVisible(bool(mismatch))
         if self._entered and not self._rendering:
             self.write_model()
+        s = self.model.settings
+        self.pinned.setVisible(bool(s is not None and s.tls.pinned_sha256))
+        self._retranslate_pinned()
         self.completeChanged.emit()
 
     def _update_password_hint(self) -> None:
@@ -542,7 +618,7 @@ class AccountPage(LazyPage):
         s = self.model.settings
         pin = s.tls.pinned_sha256 if s is not None else None
         if pin:
-            self.pinned.setText(self.tr("Trusted certificate (SHA-256): {fp}").format(fp=pin))
+            self.pinned.setText(self.tr("Trusted certificate (SHA-256): {fp}").format(fp=wrap_hex(pin)))
 
     def retranslate_ui(self) -> None:
         self.setTitle(self.tr("Your account"))
@@ -571,10 +647,9 @@ class AccountPage(LazyPage):
         self.host.setPlaceholderText(self.tr("smtp.example.com"))
         self.proxy.setPlaceholderText(self.tr("Optional, e.g. socks5://127.0.0.1:1080"))
         self.ca_file.setPlaceholderText(self.tr("Optional: a PEM file with your own CA"))
-        self.show_password.setText(self.tr("Show password"))
+        self.show_password.setText(self.tr("Sho&w"))
         self.show_password.setToolTip(self.tr("Show or hide the password"))
-        self.show_password_box.setText(self.tr("Sho&w"))
-        self.show_password_box.setAccessibleName(self.tr("Show password"))
+        self.show_password.setAccessibleName(self.tr("Show password"))
         sec_names = {
             "ssl": self.tr("SSL/TLS from the start (usually port 465)"),
             "starttls": self.tr("STARTTLS (usually port 587)"),

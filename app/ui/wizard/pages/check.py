@@ -25,7 +25,7 @@ from app.ui.desktop import open_url
 from app.ui.icons import Status, status_icon
 from app.ui.widgets.diagnosis_panel import DiagnosisPanel, render_diagnosis
 from app.ui.widgets.form_rows import scrolled
-from app.ui.widgets.log_view import LogView
+from app.ui.widgets.log_view import LogView, stage_name
 from app.ui.wizard.ids import PageId
 from app.ui.wizard.pages.base import LazyPage
 
@@ -33,6 +33,21 @@ if TYPE_CHECKING:  # annotations only; imported lazily where used (start-up time
     from app.core.model import Stage
 
 log = logging.getLogger(__name__)
+
+
+def local_date(value: Any) -> str:
+    """An ISO date/time (or datetime) in the UI language's short date format; the raw text when unparsable."""
+    from datetime import datetime
+
+    from PySide6.QtCore import QDate, QLocale
+
+    try:
+        dt = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)
+    from app.ui import i18n
+
+    return QLocale(i18n.current_language()).toString(QDate(dt.year, dt.month, dt.day), QLocale.FormatType.LongFormat)
 
 
 def check_stages() -> tuple:
@@ -70,22 +85,7 @@ class StageList(QTreeWidget):
         self.retranslate_ui()
 
     def stage_name(self, st: Stage) -> str:
-        from app.core.model import Stage
-
-        names = {
-            Stage.RESOLVE: self.tr("Find the server (DNS)"),
-            Stage.CONNECT: self.tr("Connect"),
-            Stage.TLS: self.tr("Encrypt (TLS)"),
-            Stage.GREETING: self.tr("Server greeting"),
-            Stage.EHLO: self.tr("Introduce (EHLO)"),
-            Stage.STARTTLS: self.tr("Switch to encryption (STARTTLS)"),
-            Stage.AUTH: self.tr("Log in"),
-            Stage.MAIL_FROM: self.tr("Sender (MAIL FROM)"),
-            Stage.RCPT_TO: self.tr("Recipients (RCPT TO)"),
-            Stage.DATA: self.tr("Message (DATA)"),
-            Stage.QUIT: self.tr("Say goodbye (QUIT)"),
-        }
-        return names.get(st, st.value)
+        return stage_name(st)
 
     def state_name(self, status: Status) -> str:
         return {
@@ -170,8 +170,11 @@ class CertificateBox(QFrame):
         self.hide()
         self.retranslate_ui()
 
-    def show_details(self, details: Any) -> None:
+    def show_details(self, details: Any, *, trustable: bool = True) -> None:
+        """Show ``details``; ``trustable`` False (an expired certificate) offers no Trust button."""
         self.details = details
+        self.trust.setVisible(trustable)
+        self.warning.setVisible(trustable)
         self.retranslate_ui()
         self.setVisible(details is not None)
 
@@ -188,21 +191,26 @@ class CertificateBox(QFrame):
         d = self.details
         if d is None:
             return
-        fp = ":".join(d.sha256[i : i + 2] for i in range(0, len(d.sha256), 2)).upper()
+        pairs = [d.sha256[i : i + 2].upper() for i in range(0, len(d.sha256), 2)]
         rows = [
             (self.tr("Subject"), d.subject),
             (self.tr("Issuer"), d.issuer),
             (self.tr("Names"), ", ".join(d.sans) or "—"),
-            (self.tr("Valid"), self.tr("{start} to {end}").format(start=d.not_before, end=d.not_after)),
-            (self.tr("SHA-256"), fp),
+            (
+                self.tr("Valid"),
+                self.tr("{start} to {end}").format(start=local_date(d.not_before), end=local_date(d.not_after)),
+            ),
         ]
         import html
 
+        # the fingerprint in two lines of 16 pairs: one unbroken 95-character line would not fit
+        fp = "<br>".join(html.escape(":".join(pairs[i : i + 16])) for i in range(0, len(pairs), 16))
         self.text.setText(
             "<table>"
             + "".join(
                 f"<tr><td><b>{html.escape(k)}:</b>&nbsp;</td><td>{html.escape(str(v))}</td></tr>" for k, v in rows
             )
+            + f"<tr><td><b>{html.escape(self.tr('SHA-256'))}:</b>&nbsp;</td><td><tt>{fp}</tt></td></tr>"
             + "</table>"
         )
 
@@ -379,6 +387,7 @@ class CheckPage(LazyPage):
 
             self.set_dynamic(self.status, ok_text)
             self.status.setAccessibleName(self.status.text())
+            self.log_view.add_line(LogLevel.INFO, self.status.text())
             self.stage_list.mark_running_as(Status.OK)
         else:
             diag = result.diagnosis
@@ -389,9 +398,16 @@ class CheckPage(LazyPage):
                 title, explanation, _fixes = render_diagnosis(diag)
                 self.log_view.add_line(LogLevel.INFO, f"{title}: {explanation}")
             tls = getattr(result, "tls", None) or self._tls
+            self.reveal_fixes()
             if diag is not None and diag.code in CERT_CODES and tls is not None:
-                self.certificate.show_details(tls)
+                # trusting an expired certificate is no fix for expiry: details only, no Trust button
+                self.certificate.show_details(tls, trustable=diag.code is not Code.CERT_EXPIRED)
         self.completeChanged.emit()
+
+    def reveal_fixes(self) -> None:
+        """Scroll so that the diagnosis' fix buttons are in view (small windows, large fonts)."""
+        target = self.diagnosis.buttons[0] if self.diagnosis.buttons else self.diagnosis
+        self.scroll.ensureWidgetVisible(target)
 
     def _failed(self, exc: Any) -> None:
         log.error("check crashed", exc_info=exc)
@@ -429,6 +445,8 @@ class CheckPage(LazyPage):
             open_url(str(params.get("url", "")))
         elif kind == "trust_certificate":
             self.trust_certificate(params.get("sha256"))
+        elif kind == "choose_cafile":
+            self.choose_cafile()
         elif kind == "allow_plain":
             model.update_settings(allow_plain_auth=True)
             self.run()
@@ -436,6 +454,21 @@ class CheckPage(LazyPage):
             self.autodetect()
         else:  # "retry" and anything unknown
             self.run()
+
+    def choose_cafile(self) -> None:
+        """Pick the company CA's certificate file, put it in the settings and check again."""
+        from dataclasses import replace
+
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Choose a CA certificate"), "", self.tr("Certificates (*.pem *.crt *.cer);;All files (*)")
+        )
+        settings = self._wizard.model.settings
+        if not path or settings is None:
+            return
+        self._wizard.model.update_settings(tls=replace(settings.tls, cafile=path))
+        self.run()
 
     def switch_to(self, port: int, security: str, host: str | None = None) -> None:
         """What the "switch" remedy does: new port/security (and host) in the model, everything else kept."""
@@ -460,16 +493,26 @@ class CheckPage(LazyPage):
         self.run()
 
     def autodetect(self) -> None:
+        """Re-test the typed host across the user's port and the usual ones, in every mode (as asked)."""
+        from app.core.detect import PROBE_PORTS
+
         model = self._wizard.model
         email = model.email
         settings = model.settings
         self.set_dynamic(self.status, lambda: self.tr("Looking for working settings…"))
         opts = dict(model.detect_options)
         opts.setdefault("catalogue", self._wizard.catalogue)
-        if settings is not None and "host" not in opts:
-            opts["host"] = settings.host
+        if settings is not None:
+            if settings.host:
+                opts.setdefault("host", settings.host)
+            own = (settings.port,) if 0 < settings.port <= 65535 else ()
+            opts.setdefault("ports", tuple(dict.fromkeys(own + tuple(PROBE_PORTS))))
+            opts.setdefault("timeouts", settings.timeouts)
+            opts.setdefault("tls", settings.tls)
+            opts.setdefault("proxy", settings.proxy)
         password = model.password or None
         username = settings.username if settings is not None else None
+        self.tried: list[tuple[str, int, str]] = []
 
         async def run(on_event: Any) -> Any:
             from app.core.detect import detect
@@ -477,7 +520,7 @@ class CheckPage(LazyPage):
             return await detect(email, password=password, username=username or None, on_event=on_event, **opts)
 
         job = self._wizard.bridge.submit(run, name="detect")
-        job.event.connect(self.log_view.add_event)
+        job.event.connect(self._detect_event)
         job.finished.connect(self._detected)
         job.failed.connect(self._failed)
         job.cancelled.connect(self._cancelled)
@@ -487,6 +530,17 @@ class CheckPage(LazyPage):
             b.setEnabled(False)
         self.cancel_check.setEnabled(True)
 
+    def _detect_event(self, ev: Any) -> None:
+        from app.core.model import ProbeStarted
+
+        self.log_view.add_event(ev)
+        if isinstance(ev, ProbeStarted) and (ev.host, ev.port, ev.security) not in self.tried:
+            self.tried.append((ev.host, ev.port, ev.security))
+
+    def tried_text(self) -> str:
+        """What the re-test tried: host:port (mode), in order."""
+        return ", ".join(f"{h}:{p} ({sec.upper()})" for h, p, sec in self.tried) or "—"
+
     def _detect_ended(self) -> None:
         if not self.is_running():
             self.cancel_check.setEnabled(False)
@@ -494,12 +548,25 @@ class CheckPage(LazyPage):
             self.retry_check.setEnabled(True)
 
     def _detected(self, result: Any) -> None:
+        from app.core.model import LogLevel
+
         if getattr(result, "ok", False) and result.settings is not None:
             s = result.settings
+            self.log_view.add_line(
+                LogLevel.INFO,
+                self.tr("Tried {tried}; {host}:{port} works.").format(
+                    tried=self.tried_text(), host=s.host, port=s.port
+                ),
+            )
             self.switch_to(s.port, s.security.value, s.host)
             self.run()
         else:
-            self.set_dynamic(self.status, lambda: self.tr("No working settings were found automatically."))
+            self.set_dynamic(
+                self.status,
+                lambda: self.tr("No working settings were found automatically. Tried: {tried}.").format(
+                    tried=self.tried_text()
+                ),
+            )
 
     # -- wizard protocol ------------------------------------------------------------------
     def isComplete(self) -> bool:

@@ -54,9 +54,27 @@ class GuidePage(LazyPage):
         scroll = scrolled(inner, "guide_scroll")
         self.confirm = QCheckBox(objectName="password_created")
         self.confirm.toggled.connect(lambda *_: self.completeChanged.emit())
+        self.already_have = QPushButton(objectName="already_have_password")
+        self.already_have.clicked.connect(self._already_have)
+        # shown when the browser cannot be opened: the address to copy by hand
+        self.link_failed = QLabel(objectName="link_failed")
+        self.link_failed.setWordWrap(True)
+        self.link_failed.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.copy_link = QPushButton(objectName="copy_link")
+        self.copy_link.clicked.connect(self._copy_failed_url)
+        self.failed_url = ""
+        failed_row = QHBoxLayout()
+        failed_row.addWidget(self.link_failed, 1)
+        failed_row.addWidget(self.copy_link)
+        self.link_failed.hide()
+        self.copy_link.hide()
+        confirm_row = QHBoxLayout()
+        confirm_row.addWidget(self.confirm, 1)
+        confirm_row.addWidget(self.already_have)
         lay = QVBoxLayout(self)
         lay.addWidget(scroll, 1)
-        lay.addWidget(self.confirm)
+        lay.addLayout(failed_row)
+        lay.addLayout(confirm_row)
         self.retranslate_ui()
 
     def provider(self) -> Any:
@@ -128,7 +146,30 @@ class GuidePage(LazyPage):
 
     def _open(self, url: str) -> None:
         self.opened_urls.append(url)
-        open_url(url)
+        opened = open_url(url)
+        self.failed_url = "" if opened else url
+        self.link_failed.setVisible(not opened)
+        self.copy_link.setVisible(not opened)
+        self._retranslate_failed()
+
+    def _retranslate_failed(self) -> None:
+        if self.failed_url:
+            self.link_failed.setText(
+                self.tr("The browser could not be opened. Open this address yourself: {url}").format(
+                    url=self.failed_url
+                )
+            )
+
+    def _copy_failed_url(self) -> None:
+        from PySide6.QtGui import QGuiApplication
+
+        QGuiApplication.clipboard().setText(self.failed_url)
+        self.copy_link.setText(self.tr("Copied"))
+
+    def _already_have(self) -> None:
+        """Someone who already has an app password goes straight on to type it."""
+        self.confirm.setChecked(True)
+        self._wizard.next()
 
     def _retranslate_kind(self) -> None:
         p = self.provider()
@@ -159,6 +200,9 @@ class GuidePage(LazyPage):
             )
             self.confirm.setText(self.tr("I have &created the password"))
         self.confirm.setAccessibleName(self.confirm.text().replace("&", ""))
+        self.already_have.setText(self.tr("I &already have one"))
+        self.copy_link.setText(self.tr("Cop&y the address"))
+        self._retranslate_failed()
 
     def isComplete(self) -> bool:
         if not self.built:

@@ -177,6 +177,7 @@ class ProviderPage(DynamicTexts, QWizardPage):
 
     # -- e-mail -> provider ---------------------------------------------------------------
     def _email_changed(self, text: str) -> None:
+        self._wizard.model.dirty = True
         self.completeChanged.emit()
         domain = email_domain(text)
         self._mx_timer.stop()
@@ -189,6 +190,8 @@ class ProviderPage(DynamicTexts, QWizardPage):
             self._auto_select(found, via_mx=False)
         elif cat is not None:
             self._mx_timer.start()  # debounced: only the last keystroke triggers a lookup
+        else:
+            self.unknown_domain()
 
     def _auto_select(self, provider: Provider, *, via_mx: bool) -> None:
         if self._user_picked:
@@ -213,14 +216,34 @@ class ProviderPage(DynamicTexts, QWizardPage):
         opts = dict(self.mx_options)
         job = self._wizard.bridge.submit(lambda _cb: lookup_provider_by_mx(domain, cat, **opts), name="mx")
         job.finished.connect(lambda provider, d=domain: self._mx_done(d, provider))
-        job.failed.connect(lambda exc: log.info("MX lookup failed: %s", exc))
+        job.failed.connect(lambda exc, d=domain: self._mx_failed(d, exc))
         self._mx_job = job
+
+    def _mx_failed(self, domain: str, exc: Any) -> None:
+        log.info("MX lookup failed: %s", exc)
+        if domain == email_domain(self.email.text()):
+            self.unknown_domain()
 
     def _mx_done(self, domain: str, provider: Any) -> None:
         if domain != email_domain(self.email.text()):
             return  # the user typed on; a newer lookup will answer
         if provider is not None:
             self._auto_select(provider, via_mx=True)
+        else:
+            self.unknown_domain()
+
+    def unknown_domain(self) -> None:
+        """No provider handles the domain: select Custom server (unless the user chose) and say so."""
+        custom = next((p for p in self.providers() if p.kind is ProviderKind.CUSTOM), None)
+        if not self._user_picked and custom is not None:
+            self.select_provider(custom.id, by_user=False)
+            self.set_dynamic(
+                self.email_hint,
+                lambda: self.tr(
+                    "Unknown domain: Custom server is selected. Type your server's settings on the next pages, "
+                    "or find them automatically."
+                ),
+            )
         else:
             self.set_dynamic(
                 self.email_hint,

@@ -166,6 +166,7 @@ class SavePage(LazyPage):
         self.export_status = QLabel(objectName="export_status")
         self.export_status.setWordWrap(True)
         self._export_fmt: str | None = None
+        self._export_status_fn: Any = None
         eg = QVBoxLayout(self.export_group)
         eg.addLayout(grid)
         eg.addWidget(self.include_password)
@@ -203,7 +204,7 @@ class SavePage(LazyPage):
         if not self.profile_name.text() or self.profile_name.text() == self._name_prefilled:
             self.profile_name.setText(default)
             self._name_prefilled = default
-        self.store_password.setEnabled(bool(model.password))
+        self.store_password.setEnabled(bool(model.password) and self.backend_error is None)
         if self.backend_name is None and self.backend_error is None:
             self._backend_job = self._wizard.bridge.run_blocking(
                 backend_name_blocking, name="keyring-backend", serial=True
@@ -218,6 +219,9 @@ class SavePage(LazyPage):
 
     def _backend_failed(self, exc: Any) -> None:
         self.backend_error = exc
+        # no store: the option cannot be taken, so it is neither checked nor clickable
+        self.store_password.setChecked(False)
+        self.store_password.setEnabled(False)
         self._update_summary()
 
     def profiles_path(self) -> str:
@@ -351,18 +355,29 @@ class SavePage(LazyPage):
         return render_export(profile, fmt, password=password)
 
     def export(self, fmt: str) -> None:
-        """Show the export in the preview and copy it to the clipboard."""
+        """Show the export in the preview; copying is a separate, explicit action (Copy)."""
         text = self.export_text(fmt)
         self._export_fmt = fmt
         self.export_preview.setPlainText(text)
         self.copy_export.setEnabled(True)
         self.save_export.setEnabled(True)
-        self.copy_export_text()
+        self._export_status_fn = None
+        self.export_status.setText("")
+
+    def export_has_password(self) -> bool:
+        password = self._wizard.model.password
+        return bool(password) and password in self.export_preview.toPlainText()
 
     def copy_export_text(self) -> None:
         QGuiApplication.clipboard().setText(self.export_preview.toPlainText())
         fmt = EXPORT_LABELS.get(self._export_fmt or "", self._export_fmt or "")
-        self.export_status.setText(self.tr("{format} copied to the clipboard.").format(format=fmt))
+        if self.export_has_password():
+            self._export_status_fn = lambda: self.tr(
+                "{format} copied to the clipboard, with the password: clear the clipboard when done."
+            ).format(format=fmt)
+        else:
+            self._export_status_fn = lambda: self.tr("{format} copied to the clipboard.").format(format=fmt)
+        self.export_status.setText(self._export_status_fn())
 
     def save_export_to(self, path: str) -> Any:
         from app.core.store import write_export
@@ -422,3 +437,5 @@ class SavePage(LazyPage):
         self._render_keyring_error()
         if self._status_fn is not None:
             self.status.setText(self._status_fn())
+        if self._export_status_fn is not None:
+            self.export_status.setText(self._export_status_fn())

@@ -38,12 +38,14 @@ PATH_ROLE = Qt.ItemDataRole.UserRole
 
 
 def human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
+    """A file size as people read it, in the UI language (e.g. "1 KB", "1,5 МБ")."""
+    from PySide6.QtCore import QLocale
+
+    from app.ui import i18n
+
+    locale = QLocale(i18n.current_language())
+    text = locale.formattedDataSize(n, 1, QLocale.DataSizeFormat.DataSizeTraditionalFormat)
+    return text.replace(locale.decimalPoint() + "0 ", " ")  # "2 KB", not "2.0 KB"
 
 
 def html_to_text(markup: str) -> str:
@@ -86,6 +88,10 @@ class SendPage(LazyPage):
         self.status = QLabel(objectName="send_status")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.open_inbox = QPushButton(objectName="open_sandbox_inbox")
+        self.open_inbox.clicked.connect(self.open_sandbox_inbox)
+        self.open_inbox.hide()
+        self._defaults: tuple[str, str] = ("", "")  # the subject and body we filled in (follow the language)
         self.diagnosis = DiagnosisPanel()
         self.diagnosis.action_triggered.connect(self._action)
         self.log_view = LogView()
@@ -116,6 +122,10 @@ class SendPage(LazyPage):
         top_lay.addLayout(form)
         top_lay.addLayout(buttons)
         top_lay.addWidget(self.status)
+        inbox_row = QHBoxLayout()
+        inbox_row.addWidget(self.open_inbox)
+        inbox_row.addStretch(1)
+        top_lay.addLayout(inbox_row)
         top_lay.addWidget(self.diagnosis)
         scroll = self.scroll = scrolled(top)
         splitter = QSplitter(Qt.Orientation.Vertical, objectName="send_splitter")
@@ -141,10 +151,31 @@ class SendPage(LazyPage):
             if not self.to.text().strip() or self.to.text().strip() == (self._prefilled_for or ""):
                 self.to.setText(sender)
             self._prefilled_for = sender
-        if not self.subject.text():
-            self.subject.setText(self.tr("MailSetup test message"))
-        if not self.body.toPlainText():
-            self.body.setPlainText(self.default_body())
+        self._fill_defaults()
+
+    def _fill_defaults(self) -> None:
+        """Fill an empty (or still default) subject and body in the current language."""
+        old_subject, old_body = self._defaults
+        subject, body = self.tr("MailSetup test message"), self.default_body()
+        if self.subject.text() in ("", old_subject):
+            self.subject.setText(subject)
+        if self.body.toPlainText() in ("", old_body):
+            self.body.setPlainText(body)
+        self._defaults = (subject, body)
+
+    def is_sandbox(self) -> bool:
+        from app.core.catalog import ProviderKind
+
+        return getattr(self._wizard.model.provider, "kind", None) is ProviderKind.SANDBOX
+
+    def open_sandbox_inbox(self) -> None:
+        server = self._wizard.sandbox
+        if server is None:
+            return
+        from app.ui.dialogs.sandbox_viewer import SandboxInboxDialog
+
+        self.inbox_dialog = SandboxInboxDialog(server, self)
+        self.inbox_dialog.show()
 
     def default_body(self) -> str:
         s = self._wizard.model.settings
@@ -270,13 +301,17 @@ class SendPage(LazyPage):
 
         self.last_result = result
         self._wizard.model.set_send_result(result)
+        self.open_inbox.setVisible(result.ok and self.is_sandbox())
         if result.ok:
             self.set_dynamic(self.status, lambda: self._success_text(result))
             self.log_view.add_line(LogLevel.INFO, self.status.text())
         else:
             self.set_dynamic(self.status, lambda: self.tr("The message was not sent."))
             self.diagnosis.show_diagnosis(result.diagnosis)
-        self.scroll.ensureWidgetVisible(self.diagnosis if not result.ok else self.status)
+        if result.ok:
+            self.scroll.ensureWidgetVisible(self.open_inbox if self.open_inbox.isVisible() else self.status)
+        else:
+            self.scroll.ensureWidgetVisible(self.diagnosis.buttons[0] if self.diagnosis.buttons else self.diagnosis)
 
     def _success_text(self, result: Any) -> str:
         reply = (result.server_reply or "").strip()
@@ -285,7 +320,10 @@ class SendPage(LazyPage):
         )
         if getattr(result, "queue_id", None):
             text += " " + self.tr("Queue id: {id}.").format(id=result.queue_id)
-        text += " " + self.tr("Look in the recipient's Inbox — and in Spam, where first test messages often land.")
+        if self.is_sandbox():
+            text += " " + self.tr("It is in the sandbox inbox on this computer: open it with the button below.")
+        else:
+            text += " " + self.tr("Look in the recipient's Inbox — and in Spam, where first test messages often land.")
         refused = getattr(result, "refused", None)
         if refused:
             text += " " + self.tr("Refused recipients: {list}").format(list=", ".join(str(r) for r in refused))
@@ -339,4 +377,7 @@ class SendPage(LazyPage):
         self.remove_attachment.setText(self.tr("&Remove"))
         self.send_test.setText(self.tr("&Send test message"))
         self.cancel_send.setText(self.tr("Cancel sendin&g"))
+        self.open_inbox.setText(self.tr("O&pen the sandbox inbox"))
+        if self._defaults != ("", ""):
+            self._fill_defaults()
         self.refresh_dynamic()
