@@ -1923,6 +1923,25 @@
     </message>
 </context>
 <context>
+    <name>OAuthSignInBox</name>
+    <message>
+        <source>Sign in with {provider}…</source>
+        <translation>Войти через {provider}…</translation>
+    </message>
+    <message>
+        <source>Signed in as {user}: no password needed.</source>
+        <translation>Вход выполнен как {user}: пароль не нужен.</translation>
+    </message>
+    <message>
+        <source>{provider} can sign in with OAuth 2.0 instead of a password.</source>
+        <translation>{provider} позволяет войти через OAuth 2.0 вместо пароля.</translation>
+    </message>
+    <message>
+        <source>The provider gave no lasting sign-in (no refresh token); sign in again.</source>
+        <translation>Провайдер не выдал долговременный вход (нет токена обновления); войдите заново.</translation>
+    </message>
+</context>
+<context>
     <name>OAuthSignInDialog</name>
     <message>
         <source>Sign in with {provider}</source>
@@ -2216,6 +2235,10 @@
     <message>
         <source>Saving…</source>
         <translation>Сохранение…</translation>
+    </message>
+    <message>
+        <source>Saved “{name}”; the sign-in is in the system password store.</source>
+        <translation>«{name}» сохранён; вход хранится в системном хранилище паролей.</translation>
     </message>
     <message>
         <source>Saved “{name}”; the password is in {backend}.</source>

@@ -203,23 +203,21 @@ def cmd_login(args: argparse.Namespace) -> int:
         return _usage("login", str(exc))
     except DiagnosedError as exc:
         return _diagnosed(args, exc, started, profile=name, saved=False)
+    if not tokens.refresh_token:
+        return _usage(
+            "login", f"{provider.display_name()} issued no refresh token; ask for offline access and try again"
+        )
+    profile = _core().oauth_profile(name, provider, account, user, existing=existing, cafile=args.cafile)
     try:
-        if not tokens.refresh_token:
-            raise UsageError(f"{provider.display_name()} issued no refresh token; ask for offline access and try again")
-        backend = _core().save_grant(secrets, name, _core().Grant(tokens.refresh_token, client.client_secret))
-    except UsageError as exc:
-        return _usage("login", str(exc))
+        saved = _core().save_oauth_account(profile, _core().Grant(tokens.refresh_token, client.client_secret))
     except SecretStoreError as exc:
         return _secret_error(args, exc, profile=name, saved=False)
+    except ProfileStoreError as exc:
+        return _usage("login", exc.message)
     try:
-        profile = _core().oauth_profile(name, provider, account, user, existing=existing, cafile=args.cafile)
-        saved = store.save(profile, overwrite=True)
-    except (ProfileStoreError, _core().OAuthInputError) as exc:
-        try:
-            _core().delete_grant(secrets, name)
-        except SecretStoreError:
-            pass
-        return _usage("login", getattr(exc, "message", str(exc)))
+        backend: str | None = secrets.backend_name()
+    except SecretStoreError:
+        backend = None
     extra = {"profile": saved.name, "provider": provider.id, "user": user, "keyring": backend, "saved": True}
     return Reporter(json_mode=bool(args.json)).finish(
         True, None, saved.settings, (time.monotonic() - started) * 1000, **extra

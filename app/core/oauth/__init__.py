@@ -17,6 +17,7 @@ from app.core.oauth.grants import (
     load_grant,
     oauth_profile,
     save_grant,
+    save_oauth_account,
 )
 from app.core.oauth.loopback import LoopbackReceiver, Redirect
 
@@ -43,6 +44,7 @@ __all__ = [
     "render_oauth_export",
     "revoke",
     "save_grant",
+    "save_oauth_account",
     "sign_in_browser",
     "sign_in_device",
 ]

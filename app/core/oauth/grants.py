@@ -19,7 +19,7 @@ from app.core.diagnosis import Code, DiagnosedError
 from app.core.model import AuthMechanism, Security, SmtpSettings, TlsOptions
 from app.core.oauth.client import HTTP_TIMEOUT, OAuthClient, OAuthInputError, not_signed_in
 from app.core.oauth.flows import refresh
-from app.core.store import OAUTH_SERVICE, Profile, SecretStore
+from app.core.store import OAUTH_SERVICE, AccountStore, Profile, SecretStore
 
 PROFILE_KEY = "oauth"
 _PROTOCOLS = ("smtp", "imap", "pop3")
@@ -133,6 +133,27 @@ def load_grant(secrets: SecretStore, profile: str) -> Grant | None:
 
 def delete_grant(secrets: SecretStore, profile: str) -> bool:
     return secrets.delete(profile, service=OAUTH_SERVICE)
+
+
+def save_oauth_account(profile: Profile, grant: Grant, *, accounts: AccountStore | None = None) -> Profile:
+    """Save (or replace) an OAuth account: the grant to the keyring first, then the profile through the one
+    AccountStore (which drops a replaced account's password). When the profile cannot be written, the
+    previous grant is put back (or the new one removed). Raises SecretStoreError / ProfileStoreError."""
+    accounts = accounts or AccountStore()
+    secrets = accounts.secrets
+    before = secrets.get(profile.name, service=OAUTH_SERVICE)
+    save_grant(secrets, profile.name, grant)
+    try:
+        return accounts.save(profile, replace_existing=True).profile
+    except BaseException:
+        try:
+            if before is None:
+                secrets.delete(profile.name, service=OAUTH_SERVICE)
+            else:
+                secrets.set(profile.name, before, service=OAUTH_SERVICE)
+        except Exception:  # the original failure is the one to report
+            pass
+        raise
 
 
 def client_for(

@@ -146,8 +146,11 @@ class SavedAccountsDialog(QDialog):
         async def check(on_event: Any) -> Any:
             import asyncio
 
+            from app.core.oauth import access_token, account_of
             from app.core.smtp import run_check
 
+            if account_of(profile) is not None:  # OAuth: a fresh access token from the sign-in in the keyring
+                return await run_check(profile.settings, await access_token(profile), on_event=on_event)
             password = await asyncio.to_thread(_get_secret, profile.name) if profile.has_secret else None
             settings = (
                 profile.settings if password or not profile.settings.username else profile.settings.with_(username="")

@@ -49,6 +49,8 @@ class WizardModel(QObject):
         self.saved_profile: Any = None
         self.dirty = False  # something typed that is not saved yet
         self.detect_options: dict[str, Any] = {}  # extra detect() arguments (tests point it at local servers)
+        # An OAuth sign-in (app.core.oauth): (OAuthAccount, Grant); the password is then its access token.
+        self.oauth: Any = None
 
     # -- provider ------------------------------------------------------------------------------
     def set_provider(self, provider: Any) -> None:
@@ -66,6 +68,7 @@ class WizardModel(QObject):
         self.prefill = None
         self.prefill_username = None
         self.prefill_password = None
+        self.oauth = None
         self.pins.clear()
         self.clear_check()
         self.send_result = None
@@ -97,8 +100,21 @@ class WizardModel(QObject):
     def set_password(self, password: str, source: Any = None) -> None:
         if password == self.password:
             return
+        self.oauth = None  # a typed password replaces a sign-in
         self.password = password
         self.dirty = True
+        self.check_changed.emit()
+        self.settings_changed.emit(source)
+
+    def set_oauth(self, account: Any, grant: Any, access_token: str, username: str, source: Any = None) -> None:
+        """Use an OAuth sign-in: XOAUTH2 as ``username`` with ``access_token``; the grant is saved later."""
+        from app.core.model import AuthMechanism
+
+        self.password = access_token
+        self.oauth = (account, grant)
+        self.dirty = True
+        if self.settings is not None:
+            self.settings = replace(self.settings, username=username, auth=AuthMechanism.XOAUTH2)
         self.check_changed.emit()
         self.settings_changed.emit(source)
 

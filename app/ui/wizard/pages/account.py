@@ -34,6 +34,7 @@ from app.core.model import (
     TlsMinimum,
 )
 from app.ui.widgets.form_rows import FieldMessage, add_validated_row, scrolled
+from app.ui.widgets.oauth_sign_in_box import OAuthSignInBox
 from app.ui.wizard.ids import PageId
 from app.ui.wizard.pages.base import LazyPage
 
@@ -186,6 +187,8 @@ class AccountPage(LazyPage):
         inner = QWidget()
         inner_lay = QVBoxLayout(inner)
         inner_lay.addLayout(sandbox_row)
+        self.oauth_box = OAuthSignInBox(self.model, self._wizard.bridge, lambda: self._wizard.lang, self)
+        inner_lay.addWidget(self.oauth_box)  # "Sign in with <provider>…" where the catalogue has [oauth]
         inner_lay.addLayout(form)
         inner_lay.addWidget(self.advanced, 0, Qt.AlignmentFlag.AlignLeft)
         inner_lay.addWidget(self.advanced_box)

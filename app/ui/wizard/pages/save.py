@@ -274,6 +274,17 @@ class SavePage(LazyPage):
         self._set_status(lambda: self.tr("Saving…"))
         self.save_profile.setEnabled(False)
         self.save_without_password.setEnabled(False)
+        if model.oauth is not None:  # an OAuth sign-in: the grant goes to the keyring, never the access token
+            from app.ui.widgets.oauth_sign_in_box import save_oauth_blocking
+
+            job = self._wizard.bridge.run_blocking(
+                save_oauth_blocking, name, settings, model, name="save-profile", serial=True
+            )
+            job.finished.connect(self._saved)
+            job.failed.connect(self._save_failed)
+            job.done.connect(self._save_ended)
+            self._job = job
+            return
         job = self._wizard.bridge.run_blocking(
             save_profile_blocking,
             name,
@@ -294,7 +305,13 @@ class SavePage(LazyPage):
     def _saved(self, profile: Any) -> None:
         self.saved_profile = profile
         self._wizard.model.set_saved(profile)
-        if profile.has_secret:
+        if "oauth" in profile.extra:
+            self._set_status(
+                lambda: self.tr("Saved “{name}”; the sign-in is in the system password store.").format(
+                    name=profile.name
+                )
+            )
+        elif profile.has_secret:
             self._set_status(
                 lambda: self.tr("Saved “{name}”; the password is in {backend}.").format(
                     name=profile.name, backend=profile.secret_backend
@@ -351,6 +368,15 @@ class SavePage(LazyPage):
             from_name=model.from_name,
             provider_id=getattr(model.provider, "id", None),
         )
+        if model.oauth is not None:  # nodemailer/JSON get OAuth2; the refresh token only when asked
+            from app.core.oauth import oauth_profile, render_oauth_export
+
+            account, grant = model.oauth
+            oprofile = oauth_profile(
+                profile.name, model.provider, account, model.settings.username, settings=model.settings
+            )
+            token = grant.refresh_token if self.include_password.isChecked() else None
+            return render_oauth_export(oprofile, fmt, refresh_token=token)
         password = model.password if self.include_password.isChecked() else None
         return render_export(profile, fmt, password=password)
 
