@@ -270,27 +270,14 @@ def test_send_message_errors_are_usage_errors(capsys, pw_env, extra, flag):
     assert flag in capsys.readouterr().err
 
 
-def test_send_with_security_auto_is_usage_error(capsys):
-    assert (
-        main(
-            [
-                "send",
-                "--host",
-                "h.example",
-                "--security",
-                "auto",
-                "--from",
-                "a@b.cd",
-                "--to",
-                "c@d.ef",
-                "--subject",
-                "s",
-                "--body",
-                "b",
-            ]
-        )
-        == 2
-    )
+def test_send_with_security_auto_finds_the_mode_and_delivers(smtp_server, capsys, pw_env):
+    srv = smtp_server("ssl")
+    argv = [a if a != "ssl" else "auto" for a in conn_args(srv)]
+    code = main(["send", *argv, "--from", TEST_USER, "--to", "r@example.com", "--subject", "s", "--body", "b"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"Success ({srv.host}:{srv.port}, ssl)" in out
+    assert [m.rcpt_tos for m in srv.messages] == [["r@example.com"]]
 
 
 def test_reporter_plain_ascii_terminal_and_finish_codes():

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import logging
 import os
 import sys
+from typing import Any, NoReturn
 
 from app import __version__
+from app.cli.exits import Exit
 
 log = logging.getLogger(__name__)
 
@@ -22,12 +25,25 @@ COMMAND_MODULES = (
     "app.cli.commands.oauth",  # oauth login, logout, guide
 )
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (``mailsetup send: error: argument --timeout: ...``), exit 2.
+
+    Abbreviated options are off, so an error always names the option as it is spelled in --help.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        one_line = " ".join(message.split())
+        self.exit(Exit.USAGE, f"{self.prog}: error: {one_line} (see '{self.prog} --help')\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every available subcommand registered."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="mailsetup",
         description="Set up and verify an SMTP mailbox. Without a command, opens the setup wizard.",
     )
@@ -37,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="check this installation without a display (catalogue, translations, sandbox check and send, keyring)",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name in COMMAND_MODULES:
         try:
             module = importlib.import_module(name)
@@ -49,11 +65,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """parse_args, but unknown options are reported by the subcommand, with the option meant."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        target = parser
+        for action in parser._subparsers._group_actions if parser._subparsers else ():
+            target = getattr(action, "choices", {}).get(getattr(args, "command", None)) or target
+        known = [o for a in target._actions for o in a.option_strings]
+        hints = []
+        for word in extra:
+            if word.startswith("-"):
+                hints += difflib.get_close_matches(word.split("=")[0], known, n=1, cutoff=0.6)
+        meant = f"; did you mean {' or '.join(hints)}?" if hints else ""
+        target.error(f"unrecognized arguments: {' '.join(extra)}{meant}")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the process exit code (0 ok, 1 failed, 2 usage)."""
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.self_test:
         from app.selftest import run_self_test
@@ -65,11 +98,15 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
-        return 130
+        return Exit.INTERRUPTED
     except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading: not an error to report
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_FAILED
+        return Exit.FAILED
+    except Exception as exc:  # a bug: one line for the user, the traceback only in the debug log
+        log.debug("unexpected error", exc_info=True)
+        print(f"mailsetup {args.command}: internal error ({type(exc).__name__}); please report it", file=sys.stderr)
+        return Exit.FAILED
 
 
 def _open_wizard() -> int:
@@ -82,14 +119,14 @@ def _open_wizard() -> int:
             "(check, send, detect, profiles, sandbox).",
             file=sys.stderr,
         )
-        return EXIT_FAILED
+        return Exit.FAILED
     try:
         from app.ui.app import run_wizard
     except ImportError as exc:
         if "app.ui" not in str(exc) and "PySide6" not in str(exc):
             raise
         print(f"The setup wizard cannot start here: {exc}. Use a subcommand (see 'mailsetup --help').", file=sys.stderr)
-        return EXIT_FAILED
+        return Exit.FAILED
     return run_wizard(sys.argv[:1])
 
 

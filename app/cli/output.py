@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from enum import Enum
 from typing import Any, TextIO
 
+from app.cli.exits import Exit
 from app.core.diagnosis import Diagnosis
 from app.core.model import (
     LogLevel,
@@ -33,8 +35,29 @@ from app.core.model import (
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_FAILED = 0, 1
 _LOG_VERBOSITY = {LogLevel.INFO: 0, LogLevel.DETAIL: 1, LogLevel.PROTOCOL: 2}
+
+
+# Terminal control sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ESC \\), other ESC x, and
+# the 8-bit CSI/OSC introducers. Server text is untrusted: it must not move the cursor, retitle the
+# window, hide lines or write hyperlinks.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\\\)?|\x1b[@-_]?|\x9b[0-?]*[ -/]*[@-~]|\x9d[^\x07]*\x07?"
+)
+# What is left that a terminal would act on: C0 (except tab and newline), DEL, C1, line/paragraph
+# separators and bidirectional overrides (which can reorder what the reader sees).
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with terminal control sequences removed and other control characters shown as '?'."""
+    return _UNSAFE.sub("?", _ESCAPES.sub("", text))
+
+
+def json_line(value: Any) -> str:
+    """One JSON line; DEL and C1 controls are escaped too (json escapes only C0), so it is terminal-safe."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return re.sub("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]", lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def to_plain(value: Any) -> Any:
@@ -84,7 +107,7 @@ class Reporter:
         if not self.wants(event):
             return
         if self.json_mode:
-            self._print(json.dumps(event_to_dict(event), ensure_ascii=False, default=str))
+            self._print(json_line(event_to_dict(event)))
             return
         if isinstance(event, StageStarted):
             if self.verbosity >= 1:
@@ -142,8 +165,8 @@ class Reporter:
                 line["actions"] = [a.to_dict() for a in diagnosis.actions]
             for key, value in extra.items():
                 line[key] = to_plain(value)
-            self._print(json.dumps(line, ensure_ascii=False, default=str))
-            return EXIT_OK if ok else EXIT_FAILED
+            self._print(json_line(line))
+            return Exit.OK if ok else Exit.FAILED
         where = f" ({settings.host}:{settings.port}, {settings.security.value})" if settings else ""
         if ok:
             self._print(f"\n{self.ok_mark} Success{where} in {elapsed_ms:.0f} ms")
@@ -166,9 +189,14 @@ class Reporter:
             if diagnosis is not None:
                 for line in describe_diagnosis(diagnosis):
                     self._print(line)
-        return EXIT_OK if ok else EXIT_FAILED
+        return Exit.OK if ok else Exit.FAILED
+
+    def line(self, text: str) -> None:
+        """Print one human line (server text in it is made terminal-safe)."""
+        self._print(text)
 
     def _print(self, text: str) -> None:
+        text = text if self.json_mode else terminal_safe(text)
         try:
             print(text, file=self.out, flush=True)
         except UnicodeEncodeError:

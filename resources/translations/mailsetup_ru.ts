@@ -497,6 +497,22 @@
         <translation>Позвольте программе подобрать рабочие настройки автоматически.</translation>
     </message>
     <message>
+        <source>Port 587 (STARTTLS) was tried: try port 465 with SSL/TLS.</source>
+        <translation>Порт 587 (STARTTLS) уже проверен: попробуйте порт 465 с SSL/TLS.</translation>
+    </message>
+    <message>
+        <source>Port 465 (SSL/TLS) was tried: try port 587 with STARTTLS.</source>
+        <translation>Порт 465 (SSL/TLS) уже проверен: попробуйте порт 587 со STARTTLS.</translation>
+    </message>
+    <message>
+        <source>Both submission ports, 587 and 465, refuse connections on {host}. This is probably not the mail server for sending, or it is down.</source>
+        <translation>Оба порта отправки, 587 и 465, на {host} отклоняют подключения. Вероятно, это не сервер для отправки почты, или он не работает.</translation>
+    </message>
+    <message>
+        <source>Check the server name in your provider&apos;s instructions (e.g. smtp.example.com).</source>
+        <translation>Проверьте имя сервера в инструкции вашего провайдера (например, smtp.example.com).</translation>
+    </message>
+    <message>
         <source>No answer from {host} on port {port}</source>
         <translation>{host} не отвечает на порту {port}</translation>
     </message>
@@ -1365,6 +1381,18 @@
         <translation>Используйте для отправки порт 587 или 465, а не 25.</translation>
     </message>
     <message>
+        <source>You are logged in as {user}, yet {host} refuses to pass mail on to {addresses}. The account may not be allowed to send to other domains, or only from its own address.</source>
+        <translation>Вход выполнен как {user}, но {host} отказывается пересылать почту на {addresses}. Возможно, этой учётной записи нельзя отправлять письма в другие домены или можно только со своего адреса.</translation>
+    </message>
+    <message>
+        <source>Send from the address that belongs to the account you logged in with.</source>
+        <translation>Отправляйте с адреса, который принадлежит учётной записи, под которой выполнен вход.</translation>
+    </message>
+    <message>
+        <source>Ask the mail administrator whether this account may send to external recipients.</source>
+        <translation>Спросите администратора почты, может ли эта учётная запись отправлять письма внешним получателям.</translation>
+    </message>
+    <message>
         <source>The recipient address {address} contains non-ASCII characters, but {host} does not support SMTPUTF8.</source>
         <translation>Адрес получателя {address} содержит символы не из набора ASCII, но {host} не поддерживает SMTPUTF8.</translation>
     </message>
@@ -1487,6 +1515,18 @@
     <message>
         <source>Check firewalls or antivirus that inspect mail traffic.</source>
         <translation>Проверьте брандмауэры и антивирусы, которые проверяют почтовый трафик.</translation>
+    </message>
+    <message>
+        <source>The server stopped taking the message</source>
+        <translation>Сервер перестал принимать письмо</translation>
+    </message>
+    <message>
+        <source>While the message was uploaded to {host}:{port}, {detail}.</source>
+        <translation>Во время передачи письма на {host}:{port}: {detail}.</translation>
+    </message>
+    <message>
+        <source>Try again with a smaller attachment, or on a faster connection.</source>
+        <translation>Попробуйте ещё раз с вложением поменьше или через более быстрое подключение.</translation>
     </message>
     <message>
         <source>The server refused to talk to this computer</source>

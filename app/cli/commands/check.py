@@ -9,35 +9,47 @@ import sys
 from typing import Any
 
 from app.cli.commands.oauth import add_profile_option, bearer_for, profile_username
-from app.cli.options import UsageError, add_connection_options, read_password, settings_from_args
+from app.cli.exits import Exit, usage_error
+from app.cli.options import UsageError, connection_parents, read_password, settings_from_args
 from app.cli.output import Reporter
 from app.core.catalog import Provider
 from app.core.diagnosis import DiagnosedError
+from app.core.model import Security
 from app.core.store import SecretStoreError
 
 log = logging.getLogger(__name__)
 
-EXIT_USAGE = 2
+# MessageError.field -> the option that holds it
+MESSAGE_OPTIONS = {
+    "from": "--from",
+    "from_name": "--from-name",
+    "to": "--to",
+    "cc": "--cc",
+    "bcc": "--bcc",
+    "subject": "--subject",
+    "attachments": "--attach",
+}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``check`` and ``send`` subcommands."""
     check = subparsers.add_parser(
         "check",
+        parents=connection_parents(),
         help="check connection, encryption and login to an SMTP server",
         description="Connect to an SMTP server stage by stage (DNS, TCP, TLS, greeting, EHLO, STARTTLS, AUTH) "
         "and explain any failure. Exit 0 = OK, 1 = the check failed, 2 = bad usage.",
     )
-    add_connection_options(check)
     add_profile_option(check)
     check.set_defaults(func=cmd_check)
 
     send = subparsers.add_parser(
         "send",
+        parents=connection_parents(),
         help="send a test message",
-        description="Connect like 'check', then send a test message and report the server's answer.",
+        description="Connect like 'check', then send a test message and report the server's answer. "
+        "Exit 0 = sent, 1 = the server or network refused, 2 = bad usage.",
     )
-    add_connection_options(send)
     add_profile_option(send)
     m = send.add_argument_group("message")
     m.add_argument("--from", dest="from_addr", required=True, metavar="ADDR", help="sender address")
@@ -52,21 +64,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     m.add_argument("--html", action="store_true", help="the body is HTML")
     m.add_argument("--attach", action="append", default=[], metavar="PATH", help="attach a file (repeatable)")
     send.set_defaults(func=cmd_send)
-
-
-def _usage(command: str, message: str) -> int:
-    print(f"mailsetup {command}: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
-
-
-def _auto(args: argparse.Namespace, command: str) -> int:
-    try:
-        from app.cli.commands.detect import check_auto
-    except ImportError as exc:
-        return _usage(
-            command, f"--security auto is not available in this installation ({exc}); choose ssl, starttls or none"
-        )
-    return int(check_auto(args))
 
 
 def provider_from_args(args: argparse.Namespace) -> Provider | None:
@@ -90,6 +87,8 @@ def _use_profile(args: argparse.Namespace) -> None:
     """``--profile NAME``: the login defaults to the profile's, and the mechanism to XOAUTH2."""
     if not getattr(args, "profile", None):
         return
+    if args.security == "auto":
+        raise UsageError("--profile does not work with --security auto; choose ssl or starttls")
     if args.password_env or args.password_stdin:
         raise UsageError("--profile logs in with the stored OAuth sign-in: give no password")
     if args.auth == "auto":
@@ -99,7 +98,10 @@ def _use_profile(args: argparse.Namespace) -> None:
     args.user = args.user or profile_username(args.profile)
 
 
-def _credentials(args: argparse.Namespace, username: str) -> str | None:
+def credentials(args: argparse.Namespace, username: str) -> str | None:
+    """The password for ``username`` (or the OAuth token of --profile, or None without a login).
+
+    UsageError when only one of login and password is given."""
     if getattr(args, "profile", None):
         return bearer_for(args.profile)  # refreshed now: an access token lives about an hour
     password = read_password(args)
@@ -115,15 +117,15 @@ def _sign_in_failed(reporter: Reporter, exc: Exception, settings: Any) -> int:
     if isinstance(exc, DiagnosedError):
         return reporter.finish(False, exc.diagnosis, settings, 0)
     print(f"{getattr(exc, 'title', 'Password store')}: {getattr(exc, 'message', exc)}", file=sys.stderr)
-    return 1
+    return Exit.FAILED
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Run ``mailsetup check``."""
-    if args.security == "auto":
-        if getattr(args, "profile", None):
-            return _usage("check", "--profile does not work with --security auto; choose ssl or starttls")
-        return _auto(args, "check")
+    if args.security == "auto" and not getattr(args, "profile", None):
+        from app.cli.commands.detect import check_auto
+
+        return check_auto(args)
     from app.core.detect import run_pipeline
 
     reporter = Reporter(json_mode=args.json, verbosity=args.verbose)
@@ -132,9 +134,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         _use_profile(args)
         settings = settings_from_args(args)
         provider = provider_from_args(args)
-        password = _credentials(args, settings.username)
+        password = credentials(args, settings.username)
     except UsageError as exc:
-        return _usage("check", str(exc))
+        return usage_error("check", str(exc))
     except (DiagnosedError, SecretStoreError) as exc:
         return _sign_in_failed(reporter, exc, settings)
     # one pipeline, one deadline (--timeout): the engine, then (for a non-definitive failure) a second
@@ -161,47 +163,71 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
 
 
+def read_body(args: argparse.Namespace) -> str:
+    """--body, or the UTF-8 text of --body-file; UsageError naming the option otherwise."""
+    if not args.body_file:
+        return args.body
+    try:
+        with open(args.body_file, encoding="utf-8") as fh:
+            return fh.read()
+    except UnicodeDecodeError:
+        raise UsageError(f"--body-file: {args.body_file} is not UTF-8 text") from None
+    except OSError as exc:
+        raise UsageError(f"--body-file: cannot read {args.body_file}: {exc.strerror or exc}") from None
+
+
+def message_spec(args: argparse.Namespace) -> Any:
+    """The MessageSpec of the message options (checked when the message is built)."""
+    from app.core.smtp import MessageSpec
+
+    body = read_body(args)
+    return MessageSpec(
+        from_addr=args.from_addr,
+        from_name=args.from_name,
+        to=args.to,
+        cc=args.cc,
+        bcc=args.bcc,
+        subject=args.subject,
+        text=None if args.html else body,
+        html=body if args.html else None,
+        attachments=tuple(args.attach),
+    )
+
+
 def cmd_send(args: argparse.Namespace) -> int:
     """Run ``mailsetup send``."""
-    if args.security == "auto":
-        return _usage("send", "--security auto is only for 'check' and 'detect'; choose ssl, starttls or none")
-    from app.core.smtp import MessageError, MessageSpec, build_message, send_message
+    from app.core.smtp import MessageError, build_message
 
     reporter = Reporter(json_mode=args.json, verbosity=args.verbose)
     settings = None
     try:
         _use_profile(args)
-        settings = settings_from_args(args)
+        message = build_message(message_spec(args))
+        # with --security auto: validated like a normal send, autodetect then finds the mode that works
+        auto = {"security": Security.SSL, "port": args.port or 465} if args.security == "auto" else {}
+        settings = settings_from_args(args, **auto)
         provider = provider_from_args(args)
-        body = args.body
-        if args.body_file:
-            try:
-                with open(args.body_file, encoding="utf-8") as fh:
-                    body = fh.read()
-            except (OSError, UnicodeDecodeError) as exc:
-                raise UsageError(f"--body-file: cannot read {args.body_file}: {exc}") from None
-        spec = MessageSpec(
-            from_addr=args.from_addr,
-            from_name=args.from_name,
-            to=args.to,
-            cc=args.cc,
-            bcc=args.bcc,
-            subject=args.subject,
-            text=None if args.html else body,
-            html=body if args.html else None,
-            attachments=tuple(args.attach),
-        )
-        message = build_message(spec)
-        password = _credentials(args, settings.username)
+        password = credentials(args, settings.username)
     except UsageError as exc:
-        return _usage("send", str(exc))
+        return usage_error("send", str(exc))
     except MessageError as exc:
-        flag = {"from": "--from", "from_name": "--from-name", "attachments": "--attach", "body": "--body"}.get(
-            exc.field, f"--{exc.field}"
-        )
-        return _usage("send", f"{flag}: {exc.message}")
+        flag = "--body-file" if exc.field == "body" and args.body_file else MESSAGE_OPTIONS.get(exc.field, "--body")
+        return usage_error("send", f"{flag}: {exc.message}")
     except (DiagnosedError, SecretStoreError) as exc:
         return _sign_in_failed(reporter, exc, settings)
+    if args.security == "auto":
+        from app.cli.commands.detect import detect_settings
+
+        found = detect_settings(args, settings, password, provider, reporter)
+        if not found.ok:
+            return reporter.finish(False, found.diagnosis, found.settings, found.elapsed_ms)
+        settings = found.settings
+    return _send(reporter, settings, password, message, provider)
+
+
+def _send(reporter: Reporter, settings: Any, password: str | None, message: Any, provider: Provider | None) -> int:
+    from app.core.smtp import send_message
+
     result = asyncio.run(send_message(settings, password, message, on_event=reporter, provider=provider))
     return reporter.finish(
         result.ok,

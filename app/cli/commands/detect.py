@@ -5,21 +5,33 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
-import sys
+from typing import Any
 
-from app.cli.options import UsageError, add_output_options, read_password, settings_from_args
-from app.core.model import Security, Timeouts, TlsMinimum, TlsOptions, normalize_fingerprint
+from app.cli.exits import usage_error
+from app.cli.options import (
+    UsageError,
+    check_proxy,
+    login_parent,
+    output_parent,
+    proxy_from_args,
+    proxy_parent,
+    read_password,
+    settings_from_args,
+    timeout_parent,
+    timeouts_from_args,
+    tls_from_args,
+    tls_parent,
+)
+from app.core.model import AddressError, Security
 
 log = logging.getLogger(__name__)
-
-EXIT_USAGE = 2
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``detect`` subcommand."""
     p = subparsers.add_parser(
         "detect",
+        parents=[login_parent(), tls_parent(), timeout_parent(), proxy_parent(), output_parent()],
         help="find the right server, port and encryption for an address",
         description=(
             "Find working SMTP settings: the provider by domain or MX records, SRV records or the usual "
@@ -37,30 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="LIST",
         help="ports to probe, comma-separated (default 465,587,25,2525)",
     )
-    g.add_argument("--user", help="login name (default: what the provider expects, usually the address)")
-    pw = g.add_mutually_exclusive_group()
-    pw.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
-    pw.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
-    g.add_argument("--cafile", help="extra CA certificates (PEM) to trust")
-    g.add_argument("--insecure", action="store_true", help="do not verify certificates (not recommended)")
-    g.add_argument("--tls-min", choices=[m.value for m in TlsMinimum], default="1.2", help="lowest TLS version")
-    g.add_argument(
-        "--allow-plain",
-        action="store_true",
-        help="also accept servers without encryption (the password then travels in clear text)",
-    )
-    g.add_argument("--timeout", type=float, metavar="S", help="deadline of the login check in seconds (default 45)")
-    g.add_argument(
-        "--greeting-timeout",
-        type=float,
-        metavar="S",
-        help="how long each probe waits for a server to answer (default 5)",
-    )
-    g.add_argument("--proxy", metavar="URL", help="socks5://[user:pass@]host:port, socks4://, socks4a:// or http://")
     g.add_argument(
         "--strict", action="store_true", help="wait for every better-ranked port even when a worse one already answered"
     )
-    add_output_options(p)
     p.set_defaults(func=run_detect)
 
 
@@ -80,30 +71,6 @@ def parse_ports(text: str) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _timeouts(args: argparse.Namespace) -> Timeouts:
-    base = Timeouts()
-    for name in ("timeout", "greeting_timeout"):
-        v = getattr(args, name, None)
-        if v is not None and not 0 < v <= 600:
-            raise UsageError(f"--{name.replace('_', '-')}: must be between 0 and 600 seconds")
-    total = args.timeout if args.timeout is not None else base.total
-    greeting = min(args.greeting_timeout if args.greeting_timeout is not None else base.greeting, total)
-    connect = min(getattr(args, "connect_timeout", None) or base.connect, total)
-    return Timeouts(connect=connect, greeting=greeting, command=min(base.command, total), total=total)
-
-
-def _tls(args: argparse.Namespace) -> TlsOptions:
-    if args.cafile and not os.path.isfile(args.cafile):
-        raise UsageError(f"--cafile: no such file: {args.cafile}")
-    pin = getattr(args, "pin_sha256", None)
-    return TlsOptions(
-        verify=not args.insecure,
-        minimum=TlsMinimum(args.tls_min),
-        cafile=args.cafile or None,
-        pinned_sha256=normalize_fingerprint(pin) if pin else None,
-    )
-
-
 def _report(reporter, result) -> int:
     if reporter.json_mode:
         return reporter.finish(
@@ -119,18 +86,16 @@ def _report(reporter, result) -> int:
             warnings=result.warnings,
             discovery=result.discovery,
         )
-    out = reporter.out
     if result.reasons:
-        print("", file=out)
+        reporter.line("")
         for r in result.reasons:
-            print(f"  · {r}", file=out)
+            reporter.line(f"  · {r}")
     for w in result.warnings:
-        print(f"  ! {w}", file=out)
+        reporter.line(f"  ! {w}")
     if result.diagnosis is not None and any(a.kind == "allow_plain" for a in result.diagnosis.actions):
-        print(
+        reporter.line(
             "  ! Only an unencrypted server answered. Add --allow-plain to accept it "
-            "(the password would travel in clear text).",
-            file=out,
+            "(the password would travel in clear text)."
         )
     extra = {"provider": result.provider, "login": result.settings.username if result.settings else None}
     if result.settings is not None and result.ok:
@@ -153,14 +118,21 @@ def run_detect(args: argparse.Namespace) -> int:
         if not args.email and not args.host:
             raise UsageError("give an e-mail address or --host")
         ports = parse_ports(args.ports)
-        timeouts = _timeouts(args)
-        tls = _tls(args)
+        timeouts = timeouts_from_args(args)
+        tls = tls_from_args(args)
+        proxy = proxy_from_args(args)
+        check_proxy(proxy)
+        if args.email:
+            from app.core.detect import split_email
+
+            split_email(args.email)  # the one address parser: a clear usage error, not a failed detection
         password = read_password(args)
         if password and not (args.user or args.email):
             raise UsageError("--user is needed with a password when no address is given")
     except UsageError as exc:
-        print(f"mailsetup detect: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return usage_error("detect", str(exc))
+    except AddressError as exc:
+        return usage_error("detect", f"EMAIL: {exc}")
     reporter = Reporter(json_mode=args.json, verbosity=args.verbose)
     result = asyncio.run(
         detect(
@@ -172,7 +144,7 @@ def run_detect(args: argparse.Namespace) -> int:
             allow_plain=args.allow_plain,
             timeouts=timeouts,
             tls=tls,
-            proxy=args.proxy,
+            proxy=proxy,
             on_event=reporter,
             strict=args.strict,
         )
@@ -182,29 +154,25 @@ def run_detect(args: argparse.Namespace) -> int:
 
 def check_auto(args: argparse.Namespace) -> int:
     """``mailsetup check --security auto``: find the mode on --port (or the standard ports), verify the login."""
+    from app.cli.commands.check import credentials, provider_from_args
     from app.cli.output import Reporter
-    from app.core.detect import detect_mode
 
     try:
         # validates host, timeouts and TLS options the same way a normal check does
         settings = settings_from_args(args, security=Security.SSL, port=args.port or 465)
-        password = read_password(args)
-        if settings.username and password is None:
-            raise UsageError("--user needs a password: use --password-env VAR or --password-stdin")
-        if password is not None and not settings.username:
-            raise UsageError("a password was given without --user")
-        provider = None
-        if getattr(args, "provider", None):
-            from app.core.catalog import default_catalogue
-
-            provider = default_catalogue().by_id(args.provider)
-            if provider is None:
-                raise UsageError(f"--provider: unknown provider '{args.provider}' (see 'mailsetup providers')")
+        password = credentials(args, settings.username)
+        provider = provider_from_args(args)
     except UsageError as exc:
-        print(f"mailsetup check: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return usage_error("check", str(exc))
     reporter = Reporter(json_mode=args.json, verbosity=args.verbose)
-    result = asyncio.run(
+    return _report(reporter, detect_settings(args, settings, password, provider, reporter))
+
+
+def detect_settings(args: argparse.Namespace, settings: Any, password: str | None, provider: Any, on_event: Any) -> Any:
+    """detect_mode on --port (or the standard ports) with the options of ``settings``; its result."""
+    from app.core.detect import detect_mode
+
+    return asyncio.run(
         detect_mode(
             settings.host,
             args.port,
@@ -215,9 +183,8 @@ def check_auto(args: argparse.Namespace) -> int:
             tls=settings.tls,
             proxy=settings.proxy,
             provider=provider,
-            on_event=reporter,
+            on_event=on_event,
             ehlo_name=settings.ehlo_name,
             auth=settings.auth,
         )
     )
-    return _report(reporter, result)

@@ -9,11 +9,11 @@ import os
 import sys
 from typing import TextIO
 
+from app.cli.exits import Exit
 from app.core.catalog import Catalogue, Endpoint, Provider, default_catalogue, provider_to_dict
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_USAGE = 0, 2
 LANGS = ("ru", "en")
 
 
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         out.write("\n")
     else:
         out.write(format_table(catalogue, lang))
-    return EXIT_OK
+    return Exit.OK
 
 
 def _show(catalogue: Catalogue, provider_id: str, lang: str, as_json: bool, out: TextIO, err: TextIO) -> int:
@@ -72,13 +72,13 @@ def _show(catalogue: Catalogue, provider_id: str, lang: str, as_json: bool, out:
     if provider is None:
         known = ", ".join(p.id for p in catalogue.providers)
         print(f"Unknown provider {provider_id!r}. Known: {known}", file=err)
-        return EXIT_USAGE
+        return Exit.USAGE
     if as_json:
         json.dump(provider_to_dict(provider, lang, full=True), out, ensure_ascii=False, indent=2)
         out.write("\n")
     else:
         out.write(format_provider(provider, lang))
-    return EXIT_OK
+    return Exit.OK
 
 
 # --- human output ------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from app.cli.exits import Exit
 from app.core.sandbox import ReceivedMessage, SandboxInfo, SandboxServer
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         info = server.start()
     except OSError as exc:
         print(f"The sandbox could not start: {exc}", file=sys.stderr)
-        return 1
+        return Exit.FAILED
     previous_term = _stop_on_sigterm()
     try:
         _emit_started(info, server, args.json, out)
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         _line(out, {"event": "sandbox_stopped", "received": count})
     else:
         print(f"Sandbox stopped; it received {count} message(s).", file=out, flush=True)
-    return 0
+    return Exit.OK
 
 
 def _stop_on_sigterm():

@@ -31,7 +31,7 @@ from app.core.catalog.model import (
     Region,
     UsernameRule,
 )
-from app.core.model import Code, Security
+from app.core.model import AddressError, Code, Security, parse_address
 from app.core.resources import resource_path
 
 if sys.version_info >= (3, 11):
@@ -472,13 +472,10 @@ class Catalogue:
 
     def by_email(self, address: str) -> Provider | None:
         """The provider for an address such as ``Name <user@yandex.ru>``, by its domain."""
-        text = address.strip()
-        if "<" in text and text.endswith(">"):
-            text = text[text.rindex("<") + 1 : -1]
-        local, at, domain = text.rpartition("@")
-        if not at or not local or not domain:
+        try:
+            return self.by_domain(parse_address(address).domain)
+        except AddressError:
             return None
-        return self.by_domain(domain)
 
     def by_mx(self, mx_host: str) -> Provider | None:
         """The provider whose MX patterns match ``mx_host`` (case-insensitive, trailing dot ignored)."""

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core.catalog import Endpoint, Provider
-from app.core.model import EventCallback, LogLevel, LogLine, Security, ignore
+from app.core.model import EventCallback, LogLevel, LogLine, Security, ignore, parse_address
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +82,14 @@ class Discovery:
 
 
 def split_email(email: str) -> tuple[str, str]:
-    """(local part, ASCII domain) of ``email``; raises AddressError when it is not an address."""
-    text = (email or "").strip()
-    local, sep, domain = text.rpartition("@")
-    domain = domain.strip().rstrip(".").lower()
-    if not sep or not local or not domain or any(c.isspace() for c in text):
-        raise AddressError(f"'{text}' is not an e-mail address (expected name@domain).")
-    return local, to_ascii_domain(domain)
+    """(local part, ASCII domain) of ``email`` by the one address parser; AddressError when it is not one address."""
+    try:
+        parsed = parse_address(email or "")
+    except ValueError as exc:
+        raise AddressError(f"{exc} (expected name@domain).") from None
+    if parsed.name:
+        raise AddressError(f"'{(email or '').strip()}' is not a bare e-mail address (expected name@domain).")
+    return parsed.local, to_ascii_domain(parsed.domain.rstrip(".").lower())
 
 
 def to_ascii_domain(domain: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from app.core.diagnosis.table import QT_TRANSLATE_NOOP, Action, Diagnosis
+from app.core.diagnosis.table import QT_TRANSLATE_NOOP, Action, Code, Diagnosis
 from app.core.model import Security, SmtpSettings
 
 SECURITY_LABELS = {Security.SSL: "SSL/TLS", Security.STARTTLS: "STARTTLS", Security.NONE: "no encryption"}
@@ -45,7 +45,17 @@ def drop_failed_switches(diagnosis: Diagnosis, failed: Iterable[SmtpSettings]) -
         return (p.get("host", host), p.get("port"), p.get("security")) in tried
 
     kept = tuple(a for a in diagnosis.actions if not useless(a))
-    return diagnosis if len(kept) == len(diagnosis.actions) else replace(diagnosis, actions=kept)
+    variant = diagnosis.variant
+    if diagnosis.code is Code.CONNECT_REFUSED:  # its advice must not name a port that was just tried
+        from app.core.diagnosis.classify import refused_variant
+
+        ports = {port for _host, port, _sec in tried}
+        if isinstance(diagnosis.params.get("port"), int):
+            ports.add(diagnosis.params["port"])
+        variant = refused_variant(ports)
+    if len(kept) == len(diagnosis.actions) and variant == diagnosis.variant:
+        return diagnosis
+    return replace(diagnosis, actions=kept, variant=variant)
 
 
 __all__ = ["SECURITY_LABELS", "drop_failed_switches", "offer_switch", "security_label"]

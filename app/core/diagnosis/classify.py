@@ -42,7 +42,9 @@ def connect_error(settings: SmtpSettings, exc: OSError, address: str) -> Diagnos
     """connect_refused / network_unreachable / connect_timeout for an OSError from connect()."""
     p = dict(base_params(settings), address=address, detail=exc.strerror or str(exc))
     if isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED:
-        return Diagnosis(Code.CONNECT_REFUSED, "", p, actions=_port_alternatives(settings))
+        return Diagnosis(
+            Code.CONNECT_REFUSED, refused_variant({settings.port}), p, actions=_port_alternatives(settings)
+        )
     if exc.errno in (errno.ETIMEDOUT,):
         return connect_timeout(settings, address)
     return Diagnosis(Code.NETWORK_UNREACHABLE, "", p)
@@ -75,6 +77,17 @@ def connect_failure(settings: SmtpSettings, attempts: Iterable, seconds: float) 
     for a in attempts:
         return connect_error(settings, a.error, a.address)
     return connect_timeout(settings, settings.host, 0.0)
+
+
+def refused_variant(tried_ports: set[int]) -> str:
+    """The CONNECT_REFUSED variant whose advice does not send the user to a port already tried."""
+    if {SUBMISSION_PORT, IMPLICIT_TLS_PORT} <= tried_ports:
+        return "tried_both"
+    if SUBMISSION_PORT in tried_ports:
+        return "tried_587"
+    if IMPLICIT_TLS_PORT in tried_ports:
+        return "tried_465"
+    return ""
 
 
 def _port_alternatives(settings: SmtpSettings) -> tuple[Action, ...]:
@@ -148,6 +161,19 @@ def _secs(v: float) -> str:
 # -- replies -------------------------------------------------------------------------------------
 
 
+def server_busy(settings: SmtpSettings, reply: Reply) -> Diagnosis | None:
+    """421 at any stage (greeting, EHLO, AUTH, MAIL, RCPT, DATA): the server is closing the session.
+
+    RFC 5321 4.2.3: 421 means "service not available, closing transmission channel" whatever the
+    command was, so it is never a verdict about the sender, a recipient or the message.
+    """
+    if reply.code != 421:
+        return None
+    return Diagnosis(
+        Code.SERVER_UNAVAILABLE, "busy", dict(base_params(settings), reply=reply.message), server_reply=reply.text
+    )
+
+
 def greeting_refused(settings: SmtpSettings, reply: Reply) -> Diagnosis:
     variant = "busy" if reply.code == 421 else ""
     return Diagnosis(
@@ -166,6 +192,9 @@ def auth_reply(
 ) -> Diagnosis:
     """Diagnosis for a failed AUTH exchange (535, 534-5.7.9, 5.7.139, 530 STARTTLS first, 504, ...);
     ``challenge`` is the 334 payload an XOAUTH2 server sent before refusing."""
+    busy = server_busy(settings, reply)
+    if busy is not None:
+        return busy
     if mechanism in ("XOAUTH2", "OAUTHBEARER") and reply.code not in (421, 454, 502, 504, 530):
         return oauth.bearer_auth_reply(settings, reply, mechanism, provider, challenge)
     p = dict(base_params(settings), mechanism=mechanism, reply=reply.message, user=settings.username)
@@ -180,7 +209,7 @@ def auth_reply(
         d = Diagnosis(Code.AUTH_REQUIRES_TLS, "", p, server_reply=text)
     elif reply.code in (504, 502) or re.search(r"unrecognized authentication type|mechanism not supported", text, re.I):
         d = Diagnosis(Code.AUTH_MECHANISM_UNSUPPORTED, "refused", p, server_reply=text)
-    elif reply.code in (421, 454):
+    elif reply.code == 454:
         d = Diagnosis(Code.SERVER_UNAVAILABLE, "temporary", p, server_reply=text)
     elif oauth.basic_auth_unsupported(text):
         d = Diagnosis(Code.AUTH_FAILED, "ms_basic_auth_unsupported", p, server_reply=text)
@@ -205,12 +234,15 @@ def auth_reply(
 
 
 def sender_rejected(settings: SmtpSettings, reply: Reply, address: str) -> Diagnosis:
+    busy = server_busy(settings, reply)
+    if busy is not None:
+        return busy
     variant = (
         "not_owner"
         if re.search(r"5\.7\.1|not owned|not allowed|sender address rejected|does not match", reply.text, re.I)
         else ""
     )
-    if reply.code in (421, 450, 451, 452):
+    if reply.code in (450, 451, 452):
         variant = "temporary"
     elif reply.code == 530 and re.search(r"STARTTLS|TLS|encrypt", reply.text, re.I):
         variant = "needs_tls"
@@ -220,20 +252,35 @@ def sender_rejected(settings: SmtpSettings, reply: Reply, address: str) -> Diagn
     return Diagnosis(Code.SENDER_REJECTED, variant, p, server_reply=reply.text)
 
 
-def recipients_rejected(settings: SmtpSettings, refused: Mapping[str, Reply], accepted: Iterable[str]) -> Diagnosis:
+def recipients_rejected(
+    settings: SmtpSettings, refused: Mapping[str, Reply], accepted: Iterable[str], *, authenticated: bool = False
+) -> Diagnosis:
+    """Refused recipients. ``authenticated``: the session had logged in, so "log in" is no advice for a relay denial."""
     accepted = list(accepted)
+    for reply in refused.values():
+        busy = server_busy(settings, reply)
+        if busy is not None:
+            return busy
     addresses = ", ".join(refused)
     last = list(refused.values())[-1]
     variant = "partial" if accepted else ""
     if not accepted and re.search(r"relay|5\.7\.1", last.text, re.I):
-        variant = "relay"
+        variant = "relay_authenticated" if authenticated else "relay"
     p = dict(
-        base_params(settings), addresses=addresses, address=addresses, reply=last.message, accepted=", ".join(accepted)
+        base_params(settings),
+        addresses=addresses,
+        address=addresses,
+        reply=last.message,
+        accepted=", ".join(accepted),
+        user=settings.username,
     )
     return Diagnosis(Code.RECIPIENT_REJECTED, variant, p, server_reply="\n".join(r.text for r in refused.values()))
 
 
 def message_rejected(settings: SmtpSettings, reply: Reply) -> Diagnosis:
+    busy = server_busy(settings, reply)
+    if busy is not None:
+        return busy
     variant = ""
     if reply.code == 552 or re.search(r"5\.3\.4|size|too (big|large)", reply.text, re.I):
         variant = "too_big"

@@ -120,6 +120,41 @@ TABLE: dict[tuple[Code, str], Entry] = {
             QT_TRANSLATE_NOOP("Diagnosis", "Let the program find working settings automatically."),
         ),
     ),
+    (Code.CONNECT_REFUSED, "tried_587"): Entry(
+        QT_TRANSLATE_NOOP("Diagnosis", "{host} refused the connection on port {port}"),
+        QT_TRANSLATE_NOOP(
+            "Diagnosis",
+            "The server answered but nothing accepts connections on port {port} ({address}). The port is probably wrong for this server.",
+        ),
+        (
+            QT_TRANSLATE_NOOP("Diagnosis", "Port 587 (STARTTLS) was tried: try port 465 with SSL/TLS."),
+            QT_TRANSLATE_NOOP("Diagnosis", "Let the program find working settings automatically."),
+        ),
+    ),
+    (Code.CONNECT_REFUSED, "tried_465"): Entry(
+        QT_TRANSLATE_NOOP("Diagnosis", "{host} refused the connection on port {port}"),
+        QT_TRANSLATE_NOOP(
+            "Diagnosis",
+            "The server answered but nothing accepts connections on port {port} ({address}). The port is probably wrong for this server.",
+        ),
+        (
+            QT_TRANSLATE_NOOP("Diagnosis", "Port 465 (SSL/TLS) was tried: try port 587 with STARTTLS."),
+            QT_TRANSLATE_NOOP("Diagnosis", "Let the program find working settings automatically."),
+        ),
+    ),
+    (Code.CONNECT_REFUSED, "tried_both"): Entry(
+        QT_TRANSLATE_NOOP("Diagnosis", "{host} refused the connection on port {port}"),
+        QT_TRANSLATE_NOOP(
+            "Diagnosis",
+            "Both submission ports, 587 and 465, refuse connections on {host}. This is probably not the mail server for sending, or it is down.",
+        ),
+        (
+            QT_TRANSLATE_NOOP(
+                "Diagnosis", "Check the server name in your provider's instructions (e.g. smtp.example.com)."
+            ),
+            QT_TRANSLATE_NOOP("Diagnosis", "Let the program find working settings automatically."),
+        ),
+    ),
     (Code.CONNECT_TIMEOUT, ""): Entry(
         QT_TRANSLATE_NOOP("Diagnosis", "No answer from {host} on port {port}"),
         QT_TRANSLATE_NOOP(
@@ -582,6 +617,19 @@ TABLE: dict[tuple[Code, str], Entry] = {
             QT_TRANSLATE_NOOP("Diagnosis", "Use the submission port 587 or 465 rather than 25."),
         ),
     ),
+    (Code.RECIPIENT_REJECTED, "relay_authenticated"): Entry(
+        QT_TRANSLATE_NOOP("Diagnosis", "The server will not relay mail to {addresses}"),
+        QT_TRANSLATE_NOOP(
+            "Diagnosis",
+            "You are logged in as {user}, yet {host} refuses to pass mail on to {addresses}. The account may not be allowed to send to other domains, or only from its own address.",
+        ),
+        (
+            QT_TRANSLATE_NOOP("Diagnosis", "Send from the address that belongs to the account you logged in with."),
+            QT_TRANSLATE_NOOP(
+                "Diagnosis", "Ask the mail administrator whether this account may send to external recipients."
+            ),
+        ),
+    ),
     (Code.RECIPIENT_REJECTED, "needs_smtputf8"): Entry(
         QT_TRANSLATE_NOOP("Diagnosis", "The address {address} needs internationalized email support"),
         QT_TRANSLATE_NOOP(
@@ -668,6 +716,14 @@ TABLE: dict[tuple[Code, str], Entry] = {
         QT_TRANSLATE_NOOP("Diagnosis", "During {stage} {host}:{port} gave {detail}."),
         (
             QT_TRANSLATE_NOOP("Diagnosis", "Try again later."),
+            QT_TRANSLATE_NOOP("Diagnosis", "Check firewalls or antivirus that inspect mail traffic."),
+        ),
+    ),
+    (Code.PROTOCOL_ERROR, "upload_stalled"): Entry(
+        QT_TRANSLATE_NOOP("Diagnosis", "The server stopped taking the message"),
+        QT_TRANSLATE_NOOP("Diagnosis", "While the message was uploaded to {host}:{port}, {detail}."),
+        (
+            QT_TRANSLATE_NOOP("Diagnosis", "Try again with a smaller attachment, or on a faster connection."),
             QT_TRANSLATE_NOOP("Diagnosis", "Check firewalls or antivirus that inspect mail traffic."),
         ),
     ),

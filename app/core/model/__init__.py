@@ -21,6 +21,19 @@ from app.core.model.events import (
     event_to_dict,
     ignore,
 )
+from app.core.model.inputs import (
+    AddressError,
+    ParsedAddress,
+    check_header_value,
+    check_line,
+    decoded_header,
+    describe_char,
+    forbidden_char,
+    parse_address,
+    parse_addresses,
+    secret_problem,
+    split_list,
+)
 from app.core.model.reply import Reply
 from app.core.model.settings import (
     DEFAULT_PORTS,
@@ -38,11 +51,13 @@ from app.core.model.text import QT_TRANSLATE_NOOP, Text, fill
 __all__ = [
     "DEFAULT_PORTS",
     "QT_TRANSLATE_NOOP",
+    "AddressError",
     "AuthMechanism",
     "Code",
     "EventCallback",
     "LogLevel",
     "LogLine",
+    "ParsedAddress",
     "ProbeFinished",
     "ProbeStarted",
     "Reply",
@@ -61,8 +76,17 @@ __all__ = [
     "TlsMinimum",
     "TlsOptions",
     "TranscriptLine",
+    "check_header_value",
+    "check_line",
+    "decoded_header",
+    "describe_char",
     "event_to_dict",
     "fill",
+    "forbidden_char",
     "ignore",
     "normalize_fingerprint",
+    "parse_address",
+    "parse_addresses",
+    "secret_problem",
+    "split_list",
 ]

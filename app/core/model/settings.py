@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from typing import Any
 
+from app.core.model.inputs import describe_char, forbidden_char
+
 log = logging.getLogger(__name__)
 
 
@@ -141,7 +143,7 @@ class SmtpSettings:
         t = self.timeouts
         for name in ("connect", "greeting", "command", "total"):
             v = getattr(t, name)
-            if not isinstance(v, (int, float)) or v <= 0 or v > 600:
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 < v <= 600:  # nan fails too
                 errs.append(FieldError(f"timeouts.{name}", f"Timeout must be between 0 and 600 seconds, not {v!r}."))
         if not isinstance(self.tls.minimum, TlsMinimum):
             errs.append(FieldError("tls.minimum", f"TLS minimum must be 1.2 or 1.3, not {self.tls.minimum!r}."))
@@ -149,8 +151,13 @@ class SmtpSettings:
             errs.append(FieldError("tls.pinned_sha256", "A pinned fingerprint must be a SHA-256 hash: 64 hex digits."))
         if self.ehlo_name is not None and self.ehlo_name.strip() and not _valid_host(self.ehlo_name.strip()):
             errs.append(FieldError("ehlo_name", f"'{self.ehlo_name}' is not a valid EHLO name."))
-        if any(c in (self.username or "") for c in "\r\n\0"):
-            errs.append(FieldError("username", "The login must not contain line breaks."))
+        bad = forbidden_char(self.username or "")
+        if bad is not None:
+            what = "line breaks" if bad in "\r\n" else describe_char(bad)
+            if 0xD800 <= ord(bad) <= 0xDFFF:
+                errs.append(FieldError("username", "The login is not valid UTF-8 text."))
+            else:
+                errs.append(FieldError("username", f"The login must not contain {what}."))
         return errs
 
     def validate(self) -> SmtpSettings:

@@ -8,20 +8,26 @@ from app.core.smtp.message import (
     MessageSpec,
     build_message,
     envelope_recipients,
+    is_valid_address,
     parse_address_list,
+    parse_recipients,
 )
-from app.core.smtp.send import queue_id_from, send_message
+from app.core.smtp.send import SendResult, queue_id_from, send_message, send_spec
 from app.core.smtp.session import SmtpSession, run_check
 
 __all__ = [
     "MessageError",
     "MessageSpec",
     "Reply",
+    "SendResult",
     "SmtpSession",
     "build_message",
     "envelope_recipients",
+    "is_valid_address",
     "parse_address_list",
+    "parse_recipients",
     "queue_id_from",
     "run_check",
     "send_message",
+    "send_spec",
 ]

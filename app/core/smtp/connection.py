@@ -15,13 +15,15 @@ import socket
 import ssl
 from collections.abc import Callable
 
-from app.core.model import Reply, TranscriptLine
+from app.core.diagnosis import Code, DiagnosedError, diagnose
+from app.core.model import Reply, TranscriptLine, describe_char
 
 log = logging.getLogger(__name__)
 
 MAX_LINE = 2048  # bytes per reply line, CRLF included (RFC 5321 says 512; we are lenient)
 MAX_REPLY_LINES = 200  # lines per multi-line reply
 MASK = "****"
+DATA_CHUNK = 64 * 1024  # bytes written per flow-controlled step of DATA
 
 _LINE_RE = re.compile(rb"^([2-5][0-9][0-9])([ -]|$)(.*)$", re.S)
 
@@ -48,6 +50,23 @@ class _Protocol(asyncio.Protocol):
         self.error: BaseException | None = None
         self.transport: asyncio.BaseTransport | None = None
         self._waiter: asyncio.Future | None = None
+        self._writable: asyncio.Future | None = None  # set while the transport's write buffer is full
+
+    # flow control: the transport calls these when its buffer passes the high / low water mark
+    def pause_writing(self) -> None:
+        if self._writable is None or self._writable.done():
+            self._writable = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        if self._writable is not None and not self._writable.done():
+            self._writable.set_result(None)
+
+    async def drain(self) -> None:
+        """Return when the transport takes more data (at once unless it paused writing)."""
+        if self._writable is not None and not self._writable.done():
+            await self._writable
+        if self.closed:
+            raise SmtpProtocolError("closed", "the server closed the connection during the upload")
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
@@ -66,6 +85,7 @@ class _Protocol(asyncio.Protocol):
         self.closed = True
         self.error = exc
         self._wake()
+        self.resume_writing()
 
     def _wake(self) -> None:
         w = self._waiter
@@ -190,19 +210,49 @@ class SmtpConnection:
     # -- writing ---------------------------------------------------------------------------
     def send_line(self, line: str, *, shown: str | None = None) -> None:
         """Send ``line`` + CRLF; the transcript shows ``shown`` instead when given (secrets)."""
-        if "\r" in line or "\n" in line:
-            raise ValueError("an SMTP command must not contain line breaks")
+        bad = next((c for c in line if ord(c) < 0x20 or ord(c) == 0x7F), None)
+        if bad is not None:
+            # Command injection guard (as aiosmtplib does): no argument may smuggle a control
+            # character, not only CR/LF, whatever checked (or forgot to check) it before.
+            raise DiagnosedError(
+                diagnose(
+                    Code.INVALID_INPUT,
+                    "",
+                    field="command",
+                    message=f"an SMTP command must not contain {describe_char(bad)}",
+                )
+            )
         if self._proto.closed:
             raise SmtpProtocolError("closed", "the server closed the connection")
         self._emit(TranscriptLine("C", line if shown is None else shown))
         self._transport.write(line.encode("utf-8") + b"\r\n")
 
-    def send_data(self, payload: bytes, *, summary: str) -> None:
-        """Send raw bytes (the DATA body); the transcript gets one summary line."""
+    async def send_data(self, payload: bytes, *, summary: str, stall_timeout: float, chunk: int = DATA_CHUNK) -> None:
+        """Send raw bytes (the DATA body) with flow control; the transcript gets one summary line.
+
+        The payload goes out in chunks, each written only when the transport has room (asyncio's
+        pause_writing / resume_writing), so a large message on a slow link never sits in memory
+        twice and the time it takes is known. A peer that takes nothing for ``stall_timeout``
+        seconds is an ``upload_stalled`` protocol error, not a reply timeout.
+        """
         if self._proto.closed:
             raise SmtpProtocolError("closed", "the server closed the connection")
         self._emit(TranscriptLine("C", summary))
-        self._transport.write(payload)
+        view = memoryview(payload)
+        for start in range(0, len(view), chunk):
+            try:
+                await asyncio.wait_for(self._proto.drain(), max(stall_timeout, 0.01))
+            except asyncio.TimeoutError:
+                raise SmtpProtocolError(
+                    "upload_stalled", f"the server took no data for {stall_timeout:.3g} s after {start} bytes"
+                ) from None
+            self._transport.write(view[start : start + chunk])
+        try:
+            await asyncio.wait_for(self._proto.drain(), max(stall_timeout, 0.01))
+        except asyncio.TimeoutError:
+            raise SmtpProtocolError(
+                "upload_stalled", f"the server took no data for {stall_timeout:.3g} s at the end of the message"
+            ) from None
 
     async def command(self, line: str, *, shown: str | None = None) -> Reply:
         """Send a command and read its reply (wrap in a timeout)."""

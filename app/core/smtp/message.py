@@ -12,22 +12,24 @@ from __future__ import annotations
 import logging
 import mimetypes
 import os
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, getaddresses, make_msgid, parseaddr
+from email.utils import formatdate, getaddresses, make_msgid, parseaddr
 from typing import Union
+
+from app.core.model import AddressError, ParsedAddress, check_header_value, check_line, parse_address, parse_addresses
 
 log = logging.getLogger(__name__)
 
 AddressInput = Union[str, Sequence[str]]  # noqa: UP007 - a runtime alias on Python 3.10
 
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
-
-# local@domain; no spaces or specials outside a quoted name. Non-ASCII allowed (SMTPUTF8).
-_ADDR_RE = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@(?:[^@\s<>()\[\],;:\"\\.]+\.)*[^@\s<>()\[\],;:\"\\.]+$")
+MAX_RECIPIENTS = 100  # To + Cc + Bcc of one test message
+MAX_SUBJECT_CHARS = 900  # one header line of at most 998 octets once encoded would need less; folded, 900 is ample
+MAX_LIST_CHARS = MAX_RECIPIENTS * 330  # refuse a huge recipient field before parsing it
+MAX_BODY_CHARS = 10 * 1024 * 1024
+BODY_ALLOWED = "\t\r\n"
 
 
 class MessageError(ValueError):
@@ -54,67 +56,43 @@ class MessageSpec:
     attachments: Sequence[str] = field(default_factory=tuple)
 
 
-def _split(text: str) -> list[str]:
-    """Split on ',' or ';' outside quotes and angle brackets."""
-    parts, cur, quoted, angle, escape = [], [], False, False, False
-    for ch in text:
-        if escape:
-            cur.append(ch)
-            escape = False
-            continue
-        if ch == "\\" and quoted:
-            escape = True
-        elif ch == '"':
-            quoted = not quoted
-        elif ch == "<" and not quoted:
-            angle = True
-        elif ch == ">" and not quoted:
-            angle = False
-        elif ch in ",;" and not quoted and not angle:
-            parts.append("".join(cur))
-            cur = []
-            continue
-        cur.append(ch)
-    parts.append("".join(cur))
-    return [p.strip() for p in parts if p.strip()]
-
-
 def is_valid_address(addr: str) -> bool:
-    """A plausible addr-spec (local@domain), non-ASCII allowed."""
-    return bool(addr) and len(addr) <= 320 and bool(_ADDR_RE.match(addr))
+    """A bare addr-spec (local@domain) by the one strict parser, non-ASCII allowed."""
+    try:
+        parsed = parse_address(addr)
+    except AddressError:
+        return False
+    return not parsed.name and parsed.addr == addr.strip()
 
 
-def _check_line(field: str, value: str) -> None:
-    if any(c in value for c in "\r\n\0"):
-        raise MessageError(field, "must not contain line breaks")
+def _check_line(field: str, value: str, what: str = "the value") -> None:
+    try:
+        check_header_value(value, what)
+    except ValueError as exc:
+        raise MessageError(field, str(exc)) from None
+
+
+def parse_recipients(text: AddressInput, field: str = "to") -> list[ParsedAddress]:
+    """The parsed addresses of one recipient field; MessageError(field, ...) with the reason otherwise."""
+    items = [text] if isinstance(text, str) else list(text or ())
+    if sum(len(i) for i in items if isinstance(i, str)) > MAX_LIST_CHARS:
+        raise MessageError(field, f"too many recipients: a test message goes to at most {MAX_RECIPIENTS} addresses")
+    try:
+        return parse_addresses(items, limit=MAX_RECIPIENTS)
+    except AddressError as exc:
+        if str(exc).startswith("more than"):
+            raise MessageError(
+                field, f"too many recipients: a test message goes to at most {MAX_RECIPIENTS} addresses"
+            ) from None
+        raise MessageError(field, str(exc)) from None
 
 
 def parse_address_list(text: AddressInput, field: str = "to") -> list[str]:
     """Parse "a@x.org; Name <b@y.org>, ..." (or a list of such) into addresses, each as "Name <addr>" or "addr".
 
-    Raises MessageError(field, ...) for line breaks or an invalid address.
+    Raises MessageError(field, ...) for control characters, an invalid or ambiguous address, or too many.
     """
-    items = [text] if isinstance(text, str) else list(text or ())
-    out: list[str] = []
-    for item in items:
-        _check_line(field, item)
-        for piece in _split(item):
-            name, addr = parseaddr(piece, strict=True) if _parseaddr_strict else parseaddr(piece)
-            if not addr or not is_valid_address(addr) or ("<" in piece and not piece.rstrip().endswith(">")):
-                raise MessageError(field, f"'{piece}' is not a valid email address")
-            out.append(formataddr((name, addr)) if name else addr)
-    return out
-
-
-def _parseaddr_supports_strict() -> bool:
-    try:
-        parseaddr("a@b.c", strict=True)
-        return True
-    except TypeError:
-        return False
-
-
-_parseaddr_strict = _parseaddr_supports_strict()
+    return [str(a) for a in parse_recipients(text, field)]
 
 
 def addr_spec(entry: str) -> str:
@@ -156,61 +134,100 @@ def _set_body(msg: EmailMessage, text: str | None, html: str | None) -> None:
         msg.set_content(body, cte=cte(body))
 
 
+def _check_body(text: str | None) -> None:
+    if text is None:
+        return
+    if len(text) > MAX_BODY_CHARS:
+        raise MessageError("body", f"the text is longer than {MAX_BODY_CHARS // (1024 * 1024)} million characters")
+    try:
+        check_line(text, "the text", allow=BODY_ALLOWED)
+    except ValueError as exc:
+        raise MessageError("body", str(exc)) from None
+
+
+def _read_attachment(path: str) -> bytes:
+    _check_line("attachments", str(path), "the file name")
+    if not os.path.isfile(path):
+        raise MessageError("attachments", f"no such file: {path}")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_ATTACHMENT_BYTES + 1)
+    except OSError as exc:
+        raise MessageError("attachments", f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise MessageError("attachments", f"{path} is larger than {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB")
+    return data
+
+
 def _attach(msg: EmailMessage, paths: Iterable[str]) -> None:
+    total = 0
     for path in paths:
-        _check_line("attachments", str(path))
-        if not os.path.isfile(path):
-            raise MessageError("attachments", f"no such file: {path}")
-        size = os.path.getsize(path)
-        if size > MAX_ATTACHMENT_BYTES:
-            raise MessageError("attachments", f"{path} is larger than {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB")
+        data = _read_attachment(str(path))
+        total += len(data)
+        if total > MAX_ATTACHMENT_BYTES:
+            raise MessageError(
+                "attachments", f"the attachments together are larger than {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB"
+            )
         ctype, encoding = mimetypes.guess_type(str(path))
         if ctype is None or encoding is not None:
             ctype = "application/octet-stream"
         maintype, subtype = ctype.split("/", 1)
-        with open(path, "rb") as fh:
-            data = fh.read()
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=os.path.basename(path))
+
+
+def _sender(spec: MessageSpec) -> ParsedAddress:
+    _check_line("from_name", spec.from_name or "", "the sender name")
+    if not (spec.from_addr or "").strip():
+        raise MessageError("from", "the sender address is empty")
+    try:
+        parsed = parse_address(spec.from_addr)
+    except AddressError as exc:
+        raise MessageError("from", str(exc)) from None
+    name = " ".join((spec.from_name or "").split()) or parsed.name
+    if len(name) > 200:
+        raise MessageError("from_name", "the sender name is longer than 200 characters")
+    return ParsedAddress(parsed.addr, name)
 
 
 def build_message(spec: MessageSpec) -> EmailMessage:
     """A complete message for ``spec`` (From, To/Cc, Bcc for the envelope, Subject, Date, Message-ID, body, files).
 
-    Raises MessageError naming the field for line breaks in headers, invalid addresses, no
-    recipients or missing attachment files.
+    Raises MessageError naming the field for control characters in headers (also hidden in RFC 2047
+    encoded words), invalid or ambiguous addresses, too many recipients, unusable text or files.
     """
-    _check_line("from", spec.from_addr or "")
-    _check_line("from_name", spec.from_name or "")
-    _check_line("subject", spec.subject or "")
-    sender = (spec.from_addr or "").strip()
-    if not sender:
-        raise MessageError("from", "the sender address is empty")
-    if not is_valid_address(sender):
-        raise MessageError("from", f"'{sender}' is not a valid email address")
-    to = parse_address_list(spec.to, "to")
-    cc = parse_address_list(spec.cc, "cc")
-    bcc = parse_address_list(spec.bcc, "bcc")
-    if not (to or cc or bcc):
+    sender = _sender(spec)
+    subject = spec.subject or ""
+    _check_line("subject", subject, "the subject")
+    if len(subject) > MAX_SUBJECT_CHARS:
+        raise MessageError("subject", f"the subject is longer than {MAX_SUBJECT_CHARS} characters")
+    lists = {
+        name: parse_recipients(value, name) for name, value in (("to", spec.to), ("cc", spec.cc), ("bcc", spec.bcc))
+    }
+    count = sum(len(v) for v in lists.values())
+    if not count:
         raise MessageError("to", "at least one recipient is needed")
+    if count > MAX_RECIPIENTS:
+        raise MessageError("to", f"too many recipients: a test message goes to at most {MAX_RECIPIENTS} addresses")
+    _check_body(spec.text)
+    _check_body(spec.html)
 
     msg = EmailMessage()
-    _local, _, domain = sender.rpartition("@")
     try:
-        msg["From"] = Address(display_name=(spec.from_name or "").strip(), addr_spec=sender)
+        msg["From"] = str(sender)
     except (ValueError, IndexError) as exc:
-        raise MessageError("from", f"'{sender}' is not a valid email address ({exc})") from None
-    for header, values in (("To", to), ("Cc", cc), ("Bcc", bcc)):
+        raise MessageError("from", f"the address cannot be written into the message ({exc})") from None
+    for header, values in lists.items():
         if values:
             try:
-                msg[header] = ", ".join(values)
+                msg[header.capitalize()] = ", ".join(str(a) for a in values)
             except (ValueError, IndexError) as exc:
-                raise MessageError(header.lower(), str(exc)) from None
-    msg["Subject"] = spec.subject or ""
+                raise MessageError(header, f"an address cannot be written into the message ({exc})") from None
+    msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=True)
-    msg["Message-ID"] = make_msgid(domain=_msgid_domain(domain))
+    msg["Message-ID"] = make_msgid(domain=_msgid_domain(sender.domain))
     _set_body(msg, spec.text, spec.html)
     _attach(msg, spec.attachments or ())
-    log.debug("built a message with %d recipient(s)", len(to) + len(cc) + len(bcc))
+    log.debug("built a message with %d recipient(s)", count)
     return msg
 
 

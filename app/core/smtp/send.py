@@ -7,6 +7,7 @@ server offers it; SIZE is declared when the server announces SIZE.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 import re
@@ -22,7 +23,7 @@ from app.core.diagnosis import Code, DiagnosedError, Diagnosis, diagnose
 from app.core.diagnosis import classify as rc
 from app.core.model import EventCallback, LogLevel, LogLine, SmtpSettings, Stage, TlsDetails, ignore
 from app.core.smtp.connection import Reply
-from app.core.smtp.message import envelope_recipients, envelope_sender
+from app.core.smtp.message import MessageError, MessageSpec, build_message, envelope_recipients, envelope_sender
 from app.core.smtp.session import SmtpSession, _safe_emit, _StageFailed, _tls_dict, credentials_problem
 
 log = logging.getLogger(__name__)
@@ -115,14 +116,18 @@ async def send_message(
     outgoing = copy.copy(message)
     del outgoing["Bcc"]
     del outgoing["Resent-Bcc"]
+    # what was understood, shown back before anything is sent
+    _safe_emit(
+        on_event, LogLine(LogLevel.INFO, f"Envelope: from <{env_from}> to " + ", ".join(f"<{a}>" for a in env_to))
+    )
 
     session = SmtpSession(settings, password, on_event, provider)
     state: dict[str, Any] = {"accepted": [], "refused": {}, "reply": None, "queue_id": None, "delivered": False}
     try:
         await session.open()
-        use_utf8 = await _mail_from(session, env_from, env_to, outgoing)
+        await _mail_from(session, env_from, env_to, outgoing, state)
         await _rcpt_to(session, env_to, state)
-        await _data(session, outgoing, use_utf8, state)
+        await _data(session, state)
         await session.quit()
     except _StageFailed as failed:
         return _result(session, failed.diagnosis, state)
@@ -131,8 +136,30 @@ async def send_message(
     diagnosis = None
     if state["refused"]:
         refused = state["refused"]
-        diagnosis = session.finalize(rc.recipients_rejected(settings, refused, state["accepted"]))
+        diagnosis = session.finalize(
+            rc.recipients_rejected(settings, refused, state["accepted"], authenticated=session.auth_verified)
+        )
     return _result(session, diagnosis, state)
+
+
+async def send_spec(
+    settings: SmtpSettings,
+    password: str | None,
+    spec: MessageSpec,
+    *,
+    on_event: EventCallback = ignore,
+    provider: Provider | None = None,
+) -> SendResult:
+    """Build the message of ``spec`` in a worker thread (attachments are read there, not on the caller's
+    thread), then ``send_message`` it. An unusable field is an INVALID_INPUT result naming the field."""
+    t0 = time.monotonic()
+    try:
+        message = await asyncio.to_thread(build_message, spec)
+    except MessageError as exc:
+        problem = diagnose(Code.INVALID_INPUT, "message", field=exc.field, message=exc.message)
+        _safe_emit(on_event, LogLine(LogLevel.INFO, f"{exc.field}: {exc.message}"))
+        return SendResult(False, problem, settings, round((time.monotonic() - t0) * 1000, 1))
+    return await send_message(settings, password, message, on_event=on_event, provider=provider)
 
 
 def _result(session: SmtpSession, diagnosis: Diagnosis | None, state: dict) -> SendResult:
@@ -166,8 +193,9 @@ def _serialize(message: EmailMessage, use_utf8: bool) -> bytes:
     return message.as_bytes(policy=pol)
 
 
-async def _mail_from(session: SmtpSession, sender: str, recipients: Sequence[str], message: EmailMessage) -> bool:
-    result = {"utf8": False}
+async def _mail_from(
+    session: SmtpSession, sender: str, recipients: Sequence[str], message: EmailMessage, state: dict
+) -> None:
 
     async def body() -> str:
         s = session.settings
@@ -177,7 +205,10 @@ async def _mail_from(session: SmtpSession, sender: str, recipients: Sequence[str
             bad = next((a for a in [sender, *recipients] if not a.isascii()), sender)
             code = Code.SENDER_REJECTED if bad == sender else Code.RECIPIENT_REJECTED
             raise DiagnosedError(Diagnosis(code, "needs_smtputf8", dict(rc.base_params(s), address=bad, addresses=bad)))
-        payload = _serialize(message, use_utf8)
+        started = session.loop.time()
+        payload = await asyncio.to_thread(_serialize, message, use_utf8)  # megabytes: not on the event loop
+        session.deadline += session.loop.time() - started  # local work on a size-bounded message
+        state["payload"] = payload
         params = []
         if use_utf8:
             params.append("SMTPUTF8")
@@ -192,11 +223,9 @@ async def _mail_from(session: SmtpSession, sender: str, recipients: Sequence[str
         reply = await session.command(line, Stage.MAIL_FROM)
         if reply.code != 250:
             raise DiagnosedError(rc.sender_rejected(s, reply, sender))
-        result["utf8"] = use_utf8
         return f"{sender} accepted"
 
     await session.stage(Stage.MAIL_FROM, body)
-    return result["utf8"]
 
 
 async def _rcpt_to(session: SmtpSession, recipients: Sequence[str], state: dict) -> None:
@@ -211,7 +240,9 @@ async def _rcpt_to(session: SmtpSession, recipients: Sequence[str], state: dict)
                 session.info(f"Recipient {addr} refused: {reply.message}", LogLevel.INFO)
         state["refused"] = refused
         if not state["accepted"]:
-            raise DiagnosedError(rc.recipients_rejected(session.settings, refused, []))
+            raise DiagnosedError(
+                rc.recipients_rejected(session.settings, refused, [], authenticated=session.auth_verified)
+            )
         summary = f"{len(state['accepted'])} accepted"
         if refused:
             summary += f", refused: {', '.join(refused)}"
@@ -220,16 +251,26 @@ async def _rcpt_to(session: SmtpSession, recipients: Sequence[str], state: dict)
     await session.stage(Stage.RCPT_TO, body)
 
 
-async def _data(session: SmtpSession, message: EmailMessage, use_utf8: bool, state: dict) -> None:
+async def _data(session: SmtpSession, state: dict) -> None:
     async def body() -> str:
         s = session.settings
         reply = await session.command("DATA", Stage.DATA)
         if reply.code != 354:
             state["reply"] = reply.text
             raise DiagnosedError(rc.message_rejected(s, reply))
-        payload = _dot_stuff(_serialize(message, use_utf8))
+        started = session.loop.time()
+        payload = await asyncio.to_thread(_dot_stuff, state.pop("payload"))
         assert session.conn is not None
-        session.conn.send_data(payload, summary=f'<message: {len(payload)} bytes, ending with ".">')
+        # The upload takes as long as the link needs: it is bounded by progress (no chunk may stall
+        # for longer than the command timeout), and the overall deadline is moved on by its duration
+        # so that a large message on a slow link is not reported as a reply timeout.
+        await session.conn.send_data(
+            payload, summary=f'<message: {len(payload)} bytes, ending with ".">', stall_timeout=s.timeouts.command
+        )
+        upload = session.loop.time() - started
+        session.deadline += upload
+        if upload >= 1.0:
+            session.info(f"Uploaded {len(payload)} bytes in {upload:.1f} s", LogLevel.DETAIL)
         final = await session.read_reply(Stage.DATA)
         state["reply"] = final.text
         if final.code != 250:

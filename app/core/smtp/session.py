@@ -55,6 +55,7 @@ from app.core.model import (
     TranscriptLine,
     ignore,
     normalize_fingerprint,
+    secret_problem,
 )
 from app.core.smtp import mismatch
 from app.core.smtp import tls as tls_info
@@ -118,6 +119,9 @@ def credentials_problem(settings: SmtpSettings, password: str | None) -> Diagnos
     if errs:
         e = errs[0]
         return diagnose(Code.INVALID_INPUT, "", field=e.field, message=e.message)
+    problem = secret_problem(password)
+    if problem is not None:
+        return diagnose(Code.INVALID_INPUT, "", field="password", message=problem)
     if bool(settings.username) != bool(password):
         missing = "password" if settings.username else "username"
         variant = "credentials" if settings.username else "credentials_user"

@@ -45,6 +45,9 @@ def _cached_context(do_verify: bool, minimum: TlsMinimum, cafile: str | None, _s
     if cafile:
         ctx.load_verify_locations(cafile=cafile)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_3 if minimum is TlsMinimum.TLS1_3 else ssl.TLSVersion.TLSv1_2
+    # A certificate names its hosts in subjectAltName; a bare common name is not accepted (RFC 6125,
+    # as browsers do), whatever the OpenSSL default of this build is.
+    ctx.hostname_checks_common_name = False
     if not do_verify:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import logging
 
-from PySide6.QtCore import QCoreApplication, QEvent, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -59,6 +59,11 @@ class DiagnosisPanel(QFrame):
         self.reply = QLabel(objectName="diagnosis_reply")
         self.reply.setWordWrap(True)
         self.reply.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        # Titles and explanations carry values from the server (its reply, names): plain text only,
+        # so a reply written in HTML shows as the characters it is, never as markup or a link.
+        for w in (self.title, self.explanation, self.reply):
+            w.setTextFormat(Qt.TextFormat.PlainText)
+        self.fixes.setTextFormat(Qt.TextFormat.RichText)  # our list markup; every item is escaped
         for w in (self.title, self.explanation, self.fixes, self.reply):
             w.setTextInteractionFlags(w.textInteractionFlags() | w.textInteractionFlags().TextSelectableByMouse)
         self.actions_row = QHBoxLayout()

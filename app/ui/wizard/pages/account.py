@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from email.utils import parseaddr
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -33,6 +32,7 @@ from app.core.model import (
     Timeouts,
     TlsMinimum,
 )
+from app.core.smtp import is_valid_address
 from app.ui.widgets.form_rows import FieldMessage, add_validated_row, scrolled
 from app.ui.widgets.oauth_sign_in_box import OAuthSignInBox
 from app.ui.wizard.ids import PageId
@@ -51,14 +51,6 @@ def wrap_hex(sha256: str) -> str:
     """A SHA-256 fingerprint as colon pairs in two lines of 16, so it wraps in narrow windows."""
     pairs = [sha256[i : i + 2].upper() for i in range(0, len(sha256), 2)]
     return ":".join(pairs[:16]) + ("\n" + ":".join(pairs[16:]) if len(pairs) > 16 else "")
-
-
-def looks_like_address(text: str) -> bool:
-    _name, addr = parseaddr(text)
-    if not addr or addr != text.strip() or addr.count("@") != 1:
-        return False
-    local, domain = addr.split("@")
-    return bool(local) and "." in domain and not domain.startswith(".") and not domain.endswith(".")
 
 
 class AccountPage(LazyPage):
@@ -491,7 +483,7 @@ class AccountPage(LazyPage):
         addr = self.from_address.text().strip()
         if not addr:
             errs["from_address"] = self.tr("Enter the address the messages come from.")
-        elif not looks_like_address(addr):
+        elif not is_valid_address(addr):
             errs["from_address"] = self.tr(
                 "“{addr}” is not an e-mail address (it needs a name, @ and a domain)."
             ).format(addr=addr)

@@ -228,6 +228,7 @@ class CheckPage(LazyPage):
 
         self.stage_list = StageList(check_stages())
         self.status = QLabel(objectName="check_status")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)  # may quote server text
         self.status.setWordWrap(True)
         self.start_check = QPushButton(objectName="start_check")
         self.cancel_check = QPushButton(objectName="cancel_check")

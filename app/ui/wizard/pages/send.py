@@ -86,6 +86,7 @@ class SendPage(LazyPage):
         self.send_test.clicked.connect(self.send)
         self.cancel_send.clicked.connect(self.cancel)
         self.status = QLabel(objectName="send_status")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)  # it quotes the server's reply
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.open_inbox = QPushButton(objectName="open_sandbox_inbox")
@@ -216,8 +217,9 @@ class SendPage(LazyPage):
             m.set_message("")
 
     def compose(self) -> Any:
-        """The EmailMessage to send; field problems are shown next to the fields (returns None)."""
-        from app.core.smtp import MessageError, MessageSpec, build_message, parse_address_list
+        """The MessageSpec to send (built into a message off the GUI thread); address problems are
+        shown next to the fields (returns None)."""
+        from app.core.smtp import MessageError, MessageSpec, parse_address_list
 
         model = self._wizard.model
         self._clear_messages()
@@ -248,13 +250,15 @@ class SendPage(LazyPage):
             html=body if is_html else None,
             attachments=[str(p) for p in self.attachment_paths()],
         )
-        try:
-            return build_message(spec)
-        except MessageError as exc:
-            field = getattr(exc, "field", "")
-            target = self.messages.get(field if field in self.messages else "to")
-            target.set_message(getattr(exc, "message", None) or str(exc))
-            return None
+        return spec
+
+    def _show_field_problem(self, diagnosis: Any) -> None:
+        """An unusable field found while the message was built: its message goes next to the field."""
+        params = getattr(diagnosis, "params", {}) or {}
+        field = params.get("field", "")
+        target = self.messages.get(field if field in self.messages else "to")
+        if target is not None and params.get("message"):
+            target.set_message(params["message"])
 
     # -- sending --------------------------------------------------------------------------
     def is_running(self) -> bool:
@@ -263,8 +267,8 @@ class SendPage(LazyPage):
     def send(self) -> None:
         if self.is_running():
             return
-        message = self.compose()
-        if message is None:
+        spec = self.compose()
+        if spec is None:
             return
         model = self._wizard.model
         settings, password, provider = model.settings, model.password or None, model.provider
@@ -277,9 +281,9 @@ class SendPage(LazyPage):
         self.completeChanged.emit()
 
         async def run(on_event: Any) -> Any:
-            from app.core.smtp import send_message
+            from app.core.smtp import send_spec
 
-            return await send_message(settings, password, message, on_event=on_event, provider=provider)
+            return await send_spec(settings, password, spec, on_event=on_event, provider=provider)
 
         job = self._wizard.bridge.submit(run, name="send")
         job.event.connect(self.log_view.add_event)
@@ -308,6 +312,8 @@ class SendPage(LazyPage):
         else:
             self.set_dynamic(self.status, lambda: self.tr("The message was not sent."))
             self.diagnosis.show_diagnosis(result.diagnosis)
+            if result.diagnosis is not None and result.diagnosis.variant == "message":
+                self._show_field_problem(result.diagnosis)
         if result.ok:
             self.scroll.ensureWidgetVisible(self.open_inbox if self.open_inbox.isVisible() else self.status)
         else:
