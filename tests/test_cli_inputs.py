@@ -188,7 +188,7 @@ def test_server_text_cannot_drive_the_terminal(hostile_greeter, capsys):
 def test_one_exit_code_table():
     """No command module defines its own exit codes any more (profiles belongs to the store work)."""
     for path in (ROOT / "app" / "cli").rglob("*.py"):
-        if path.name in ("exits.py", "profiles.py"):
+        if path.name in ("exits.py", "profiles.py"):  # profiles: owned by the store work
             continue
         text = path.read_text(encoding="utf-8")
         assert "EXIT_" not in text, path

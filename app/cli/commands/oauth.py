@@ -17,6 +17,7 @@ import time
 import webbrowser
 from typing import TYPE_CHECKING, Any
 
+from app.cli.exits import Exit, usage_error
 from app.cli.options import UsageError, add_output_options
 from app.cli.output import Reporter
 from app.core.catalog import Provider, default_catalogue, load_client_presets
@@ -25,8 +26,6 @@ from app.core.store import ProfileStore, ProfileStoreError, SecretStore, SecretS
 
 if TYPE_CHECKING:
     from app.core.oauth import DeviceCode, OAuthAccount, OAuthClient
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def _core() -> Any:
@@ -45,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "('mailsetup oauth guide --provider ID') or let your organisation preset one in oauth_clients.toml.",
     )
     sub = top.add_subparsers(dest="oauth_command", metavar="ACTION")
-    top.set_defaults(func=lambda args: (top.print_help(sys.stderr), EXIT_USAGE)[1])
+    top.set_defaults(func=lambda args: (top.print_help(sys.stderr), Exit.USAGE)[1])
 
     p = sub.add_parser(
         "login",
@@ -95,8 +94,7 @@ def add_profile_option(p: argparse.ArgumentParser) -> None:
 
 
 def _usage(command: str, message: str) -> int:
-    print(f"mailsetup oauth {command}: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
+    return usage_error(f"oauth {command}", message)
 
 
 def _diagnosed(args: argparse.Namespace, exc: DiagnosedError, started: float, **extra: Any) -> int:
@@ -110,7 +108,7 @@ def _secret_error(args: argparse.Namespace, exc: SecretStoreError, **extra: Any)
         print(json.dumps(line, ensure_ascii=False), flush=True)
     else:
         print(f"{exc.title}: {exc.message}", file=sys.stderr)
-    return EXIT_FAILED
+    return Exit.FAILED
 
 
 # -- login ------------------------------------------------------------------------------------------
@@ -273,14 +271,14 @@ def cmd_guide(args: argparse.Namespace) -> int:
     guide = provider.oauth.guide.get(args.lang) or provider.oauth.guide.get("en")
     print(provider.display_name(args.lang))
     if guide is None:
-        return EXIT_OK
+        return Exit.OK
     for item in guide.prerequisites:
         print(f"  * {item}")
     for i, step in enumerate(guide.steps, 1):
         print(f"{i}. {step.text}" + (f"\n   {step.link}" if step.link else ""))
     if guide.result_hint:
         print(guide.result_hint)
-    return EXIT_OK
+    return Exit.OK
 
 
 # -- check/send --profile ---------------------------------------------------------------------------
