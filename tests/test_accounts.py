@@ -332,7 +332,7 @@ def test_cli_stdin_secrets_in_order_and_getpass_at_a_terminal(tmp_path, monkeypa
 
     args = options.argparse.Namespace(password_stdin=True, proxy_password_stdin=True, proxy="http://pu@h:1")
     assert options.read_password(args) == "first line"
-    assert options._proxy_with_password(args) == "http://pu:second%20line@h:1"
+    assert options.proxy_from_args(args) == "http://pu:second%20line@h:1"
     tty = io.StringIO("")
     tty.isatty = lambda: True  # type: ignore[method-assign]
     monkeypatch.setattr(sys, "stdin", tty)

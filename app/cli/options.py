@@ -300,7 +300,7 @@ def proxy_from_args(args: argparse.Namespace) -> str | None:
     elif getattr(args, "proxy_password_stdin", False):
         secret = _stdin_secret(args, "proxy")
     if secret is None:
-        return proxy
+        return _normalized_proxy(proxy)
     if not proxy:
         raise UsageError("a proxy password was given but no --proxy")
     from app.core.store import join_proxy_secret, split_proxy_secret
@@ -311,6 +311,16 @@ def proxy_from_args(args: argparse.Namespace) -> str | None:
     if "@" not in (clean or "").split("//", 1)[-1]:
         raise UsageError("a proxy password needs a proxy user name: --proxy socks5://USER@host:port")
     return join_proxy_secret(clean, secret)
+
+
+def _normalized_proxy(proxy: str | None) -> str | None:
+    """A password typed into the URL as it is (``user:se#cr/et@host``) percent-encoded, so that it parses."""
+    if not proxy:
+        return None
+    from app.core.store import join_proxy_secret, split_proxy_secret
+
+    clean, in_url = split_proxy_secret(proxy)
+    return join_proxy_secret(clean, in_url) if in_url is not None else proxy
 
 
 def read_password(args: argparse.Namespace) -> str | None:
