@@ -142,7 +142,15 @@ def test_saved_accounts_list_edit_retest_delete(qtbot, starttls_server):
     page.open_saved_accounts()
     dialog = page.saved_dialog
     assert dialog.profile_list.count() == 1 and "Desk" in dialog.profile_list.item(0).text()
-    # re-test without a stored password: a connectivity check
+    assert "no password stored" in dialog.profile_list.item(0).text()
+    # re-test without a stored password: never silently without a login; the password is asked for
+    asked = []
+    dialog.ask_password = lambda profile: asked.append(profile.name)  # the user cancels
+    qtbot.mouseClick(dialog.retest, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Not tested" in dialog.status.text(), timeout=10000)
+    assert asked == ["Desk"]
+    qtbot.waitUntil(lambda: dialog.retest.isEnabled())
+    dialog.ask_password = lambda profile: PASSWORD
     qtbot.mouseClick(dialog.retest, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "works" in dialog.status.text() or "failed" in dialog.status.text(), timeout=10000)
     assert "works" in dialog.status.text(), dialog.status.text()

@@ -2281,12 +2281,24 @@
         <translation>«{name}» сохранён; вход хранится в системном хранилище паролей.</translation>
     </message>
     <message>
+        <source>Replace saved account</source>
+        <translation>Заменить сохранённую учётную запись</translation>
+    </message>
+    <message>
+        <source>A saved account called “{name}” already exists. Replace it with these settings? Its stored passwords are replaced or removed.</source>
+        <translation>Сохранённая учётная запись «{name}» уже существует. Заменить её этими настройками? Её сохранённые пароли будут заменены или удалены.</translation>
+    </message>
+    <message>
         <source>Saved “{name}”; the password is in {backend}.</source>
         <translation>Профиль «{name}» сохранён; пароль хранится в {backend}.</translation>
     </message>
     <message>
         <source>Saved “{name}” without the password; you will be asked for it when needed.</source>
         <translation>Профиль «{name}» сохранён без пароля; пароль будет запрошен, когда понадобится.</translation>
+    </message>
+    <message>
+        <source>Not saved: “{name}” was kept as it was.</source>
+        <translation>Не сохранено: «{name}» осталась без изменений.</translation>
     </message>
     <message>
         <source>The password could not be stored; nothing was saved yet.</source>
@@ -2376,8 +2388,44 @@
         <translation>Сохранённых учётных записей пока нет.</translation>
     </message>
     <message>
+        <source>Skipped (kept in the file as it is): {problems}</source>
+        <translation>Пропущено (оставлено в файле как есть): {problems}</translation>
+    </message>
+    <message>
+        <source>password stored</source>
+        <translation>пароль сохранён</translation>
+    </message>
+    <message>
+        <source>signs in with OAuth</source>
+        <translation>вход через OAuth</translation>
+    </message>
+    <message>
+        <source>no password stored</source>
+        <translation>пароль не сохранён</translation>
+    </message>
+    <message>
+        <source>no login</source>
+        <translation>без входа</translation>
+    </message>
+    <message>
         <source>Testing “{name}”…</source>
         <translation>Проверка «{name}»…</translation>
+    </message>
+    <message>
+        <source>Password needed</source>
+        <translation>Нужен пароль</translation>
+    </message>
+    <message>
+        <source>No password is stored for “{name}”. Password for {user} (used for this test only):</source>
+        <translation>Для «{name}» пароль не сохранён. Пароль для {user} (только для этой проверки):</translation>
+    </message>
+    <message>
+        <source>Not tested: the proxy password of “{name}” is no longer stored. Edit the account.</source>
+        <translation>Не проверено: пароль прокси для «{name}» больше не сохранён. Измените учётную запись.</translation>
+    </message>
+    <message>
+        <source>Not tested: “{name}” has no stored password, and none was typed.</source>
+        <translation>Не проверено: для «{name}» нет сохранённого пароля, а пароль не был введён.</translation>
     </message>
     <message>
         <source>“{name}” works ({ms} ms).</source>

@@ -23,28 +23,18 @@ log = logging.getLogger(__name__)
 NAME_ROLE = Qt.ItemDataRole.UserRole
 
 
-def _get_secret(name: str) -> str | None:
-    from app.core.store import SecretStore
+def _load(name: str) -> Any:
+    """The account with its secrets (AccountStore.load): runs on a worker thread."""
+    from app.core.store import AccountStore
 
-    return SecretStore().get(name)
+    return AccountStore().load(name)
 
 
-def _delete_profile(name: str) -> bool:
-    """Remove the keyring entries first, then the profile (a keyring error keeps the profile)."""
-    from app.core.store import PROXY_SERVICE, ProfileStore, SecretStore, SecretStoreError
+def _delete_profile(name: str) -> Any:
+    """Every secret the account owns, then the profile (a keyring error keeps the profile)."""
+    from app.core.store import AccountStore
 
-    store = ProfileStore()
-    profile = store.get(name)
-    if profile is not None and (profile.has_secret or profile.has_proxy_secret):
-        secrets = SecretStore()
-        if profile.has_secret:
-            secrets.delete(name)
-        if profile.has_proxy_secret:
-            try:
-                secrets.delete(name, service=PROXY_SERVICE)
-            except SecretStoreError:
-                log.warning("proxy secret of %s could not be removed", name)
-    return store.delete(name)
+    return AccountStore().delete(name)
 
 
 class SavedAccountsDialog(QDialog):
@@ -89,26 +79,41 @@ class SavedAccountsDialog(QDialog):
         self.reload()
 
     def reload(self) -> None:
-        from app.core.store import ProfileStore, ProfileStoreError
+        from app.core.store import AccountStore, ProfileStoreError
 
         self.profile_list.clear()
         self._profiles = {}
+        store = AccountStore()
+        problems: dict[str, str] = {}
         try:
-            profiles = ProfileStore().list()
+            profiles = store.list()
+            problems = store.problems()
         except ProfileStoreError as exc:
             self.status.setText(exc.message)
             profiles = []
         for p in profiles:
             s = p.settings
-            item = QListWidgetItem(f"{p.name} — {s.host}:{s.port} ({s.security.value})")
+            item = QListWidgetItem(f"{p.name} — {s.host}:{s.port} ({s.security.value}) — {self.secret_text(p)}")
             item.setData(NAME_ROLE, p.name)
             self.profile_list.addItem(item)
             self._profiles[p.name] = p
         if profiles:
             self.profile_list.setCurrentRow(0)
-        else:
+        elif not problems:
             self.status.setText(self.tr("No saved accounts yet."))
+        if problems:
+            self.status.setText(
+                self.tr("Skipped (kept in the file as it is): {problems}").format(problems="; ".join(problems.values()))
+            )
         self._update_buttons()
+
+    def secret_text(self, profile: Any) -> str:
+        """Whether a password is stored, as the list shows it."""
+        if profile.has_secret:
+            return self.tr("password stored")
+        if "oauth" in profile.extra:
+            return self.tr("signs in with OAuth")
+        return self.tr("no password stored") if profile.settings.username else self.tr("no login")
 
     def selected(self) -> Any:
         item = self.profile_list.currentItem()
@@ -138,24 +143,75 @@ class SavedAccountsDialog(QDialog):
             self.status.setText(getattr(exc, "message", None) or str(exc))
 
     def retest_selected(self) -> None:
+        """Test the account again with its stored secrets, provider and proxy; never silently without a login."""
         profile = self.selected()
         if profile is None:
             return
         self.status.setText(self.tr("Testing “{name}”…").format(name=profile.name))
+        self._run(_load, profile.name, on_done=self._retest_loaded)
+
+    def ask_password(self, profile: Any) -> str | None:
+        """The password typed for this test (not stored), or None when the user cancels."""
+        from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+        text, ok = QInputDialog.getText(
+            self,
+            self.tr("Password needed"),
+            self.tr("No password is stored for “{name}”. Password for {user} (used for this test only):").format(
+                name=profile.name, user=profile.settings.username
+            ),
+            QLineEdit.EchoMode.Password,
+        )
+        return text if ok and text else None
+
+    def _retest_loaded(self, loaded: Any) -> None:
+        from app.core.store import PROXY_SERVICE
+
+        profile = loaded.profile
+        if PROXY_SERVICE in loaded.missing:
+            self.status.setText(
+                self.tr("Not tested: the proxy password of “{name}” is no longer stored. Edit the account.").format(
+                    name=profile.name
+                )
+            )
+            return
+        password = loaded.password
+        oauth = "oauth" in profile.extra
+        if password is None and profile.settings.username and not oauth:
+            password = self.ask_password(profile)
+            if password is None:
+                self.status.setText(
+                    self.tr("Not tested: “{name}” has no stored password, and none was typed.").format(
+                        name=profile.name
+                    )
+                )
+                return
+        if profile.sandbox and self._wizard.sandbox_info is None:
+            job = self._wizard.start_sandbox()
+            if job is not None:
+                job.finished.connect(lambda _info: self._retest_run(loaded, password))
+                job.failed.connect(self._show_error)
+                return
+        self._retest_run(loaded, password)
+
+    def _retest_run(self, loaded: Any, password: str | None) -> None:
+        from app.core.store import sandbox_settings
+
+        profile = loaded.profile
+        settings = loaded.settings
+        if profile.sandbox and self._wizard.sandbox_info is not None:
+            settings = sandbox_settings(settings, self._wizard.sandbox_info)
+        catalogue = getattr(self._wizard, "catalogue", None)
+        provider = catalogue.by_id(profile.provider_id) if catalogue is not None and profile.provider_id else None
 
         async def check(on_event: Any) -> Any:
-            import asyncio
-
             from app.core.oauth import access_token, account_of
             from app.core.smtp import run_check
 
-            if account_of(profile) is not None:  # OAuth: a fresh access token from the sign-in in the keyring
-                return await run_check(profile.settings, await access_token(profile), on_event=on_event)
-            password = await asyncio.to_thread(_get_secret, profile.name) if profile.has_secret else None
-            settings = (
-                profile.settings if password or not profile.settings.username else profile.settings.with_(username="")
-            )
-            return await run_check(settings, password, on_event=on_event)
+            secret = password
+            if secret is None and account_of(profile) is not None:  # OAuth: a fresh token from the stored grant
+                secret = await access_token(profile)
+            return await run_check(settings, secret, on_event=on_event, provider=provider)
 
         self._job = self._wizard.bridge.submit(check, name="retest")
         self._job.finished.connect(lambda r, n=profile.name: self._retested(n, r))
@@ -185,13 +241,18 @@ class SavedAccountsDialog(QDialog):
             self.edit_requested.emit(profile, None)
             return
 
-        def done(password: Any) -> None:
+        def done(loaded: Any) -> None:
             self.accept()
-            self.edit_requested.emit(profile, password)
+            self.edit_requested.emit(profile, loaded.password)
 
-        self._job = self._wizard.bridge.run_blocking(_get_secret, profile.name, name="keyring-get", serial=True)
+        def failed(exc: Any) -> None:  # edit anyway, say why the password is not filled in
+            self._show_error(exc)
+            self.accept()
+            self.edit_requested.emit(profile, None)
+
+        self._job = self._wizard.bridge.run_blocking(_load, profile.name, name="keyring-get", serial=True)
         self._job.finished.connect(done)
-        self._job.failed.connect(lambda _exc: done(None))  # edit anyway; the user types the password
+        self._job.failed.connect(failed)
         self._update_buttons()
 
     def delete_selected(self, *, confirm: bool = True) -> None:

@@ -49,40 +49,40 @@ def save_profile_blocking(
     settings: Any,
     from_addr: str,
     from_name: str,
-    provider_id: str | None,
+    provider: Any,
     password: str | None,
     *,
     store_secret: bool,
+    replace_existing: bool = False,
+    keep_secrets: bool = False,
 ) -> Any:
-    """Store the secret (when asked) then the profile; raises SecretStoreError / ProfileStoreError.
+    """Save the account through the one AccountStore (secrets first, rolled back on failure).
 
+    Raises SecretStoreError / ProfileStoreError (kind EXISTS when the name is taken and not replacing).
     Runs on a worker thread: keyring calls may block on an unlock prompt.
     """
-    from app.core.store import PROXY_SERVICE, Profile, ProfileStore, SecretStore, normalize_name, split_proxy_secret
+    from app.core.catalog import ProviderKind
+    from app.core.store import AccountStore, Profile
 
-    name = normalize_name(name)
-    store = ProfileStore()
-    secrets = SecretStore()
-    backend = None
-    has_proxy_secret = False
-    _proxy, proxy_password = split_proxy_secret(settings.proxy)
-    if store_secret:
-        if password:
-            backend = secrets.set(name, password).name
-        if proxy_password:
-            secrets.set(name, proxy_password, service=PROXY_SERVICE)
-            has_proxy_secret = True
     profile = Profile(
         name=name,
         settings=settings,
         from_addr=from_addr,
         from_name=from_name,
-        provider_id=provider_id,
-        has_secret=backend is not None,
-        secret_backend=backend,
-        has_proxy_secret=has_proxy_secret,
+        provider_id=getattr(provider, "id", None),
+        sandbox=getattr(provider, "kind", None) is ProviderKind.SANDBOX,
     )
-    return store.save(profile)
+    return (
+        AccountStore()
+        .save(
+            profile,
+            password=password,
+            store_secrets=store_secret,
+            replace_existing=replace_existing,
+            keep_secrets=keep_secrets,
+        )
+        .profile
+    )
 
 
 def backend_name_blocking() -> str:
@@ -97,6 +97,7 @@ class SavePage(LazyPage):
 
     def build(self) -> None:
         self._job = None
+        self._last_save: tuple[bool, str] = (True, "")
         self._backend_job = None
         self.saved_profile: Any = None
         self.backend_name: str | None = None
@@ -254,15 +255,18 @@ class SavePage(LazyPage):
     def is_saving(self) -> bool:
         return self._job is not None and self._job.running
 
-    def save(self, *, store_secret: bool = True) -> None:
-        """Save the profile off the GUI thread; keyring trouble keeps every field as typed."""
+    def save(self, *, store_secret: bool = True, replace_existing: bool = False) -> None:
+        """Save the profile off the GUI thread; keyring trouble keeps every field as typed.
+
+        A name that is taken asks before overwriting (``ask_overwrite``), unless it is the account
+        being edited; an edit that brings no new password keeps the stored ones.
+        """
         if self.is_saving():
             return
         from app.core.store import ProfileStoreError, normalize_name
 
-        name = self.profile_name.text()
         try:
-            normalize_name(name)
+            name = normalize_name(self.profile_name.text())
         except ProfileStoreError as exc:
             self.name_error.set_message(exc.message)
             return
@@ -270,6 +274,8 @@ class SavePage(LazyPage):
         settings = model.settings
         if settings is None:
             return
+        editing = model.editing_profile is not None and normalize_name(model.editing_profile) == name
+        self._last_save = (store_secret, name)
         self.keyring_box.hide()
         self._set_status(lambda: self.tr("Saving…"))
         self.save_profile.setEnabled(False)
@@ -291,9 +297,11 @@ class SavePage(LazyPage):
             settings,
             model.email,
             model.from_name,
-            getattr(model.provider, "id", None),
+            model.provider,
             model.password or None,
             store_secret=store_secret and bool(model.password),
+            replace_existing=replace_existing or editing,
+            keep_secrets=editing and store_secret,
             name="save-profile",
             serial=True,
         )
@@ -301,6 +309,22 @@ class SavePage(LazyPage):
         job.failed.connect(self._save_failed)
         job.done.connect(self._save_ended)
         self._job = job
+
+    def ask_overwrite(self, name: str) -> bool:
+        """Ask whether to replace the saved account ``name`` (its stored passwords go with it)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        answer = QMessageBox.question(
+            self,
+            self.tr("Replace saved account"),
+            self.tr(
+                "A saved account called “{name}” already exists. Replace it with these settings? "
+                "Its stored passwords are replaced or removed."
+            ).format(name=name),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def _saved(self, profile: Any) -> None:
         self.saved_profile = profile
@@ -325,8 +349,18 @@ class SavePage(LazyPage):
             )
 
     def _save_failed(self, exc: Any) -> None:
-        from app.core.store import SecretStoreError
+        from app.core.store import ProfileErrorKind, ProfileStoreError, SecretStoreError
 
+        if isinstance(exc, ProfileStoreError) and exc.kind is ProfileErrorKind.EXISTS:
+            store_secret, name = self._last_save
+            if self.ask_overwrite(name):
+                from PySide6.QtCore import QTimer
+
+                # once this job has ended (its done signal follows this one)
+                QTimer.singleShot(0, lambda: self.save(store_secret=store_secret, replace_existing=True))
+            else:
+                self._set_status(lambda: self.tr("Not saved: “{name}” was kept as it was.").format(name=name))
+            return
         if isinstance(exc, SecretStoreError):
             self.keyring_exc = exc
             self._render_keyring_error()
@@ -413,23 +447,19 @@ class SavePage(LazyPage):
         return written
 
     def _save_export_dialog(self) -> None:
-        names = {
-            "env": ".env",
-            "django": "settings_email.py",
-            "nodemailer": "mailer.js",
-            "phpmailer": "mailer.php",
-            "smtplib": "send_mail.py",
-            "json": "smtp.json",
-        }
+        from app.core.store import EXPORT_FILENAMES
+
         path, _ = QFileDialog.getSaveFileName(
-            self, self.tr("Save export"), names.get(self._export_fmt or "", "export.txt")
+            self, self.tr("Save export"), EXPORT_FILENAMES.get(self._export_fmt or "", "export.txt")
         )
         if path:
             try:
                 self.save_export_to(path)
             except OSError as exc:
                 self.export_status.setText(
-                    self.tr("Could not write the file: {error}").format(error=exc.strerror or str(exc))
+                    self.tr("Could not write the file: {error}").format(
+                        error=getattr(exc, "message", None) or exc.strerror or str(exc)
+                    )
                 )
 
     # -- wizard protocol -------------------------------------------------------------------
