@@ -14,6 +14,7 @@ pytest_plugins = [
     "tests.fixtures.keyring_service",
     "tests.fixtures.network",
     "tests.fixtures.smtp_servers",
+    "tests.fixtures.dovecot",
     "tests.fixtures.oauth_server",
     "tests.fixtures.ui",
 ]

@@ -53,6 +53,13 @@ KNOWN_PARAMS = {
     "proxy_host",
     "proxy_port",
     "target",
+    # the incoming side (app.core.diagnosis.incoming)
+    "protocol_name",
+    "ssl_port",
+    "plain_port",
+    "found",
+    "folder",
+    "verdicts",
 }
 
 # every (code, variant) the engine (and the proxy module) can produce
@@ -160,7 +167,11 @@ def test_rows_are_complete_and_use_known_placeholders(key):
 def test_table_strings_are_marked_for_translation_in_the_diagnosis_context():
     folder = Path(__file__).resolve().parents[1] / "app" / "core" / "diagnosis"
     marked, table_strings = set(), set()
-    nodes = [n for f in ("table.py", "oauth.py") for n in ast.walk(ast.parse((folder / f).read_text(encoding="utf-8")))]
+    nodes = [
+        n
+        for f in ("table.py", "oauth.py", "incoming.py")
+        for n in ast.walk(ast.parse((folder / f).read_text(encoding="utf-8")))
+    ]
     for node in nodes:
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "QT_TRANSLATE_NOOP":
             if not isinstance(node.args[1], ast.Constant):

@@ -405,6 +405,242 @@
         <translation>Использовать STARTTLS на порту {port}</translation>
     </message>
     <message>
+        <source>{protocol_name} access is switched off for this mailbox</source>
+        <translation>Доступ по {protocol_name} для этого ящика выключен</translation>
+    </message>
+    <message>
+        <source>{host} refused {protocol_name} for {user}: {reply}. Many providers (Gmail, Yandex, Mail.ru) have a separate switch for mail programs, and it is often off.</source>
+        <translation>{host} отказал в {protocol_name} для {user}: {reply}. У многих провайдеров (Gmail, Яндекс, Mail.ru) есть отдельный переключатель для почтовых программ, и он часто выключен.</translation>
+    </message>
+    <message>
+        <source>Turn on {protocol_name} access in the mailbox&apos;s web settings (the section about mail programs), then check again.</source>
+        <translation>Включите доступ по {protocol_name} в веб-настройках ящика (раздел о почтовых программах) и повторите проверку.</translation>
+    </message>
+    <message>
+        <source>A company mailbox: ask the administrator whether mail programs are allowed.</source>
+        <translation>Корпоративный ящик: спросите администратора, разрешены ли почтовые программы.</translation>
+    </message>
+    <message>
+        <source>The {protocol_name} server rejected the login or password</source>
+        <translation>Сервер {protocol_name} не принял логин или пароль</translation>
+    </message>
+    <message>
+        <source>{host} did not accept the login {user} over {protocol_name}: {reply}</source>
+        <translation>{host} не принял логин {user} по {protocol_name}: {reply}</translation>
+    </message>
+    <message>
+        <source>Check the login (usually the full address) and the password.</source>
+        <translation>Проверьте логин (обычно это полный адрес) и пароль.</translation>
+    </message>
+    <message>
+        <source>If sending works with the same password, {protocol_name} access may be switched off in the mailbox&apos;s settings.</source>
+        <translation>Если отправка с тем же паролем работает, доступ по {protocol_name} может быть выключен в настройках ящика.</translation>
+    </message>
+    <message>
+        <source>{provider} rejected the {protocol_name} login</source>
+        <translation>{provider} не принял вход по {protocol_name}</translation>
+    </message>
+    <message>
+        <source>{host} did not accept the login {user} over {protocol_name}: {reply}. {provider} needs an app password, not the account password, and {protocol_name} access switched on.</source>
+        <translation>{host} не принял логин {user} по {protocol_name}: {reply}. {provider} требует пароль приложения, а не пароль от аккаунта, и включённый доступ по {protocol_name}.</translation>
+    </message>
+    <message>
+        <source>Create an app password and use it here (not your normal password).</source>
+        <translation>Создайте пароль приложения и введите его здесь (не обычный пароль).</translation>
+    </message>
+    <message>
+        <source>Turn on {protocol_name} access in the mailbox&apos;s settings for mail programs.</source>
+        <translation>Включите доступ по {protocol_name} в настройках ящика для почтовых программ.</translation>
+    </message>
+    <message>
+        <source>The {protocol_name} server refused the session</source>
+        <translation>Сервер {protocol_name} отказал в сеансе</translation>
+    </message>
+    <message>
+        <source>{host}:{port} answered but ended the session: {reply}</source>
+        <translation>{host}:{port} ответил, но завершил сеанс: {reply}</translation>
+    </message>
+    <message>
+        <source>If it persists, contact the mail server&apos;s administrator.</source>
+        <translation>Если повторяется, обратитесь к администратору почтового сервера.</translation>
+    </message>
+    <message>
+        <source>The mailbox is in use by another POP3 session</source>
+        <translation>Ящик занят другим сеансом POP3</translation>
+    </message>
+    <message>
+        <source>{host} says another program holds the mailbox open over POP3 ({reply}). The login itself was accepted or was not tried.</source>
+        <translation>{host} сообщает, что ящик открыт по POP3 другой программой ({reply}). Вход либо прошёл, либо не проверялся.</translation>
+    </message>
+    <message>
+        <source>Close other mail programs that use POP3 for this mailbox, wait a minute, and check again.</source>
+        <translation>Закройте другие почтовые программы, которые забирают почту этого ящика по POP3, подождите минуту и повторите проверку.</translation>
+    </message>
+    <message>
+        <source>{host}:{port} is a {found} server, not {protocol_name}</source>
+        <translation>На {host}:{port} работает сервер {found}, а не {protocol_name}</translation>
+    </message>
+    <message>
+        <source>The server greeted with &apos;{reply}&apos;, which is {found}. The port belongs to another service: {protocol_name} uses port {ssl_port} (SSL/TLS) or {plain_port} (STARTTLS).</source>
+        <translation>Сервер поприветствовал строкой «{reply}» — это {found}. Порт принадлежит другой службе: {protocol_name} работает на порту {ssl_port} (SSL/TLS) или {plain_port} (STARTTLS).</translation>
+    </message>
+    <message>
+        <source>Use port {ssl_port} with SSL/TLS or {plain_port} with STARTTLS.</source>
+        <translation>Используйте порт {ssl_port} с SSL/TLS или {plain_port} со STARTTLS.</translation>
+    </message>
+    <message>
+        <source>Check that the host name is the incoming-mail server (imap… or pop…).</source>
+        <translation>Проверьте, что имя сервера — это сервер входящей почты (imap… или pop…).</translation>
+    </message>
+    <message>
+        <source>The answer from {host}:{port} is not {protocol_name}</source>
+        <translation>Ответ от {host}:{port} — не {protocol_name}</translation>
+    </message>
+    <message>
+        <source>During {stage} the conversation with {host}:{port} broke off: {detail}</source>
+        <translation>Во время этапа «{stage}» разговор с {host}:{port} оборвался: {detail}</translation>
+    </message>
+    <message>
+        <source>Check the host and port: {protocol_name} uses {ssl_port} (SSL/TLS) or {plain_port}.</source>
+        <translation>Проверьте сервер и порт: {protocol_name} работает на {ssl_port} (SSL/TLS) или {plain_port}.</translation>
+    </message>
+    <message>
+        <source>The {protocol_name} server closed the connection</source>
+        <translation>Сервер {protocol_name} закрыл соединение</translation>
+    </message>
+    <message>
+        <source>Check the security mode: port {ssl_port} is SSL/TLS, port {plain_port} is STARTTLS.</source>
+        <translation>Проверьте режим защиты: порт {ssl_port} — SSL/TLS, порт {plain_port} — STARTTLS.</translation>
+    </message>
+    <message>
+        <source>Nothing accepts connections on port {port} ({address}). The port is probably wrong.</source>
+        <translation>На порту {port} ({address}) никто не принимает соединения. Скорее всего, порт указан неверно.</translation>
+    </message>
+    <message>
+        <source>{protocol_name} uses port {ssl_port} with SSL/TLS or {plain_port} with STARTTLS.</source>
+        <translation>{protocol_name} работает на порту {ssl_port} с SSL/TLS или {plain_port} со STARTTLS.</translation>
+    </message>
+    <message>
+        <source>The connection to {address} got no answer within {seconds} s. A firewall or the server is silently dropping connections to this port.</source>
+        <translation>Соединение с {address} не получило ответа за {seconds} с. Брандмауэр или сервер молча отбрасывает соединения на этот порт.</translation>
+    </message>
+    <message>
+        <source>Check firewalls and VPNs on this computer and network.</source>
+        <translation>Проверьте брандмауэры и VPN на этом компьютере и в сети.</translation>
+    </message>
+    <message>
+        <source>The connection to {host}:{port} was made, but no {protocol_name} greeting came within {seconds} s: an SSL/TLS port waits for a handshake while the client waits for a greeting.</source>
+        <translation>Соединение с {host}:{port} установлено, но приветствие {protocol_name} не пришло за {seconds} с: порт SSL/TLS ждёт рукопожатия, а программа ждёт приветствия.</translation>
+    </message>
+    <message>
+        <source>Use SSL/TLS on port {ssl_port}.</source>
+        <translation>Используйте SSL/TLS на порту {ssl_port}.</translation>
+    </message>
+    <message>
+        <source>The server on {host}:{port} answered in plain text, so SSL/TLS from the first byte does not work here ({detail}).</source>
+        <translation>Сервер {host}:{port} ответил открытым текстом, поэтому SSL/TLS с первого байта здесь не работает ({detail}).</translation>
+    </message>
+    <message>
+        <source>Use STARTTLS on port {plain_port}, or SSL/TLS on port {ssl_port}.</source>
+        <translation>Используйте STARTTLS на порту {plain_port} или SSL/TLS на порту {ssl_port}.</translation>
+    </message>
+    <message>
+        <source>The {protocol_name} server does not offer STARTTLS on port {port}</source>
+        <translation>Сервер {protocol_name} не предлагает STARTTLS на порту {port}</translation>
+    </message>
+    <message>
+        <source>{host}:{port} does not announce STARTTLS. Either it cannot encrypt on this port, or something on the network removed the offer (STARTTLS stripping). The login was not sent.</source>
+        <translation>{host}:{port} не объявляет STARTTLS. Либо сервер не умеет шифровать на этом порту, либо кто-то в сети вырезал это предложение (STARTTLS stripping). Пароль не отправлен.</translation>
+    </message>
+    <message>
+        <source>Use SSL/TLS on port {ssl_port}: it cannot be stripped.</source>
+        <translation>Используйте SSL/TLS на порту {ssl_port}: его нельзя вырезать.</translation>
+    </message>
+    <message>
+        <source>If this network is not yours, do not log in over it without encryption.</source>
+        <translation>Если сеть не ваша, не входите через неё без шифрования.</translation>
+    </message>
+    <message>
+        <source>The {protocol_name} server refused to start TLS</source>
+        <translation>Сервер {protocol_name} отказался включить TLS</translation>
+    </message>
+    <message>
+        <source>{host}:{port} announced STARTTLS but refused it: {reply}</source>
+        <translation>{host}:{port} объявил STARTTLS, но отказался его включить: {reply}</translation>
+    </message>
+    <message>
+        <source>The {protocol_name} connection to {host}:{port} is not encrypted, so the password could be read on the way. It was not sent.</source>
+        <translation>Соединение {protocol_name} с {host}:{port} не зашифровано, пароль можно было бы перехватить по дороге. Он не отправлен.</translation>
+    </message>
+    <message>
+        <source>Use SSL/TLS on port {ssl_port} or STARTTLS on port {plain_port}.</source>
+        <translation>Используйте SSL/TLS на порту {ssl_port} или STARTTLS на порту {plain_port}.</translation>
+    </message>
+    <message>
+        <source>The server allows a login only after encryption</source>
+        <translation>Сервер разрешает вход только после включения шифрования</translation>
+    </message>
+    <message>
+        <source>{host}:{port} announces LOGINDISABLED: it takes no password on an unencrypted connection.</source>
+        <translation>{host}:{port} объявляет LOGINDISABLED: пароль по незашифрованному соединению он не принимает.</translation>
+    </message>
+    <message>
+        <source>No common way to log in</source>
+        <translation>Нет общего способа входа</translation>
+    </message>
+    <message>
+        <source>{host} offers no login method this program can use ({offered}).</source>
+        <translation>{host} не предлагает ни одного способа входа, который умеет эта программа ({offered}).</translation>
+    </message>
+    <message>
+        <source>Ask the server&apos;s administrator to allow PLAIN or LOGIN over TLS.</source>
+        <translation>Попросите администратора сервера разрешить PLAIN или LOGIN поверх TLS.</translation>
+    </message>
+    <message>
+        <source>The test message landed in {folder}</source>
+        <translation>Тестовое письмо попало в папку {folder}</translation>
+    </message>
+    <message>
+        <source>The message arrived after {seconds} s but the receiving server filed it as spam. Authentication results: {verdicts}.</source>
+        <translation>Письмо пришло через {seconds} с, но принимающий сервер счёл его спамом. Результаты проверки подлинности: {verdicts}.</translation>
+    </message>
+    <message>
+        <source>Make sure SPF, DKIM and DMARC pass for the sender&apos;s domain (ask whoever runs its DNS).</source>
+        <translation>Убедитесь, что SPF, DKIM и DMARC проходят для домена отправителя (спросите того, кто ведёт его DNS).</translation>
+    </message>
+    <message>
+        <source>Use a From address of the mailbox you log in with.</source>
+        <translation>Укажите в From адрес того ящика, под которым выполняется вход.</translation>
+    </message>
+    <message>
+        <source>Mark the message as &apos;not spam&apos;; a real text instead of a test text also helps.</source>
+        <translation>Отметьте письмо как «не спам»; помогает и обычный текст вместо тестового.</translation>
+    </message>
+    <message>
+        <source>The test message has not arrived within {seconds} s</source>
+        <translation>Тестовое письмо не пришло за {seconds} с</translation>
+    </message>
+    <message>
+        <source>The server accepted the message, but it was in neither the Inbox nor the spam folder of {user} on {host} within {seconds} s.</source>
+        <translation>Сервер принял письмо, но за {seconds} с оно не появилось ни во «Входящих», ни в папке спама ящика {user} на {host}.</translation>
+    </message>
+    <message>
+        <source>Wait a few minutes and look in the mailbox yourself: some providers delay new senders.</source>
+        <translation>Подождите несколько минут и загляните в ящик сами: некоторые провайдеры задерживают письма новых отправителей.</translation>
+    </message>
+    <message>
+        <source>Check that the recipient is the mailbox being checked here.</source>
+        <translation>Проверьте, что получатель — это тот ящик, который здесь проверяется.</translation>
+    </message>
+    <message>
+        <source>Look for a bounce message in the sender&apos;s mailbox.</source>
+        <translation>Поищите письмо о недоставке в ящике отправителя.</translation>
+    </message>
+    <message>
+        <source>Open the mail-program settings</source>
+        <translation>Открыть настройки почтовых программ</translation>
+    </message>
+    <message>
         <source>Send the password unencrypted anyway</source>
         <translation>Всё равно отправить пароль без шифрования</translation>
     </message>
@@ -1139,6 +1375,14 @@
     <message>
         <source>The server says authenticated SMTP (password login) is disabled for the organisation or the mailbox. Microsoft turns it off by default; the password itself may be right.</source>
         <translation>Сервер сообщает, что SMTP с проверкой подлинности (вход по паролю) отключён для организации или почтового ящика. Microsoft отключает его по умолчанию; сам пароль при этом может быть верным.</translation>
+    </message>
+    <message>
+        <source>the capability exchange</source>
+        <translation>обмен возможностями</translation>
+    </message>
+    <message>
+        <source>the search for the test message</source>
+        <translation>поиск тестового письма</translation>
     </message>
     <message>
         <source>In the Microsoft 365 admin center, enable &apos;Authenticated SMTP&apos; for this mailbox (Users &gt; Mail &gt; Manage email apps).</source>

@@ -3,7 +3,7 @@ Diagnosis from a failure."""
 
 from __future__ import annotations
 
-from app.core.diagnosis import classify, mismatch, oauth
+from app.core.diagnosis import classify, incoming, mismatch, oauth
 from app.core.diagnosis.alternatives import drop_failed_switches, offer_switch, security_label
 from app.core.diagnosis.table import (
     QT_TRANSLATE_NOOP,
@@ -18,6 +18,7 @@ from app.core.diagnosis.table import (
 
 # One table: the OAuth rows are kept in diagnosis/oauth.py and joined here, before anyone reads TABLE.
 TABLE.update(oauth.OAUTH_ROWS)
+TABLE.update(incoming.INCOMING_ROWS)
 
 __all__ = [
     "QT_TRANSLATE_NOOP",
@@ -30,6 +31,7 @@ __all__ = [
     "diagnose",
     "drop_failed_switches",
     "entry_for",
+    "incoming",
     "mismatch",
     "oauth",
     "offer_switch",

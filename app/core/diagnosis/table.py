@@ -879,6 +879,8 @@ STAGE_NAMES: dict[str, str] = {
     "rcpt_to": QT_TRANSLATE_NOOP("Diagnosis", "the RCPT TO command"),
     "data": QT_TRANSLATE_NOOP("Diagnosis", "the message transfer (DATA)"),
     "quit": QT_TRANSLATE_NOOP("Diagnosis", "the QUIT command"),
+    "capability": QT_TRANSLATE_NOOP("Diagnosis", "the capability exchange"),
+    "delivery": QT_TRANSLATE_NOOP("Diagnosis", "the search for the test message"),
 }
 
 

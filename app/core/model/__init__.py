@@ -21,6 +21,7 @@ from app.core.model.events import (
     event_to_dict,
     ignore,
 )
+from app.core.model.incoming import INCOMING_PORTS, IncomingProtocol, incoming_port
 from app.core.model.inputs import (
     AddressError,
     ParsedAddress,
@@ -50,11 +51,13 @@ from app.core.model.text import QT_TRANSLATE_NOOP, Text, fill
 
 __all__ = [
     "DEFAULT_PORTS",
+    "INCOMING_PORTS",
     "QT_TRANSLATE_NOOP",
     "AddressError",
     "AuthMechanism",
     "Code",
     "EventCallback",
+    "IncomingProtocol",
     "LogLevel",
     "LogLine",
     "ParsedAddress",
@@ -84,6 +87,7 @@ __all__ = [
     "fill",
     "forbidden_char",
     "ignore",
+    "incoming_port",
     "normalize_fingerprint",
     "parse_address",
     "parse_addresses",

@@ -41,5 +41,9 @@ class Code(str, Enum):
     OAUTH_STATE_MISMATCH = "oauth_state_mismatch"
     OAUTH_TIMED_OUT = "oauth_timed_out"
     OAUTH_NOT_SIGNED_IN = "oauth_not_signed_in"
+    # the incoming side (app.core.incoming): IMAP/POP3 switched off for the account, and the round trip
+    INCOMING_DISABLED = "incoming_disabled"
+    DELIVERY_IN_SPAM = "delivery_in_spam"
+    DELIVERY_NOT_CONFIRMED = "delivery_not_confirmed"
     # not from the network: the input itself is unusable (caught before connecting)
     INVALID_INPUT = "invalid_input"

@@ -29,7 +29,9 @@ class Stage(str, Enum):
     MAIL_FROM = "mail_from"
     RCPT_TO = "rcpt_to"
     DATA = "data"
-    QUIT = "quit"
+    QUIT = "quit"  # QUIT (SMTP, POP3) or LOGOUT (IMAP)
+    CAPABILITY = "capability"  # IMAP CAPABILITY / POP3 CAPA (the incoming side's EHLO)
+    DELIVERY = "delivery"  # the round trip: looking for the test message in the mailbox
 
 
 class LogLevel(str, Enum):

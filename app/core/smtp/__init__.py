@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.core.smtp.connection import Reply
+from app.core.smtp.connection import MASK, Reply, SmtpConnection, SmtpProtocolError
 from app.core.smtp.message import (
     MessageError,
     MessageSpec,
@@ -13,15 +13,21 @@ from app.core.smtp.message import (
     parse_recipients,
 )
 from app.core.smtp.send import SendResult, queue_id_from, send_message, send_spec
-from app.core.smtp.session import SmtpSession, run_check
+from app.core.smtp.session import CheckResult, SmtpSession, StageAborted, credentials_problem, run_check
 
 __all__ = [
+    "MASK",
+    "CheckResult",
     "MessageError",
     "MessageSpec",
     "Reply",
     "SendResult",
+    "SmtpConnection",
+    "SmtpProtocolError",
     "SmtpSession",
+    "StageAborted",
     "build_message",
+    "credentials_problem",
     "envelope_recipients",
     "is_valid_address",
     "parse_address_list",

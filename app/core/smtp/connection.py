@@ -203,6 +203,26 @@ class SmtpConnection:
             if m.group(2) != b"-":
                 return Reply(code, tuple(lines))
 
+    async def read_line(self) -> bytes:
+        """One raw line (CRLF included) under the same length limit: for the line protocols that are not
+        SMTP (IMAP, POP3 in app.core.incoming), which parse their own replies. No timeout here: wrap it in one."""
+        return await self._read_line(False)
+
+    async def read_exact(self, n: int) -> bytes:
+        """Exactly ``n`` bytes (an IMAP literal); the caller bounds ``n`` and the time."""
+        proto = self._proto
+        while len(proto.buffer) < n:
+            if proto.closed:
+                raise SmtpProtocolError("closed", "the server closed the connection", True)
+            await proto.wait()
+        data = bytes(proto.buffer[:n])
+        del proto.buffer[:n]
+        return data
+
+    def send_raw(self, payload: bytes, *, shown: str) -> None:
+        """Send bytes as they are (an IMAP literal or a line built by the caller); the transcript shows ``shown``."""
+        self.send_data(payload, summary=shown)
+
     def has_partial_reply(self) -> bool:
         """Whether some bytes of a reply are buffered (a server that started answering)."""
         return bool(self._proto.buffer)

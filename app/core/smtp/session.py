@@ -113,6 +113,11 @@ class _StageFailed(Exception):
         super().__init__(diagnosis.code.value)
 
 
+# The public name of a stage that ended with a reported diagnosis: sessions built on SmtpSession
+# (app.core.incoming) catch it to end their run.
+StageAborted = _StageFailed
+
+
 def credentials_problem(settings: SmtpSettings, password: str | None) -> Diagnosis | None:
     """INVALID_INPUT when the settings are unusable or only one of login / password is given."""
     errs = settings.errors()
