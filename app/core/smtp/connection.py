@@ -220,8 +220,17 @@ class SmtpConnection:
         return data
 
     def send_raw(self, payload: bytes, *, shown: str) -> None:
-        """Send bytes as they are (an IMAP literal or a line built by the caller); the transcript shows ``shown``."""
-        self.send_data(payload, summary=shown)
+        """Send one short line of bytes as they are (an IMAP literal, a POP3 PASS with a UTF-8 password) ending
+        in CRLF; the transcript shows ``shown``. No CR, LF or NUL may hide inside it."""
+        body = payload[:-2] if payload.endswith(b"\r\n") else payload
+        if any(c in body for c in (b"\r", b"\n", b"\0")):
+            raise DiagnosedError(
+                diagnose(Code.INVALID_INPUT, "", field="command", message="a line break or NUL inside a command")
+            )
+        if self._proto.closed:
+            raise SmtpProtocolError("closed", "the server closed the connection")
+        self._emit(TranscriptLine("C", shown))
+        self._transport.write(payload)
 
     def has_partial_reply(self) -> bool:
         """Whether some bytes of a reply are buffered (a server that started answering)."""
