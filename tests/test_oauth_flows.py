@@ -118,7 +118,7 @@ async def test_redirect_to_another_port_or_host_times_out_bounded(oauth_server, 
     browser = Browser()
     started = time.monotonic()
     d = await _expect(Code.OAUTH_TIMED_OUT, sign_in_browser(_client(oauth_server), browser, timeout=0.8))
-    assert time.monotonic() - started < 3 and d.params["seconds"] == "0.8"
+    assert time.monotonic() - started < 6 and d.params["seconds"] == "0.8"
     with pytest.raises(Exception):  # noqa: B017 - nothing listens there: the browser fails to connect
         await browser.response()
 
@@ -139,7 +139,7 @@ async def test_token_endpoint_timeout_is_bounded(oauth_server):
     oauth_server.token_mode = "slow"
     started = time.monotonic()
     d = await _expect(Code.OAUTH_ENDPOINT_FAILED, refresh(client, "rt-x", timeout=0.5), "timeout")
-    assert time.monotonic() - started < 2.5 and d.params["seconds"] == "0.5"
+    assert time.monotonic() - started < 6 and d.params["seconds"] == "0.5"  # the server would wait 30 s
 
 
 async def test_huge_token_answer_is_cut(oauth_server):
@@ -234,7 +234,7 @@ async def test_device_code_declined_and_expired(oauth_server):
     d = await _expect(
         Code.OAUTH_TIMED_OUT, sign_in_device(client, lambda code: None, timeout=0.3, min_interval=0.02), "device_code"
     )
-    assert d.params["verification_uri"].endswith("/device") and time.monotonic() - started < 2
+    assert d.params["verification_uri"].endswith("/device") and time.monotonic() - started < 6
 
 
 async def test_xoauth2_refusals_are_diagnosed(oauth_server, xoauth2_smtp):

@@ -120,3 +120,34 @@ def test_wizard_sign_in_check_send_save_retest(qtbot, ui_world, pid, secret):
     qtbot.waitUntil(lambda: "works" in saved.status.text() or "failed" in saved.status.text(), timeout=15000)
     assert "works" in saved.status.text(), saved.status.text()
     assert handler.seen_users.count(USER) >= 3  # check, send, re-test: each logged in with XOAUTH2
+
+
+def test_revoked_sign_in_on_the_check_page_signs_in_again_with_one_click(qtbot, ui_world):
+    from app.core.diagnosis import Code
+    from app.core.model import Timeouts
+
+    auth, smtp, _ = ui_world
+    auth.register(CID, loopback_host="localhost")
+    w = make_wizard(qtbot)
+    _to_account(qtbot, w, "msstyle")
+    acc = w.account_page
+    acc.ca_file.setText(smtp.ca_file)
+    acc._validate()
+    w.model.update_settings(timeouts=Timeouts(**FAST))
+    qtbot.mouseClick(acc.oauth_box.button, Qt.MouseButton.LeftButton)
+    acc.oauth_box.dialog.client_id.setText(CID)
+    qtbot.mouseClick(acc.oauth_box.dialog.sign_in_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.model.oauth is not None, timeout=10000)
+    first = w.model.password
+    auth.expire_access_tokens()  # the hour is over before the check runs
+    w.next()
+    result = wait_check_done(qtbot, w)
+    assert (result.diagnosis.code, result.diagnosis.variant) == (Code.AUTH_FAILED, "oauth_token_rejected")
+    sign_in = next(a for a in result.diagnosis.actions if a.kind == "oauth_sign_in")
+    w.check_page.do_action(sign_in)  # the one click: the sign-in dialog opens with the registration kept
+    dialog = acc.oauth_box.dialog
+    assert dialog.isVisible() and dialog.client_id.text() == CID
+    qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.model.password != first, timeout=10000)
+    w.check_page.run()
+    qtbot.waitUntil(lambda: w.check_page.last_result is not None and w.check_page.last_result.ok, timeout=10000)

@@ -150,6 +150,10 @@ async def sign_in_device(
                     continue
                 raise DiagnosedError(client.error(exc, client.token_endpoint, bound)) from None
             except (asyncio.TimeoutError, httpx.HTTPError, ResponseTooLarge, ValueError) as exc:
+                if isinstance(exc, asyncio.TimeoutError) and bound < http_timeout:  # cut short by the code's expiry
+                    raise DiagnosedError(
+                        od.flow_failure(Code.OAUTH_TIMED_OUT, "device_code", verification_uri=code.verification_uri)
+                    ) from None
                 raise DiagnosedError(client.error(exc, client.token_endpoint, round(bound, 1))) from None
             return tokens_from(token, client.token_endpoint)
 

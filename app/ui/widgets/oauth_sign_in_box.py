@@ -33,6 +33,8 @@ class OAuthSignInBox(QFrame):
         lay.addWidget(self.button)
         lay.addWidget(self.state, 1)
         model.provider_changed.connect(self.refresh)
+        if hasattr(model, "oauth_sign_in_requested"):
+            model.oauth_sign_in_requested.connect(self.open_dialog)
         model.settings_changed.connect(lambda _source: self.refresh())
         self.refresh()
 

@@ -27,6 +27,7 @@ class WizardModel(QObject):
     check_changed = Signal()
     send_changed = Signal()
     saved_changed = Signal()
+    oauth_sign_in_requested = Signal()  # a diagnosis' "Sign in again": the sign-in box opens its dialog
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -117,6 +118,9 @@ class WizardModel(QObject):
             self.settings = replace(self.settings, username=username, auth=AuthMechanism.XOAUTH2)
         self.check_changed.emit()
         self.settings_changed.emit(source)
+
+    def request_oauth_sign_in(self) -> None:
+        self.oauth_sign_in_requested.emit()
 
     # -- pins -----------------------------------------------------------------------------------
     def adopt_pin(self, settings: SmtpSettings) -> None:

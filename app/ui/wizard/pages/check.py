@@ -453,6 +453,8 @@ class CheckPage(LazyPage):
             self.run()
         elif kind == "autodetect":
             self.autodetect()
+        elif kind == "oauth_sign_in":  # the sign-in expired or was refused: sign in again, then check again
+            model.request_oauth_sign_in()
         else:  # "retry" and anything unknown
             self.run()
 
