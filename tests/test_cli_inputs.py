@@ -193,3 +193,27 @@ def test_one_exit_code_table():
         text = path.read_text(encoding="utf-8")
         assert "EXIT_" not in text, path
         assert "return 2\n" not in text and "return 1\n" not in text and "return 0\n" not in text, path
+
+
+@pytest.mark.parametrize(
+    "email,line",
+    [
+        (
+            "evil@x.test <bob@example.test>",
+            "mailsetup detect: error: EMAIL: 'evil@x.test <bob@example.test>': the name before <…> contains '@' or "
+            'another special character; put it in double quotes ("…") if it is really a name (expected name@domain).',
+        ),
+        (
+            "Bob <bob@example.test>",
+            "mailsetup detect: error: EMAIL: 'Bob <bob@example.test>' is not a bare e-mail address "
+            "(expected name@domain).",
+        ),
+        (
+            "bob@exam\u2028ple.test",
+            "mailsetup detect: error: EMAIL: 'bob@exam\\u2028ple.test' contains U+2028 (line separator) "
+            "(expected name@domain).",
+        ),
+    ],
+)
+def test_detect_parses_the_address_with_the_one_parser(capsys, email, line):
+    assert usage(capsys, ["detect", email]) == line

@@ -23,16 +23,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core.catalog import Endpoint, Provider
-from app.core.model import EventCallback, LogLevel, LogLine, Security, ignore, parse_address
+from app.core.model import AddressError, EventCallback, LogLevel, LogLine, Security, ignore, parse_address
 
 log = logging.getLogger(__name__)
 
 DEFAULT_DNS_TIMEOUT = 3.0
 GUESS_PREFIXES = ("smtp.", "mail.", "")
-
-
-class AddressError(ValueError):
-    """The e-mail address cannot be used for discovery."""
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.catalog import Provider, ProviderKind
+from app.core.model import AddressError, parse_address
 from app.ui.desktop import settings_store
 from app.ui.icons import Status, letter_badge, status_icon
 from app.ui.wizard.ids import PageId
@@ -39,12 +40,13 @@ def fallback_custom() -> Provider:
 
 
 def email_domain(email: str) -> str:
-    email = email.strip()
-    if email.count("@") != 1:
+    """The domain of a bare address, by the engine's one address parser ("" when it is not one)."""
+    try:
+        parsed = parse_address(email)
+    except AddressError:
         return ""
-    local, domain = email.split("@")
-    domain = domain.strip().strip(".").lower()
-    return domain if local and "." in domain else ""
+    domain = parsed.domain.strip(".").lower()
+    return domain if not parsed.name and "." in domain else ""
 
 
 async def lookup_provider_by_mx(domain: str, catalogue: Any, **options: Any) -> Any:
