@@ -7,6 +7,16 @@ from app.core.catalog import Provider
 from app.core.incoming.base import IncomingResult
 from app.core.incoming.imap import ImapSession, check_imap
 from app.core.incoming.pop3 import Pop3Session, check_pop3
+from app.core.incoming.roundtrip import (
+    TOKEN_HEADER,
+    AuthResults,
+    DeliveryResult,
+    confirm_delivery,
+    decode_mutf7,
+    mark_message,
+    new_token,
+    parse_authentication_results,
+)
 from app.core.model import EventCallback, IncomingProtocol, SmtpSettings, Stage, ignore
 
 
@@ -25,10 +35,18 @@ async def run_incoming_check(
 
 
 __all__ = [
+    "TOKEN_HEADER",
+    "AuthResults",
+    "DeliveryResult",
     "ImapSession",
     "IncomingResult",
     "Pop3Session",
     "check_imap",
     "check_pop3",
+    "confirm_delivery",
+    "decode_mutf7",
+    "mark_message",
+    "new_token",
+    "parse_authentication_results",
     "run_incoming_check",
 ]

@@ -210,6 +210,9 @@ class ImapSession(IncomingSession):
             raise DiagnosedError(dx.login_refused(s, self.protocol, r.all_text(), self.provider))
         self.auth_verified = True
         self._take_caps(r.text)
+        for item in r.untagged:  # post-login capabilities, as Dovecot sends them
+            if item.text.upper().startswith("* CAPABILITY "):
+                self.caps = {c.upper() for c in item.text[13:].split()}
         return f"{mech} accepted"
 
     async def _authenticate(self, mech: str, token: str) -> ImapResponse:
