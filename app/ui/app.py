@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +36,16 @@ def settle_gc() -> None:
 
 
 def quit_on_interrupt(wizard, quit) -> None:  # wizard: SetupWizard, quit: () -> None
-    """Ctrl+C in the terminal ends the wizard: close without asking, stop the engine, quit.
+    """Ctrl+C (or SIGTERM) ends the wizard: close without asking, stop the engine, quit.
 
-    Python runs signal handlers only when it gets control, so a timer hands it control a few
-    times a second while Qt's event loop runs.
+    While Qt's loop runs, Python never gets control to run a signal handler. The C-level handler
+    writes to a socket (``signal.set_wakeup_fd``); a QSocketNotifier on the other end wakes the GUI
+    thread, Python runs the handler at once. No polling timer.
     """
     import signal
+    import socket
 
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QSocketNotifier
 
     def interrupted(_signum: int, _frame: object) -> None:
         wizard.model.dirty = False  # the user asked to stop: no question
@@ -50,11 +53,61 @@ def quit_on_interrupt(wizard, quit) -> None:  # wizard: SetupWizard, quit: () ->
         wizard.hide()
         quit()
 
-    signal.signal(signal.SIGINT, interrupted)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, interrupted)
     wizard.interrupt_handler = interrupted
-    wizard.interrupt_timer = QTimer(wizard, interval=250)
-    wizard.interrupt_timer.timeout.connect(lambda: None)
-    wizard.interrupt_timer.start()
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    try:
+        signal.set_wakeup_fd(writer.fileno())
+    except ValueError:  # not the main thread (an embedding host): the handler runs when Python next runs
+        reader.close()
+        writer.close()
+        return
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, wizard)
+
+    def drain() -> None:
+        try:
+            reader.recv(64)
+        except OSError:
+            pass
+
+    notifier.activated.connect(drain)
+    wizard.interrupt_wakeup = (reader, writer, notifier)  # kept alive with the window
+
+
+def end_process(wizard: Any, code: int) -> int:
+    """Shut the wizard down; if a blocking helper thread (DNS, keyring) is still stuck, do not wait for it.
+
+    The interpreter would otherwise join those worker threads at exit, and closing the window must end
+    the process within a second whatever a server or resolver does.
+    """
+    import threading
+    import time
+
+    wizard.shutdown()
+    end = time.monotonic() + 0.5  # idle workers leave at once; a stuck DNS or keyring call would not
+    for t in threading.enumerate():
+        if t is not threading.main_thread() and not t.daemon:
+            t.join(max(end - time.monotonic(), 0))
+    stuck = [t for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive() and not t.daemon]
+    if stuck:
+        import os
+
+        from app.ui.desktop import settings_store
+
+        settings_store().sync()
+
+        log.warning("not waiting for %s", ", ".join(t.name for t in stuck))
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        logging.shutdown()
+        os._exit(code)
+    return code
 
 
 def run_wizard(argv: list[str] | None = None) -> int:
@@ -76,9 +129,8 @@ def run_wizard(argv: list[str] | None = None) -> int:
     wizard.pages_built.connect(settle_gc)
     quit_on_interrupt(wizard, app.quit)
     wizard.show()
-    code = app.exec()
-    wizard.shutdown()
-    return int(code)
+    code = int(app.exec())
+    return end_process(wizard, code)
 
 
 if __name__ == "__main__":
