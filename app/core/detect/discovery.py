@@ -5,6 +5,8 @@ Order of evidence (the first that answers wins):
 1. the provider catalogue knows the domain (gmail.com, yandex.ru, ...);
 2. the domain's MX hosts match a provider's MX patterns (a custom domain hosted at
    Yandex 360, Google Workspace, VK WorkSpace, Microsoft 365, ...);
+2a. Thunderbird's autoconfig sources (app.core.detect.autoconfig): the domain's own config, its
+   .well-known config, Mozilla's ISPDB for the domain and for its MX's base domain;
 3. DNS SRV records ``_submissions._tcp`` (implicit TLS) / ``_submission._tcp``
    (STARTTLS) per RFC 6186 / RFC 8314;
 4. the usual host names ``smtp.<domain>``, ``mail.<domain>``, ``<domain>`` that exist in DNS;
@@ -58,6 +60,12 @@ class Discovery:
     mx_hosts: tuple[str, ...] = ()
     nxdomain: bool = False
     notes: tuple[str, ...] = ()
+    # via == "autoconfig": where the settings came from, whether that answer is trusted (HTTPS, no redirect
+    # to another domain) and the login the config asks for
+    source: str = ""
+    source_url: str = ""
+    trusted: bool = True
+    login: str = ""
 
     @property
     def provider_id(self) -> str | None:
@@ -74,6 +82,10 @@ class Discovery:
             "mx_hosts": list(self.mx_hosts),
             "nxdomain": self.nxdomain,
             "notes": list(self.notes),
+            "source": self.source,
+            "source_url": self.source_url,
+            "trusted": self.trusted,
+            "login": self.login,
         }
 
 
@@ -192,6 +204,7 @@ async def discover(
     resolver: Any | None = None,
     timeout: float = DEFAULT_DNS_TIMEOUT,
     on_event: EventCallback = ignore,
+    autoconfig: bool | dict[str, Any] = True,
 ) -> Discovery:
     """Find the provider or submission hosts for ``email`` (see the module docstring).
 
@@ -216,10 +229,35 @@ async def discover(
         return Discovery(email, domain, "guess", hosts=hosts, notes=(note,))
 
     guesses = [p + domain for p in GUESS_PREFIXES]
+    mx_future = asyncio.ensure_future(lookup_mx(domain, res, timeout))
+    # the autoconfig sources race the DNS lookups (cancelled on every early return: see the finally below)
+    auto_task = _start_autoconfig(email, domain, res, mx_future, autoconfig, say, timeout)
+    try:
+        return await _after_dns(email, domain, cat, res, guesses, mx_future, auto_task, say, timeout)
+    finally:
+        for task in (auto_task, mx_future):
+            if task is not None and not task.done():
+                task.cancel()
+        await asyncio.gather(*(t for t in (auto_task, mx_future) if t is not None), return_exceptions=True)
+
+
+async def _after_dns(
+    email: str,
+    domain: str,
+    cat: Any,
+    res: Any,
+    guesses: list[str],
+    mx_future: asyncio.Future[MxLookup],
+    auto_task: asyncio.Future[Any] | None,
+    say: Any,
+    timeout: float,
+) -> Discovery:
+    """Discovery once the DNS answers are in (or their deadline passed): catalogue by MX, autoconfig,
+    SRV, the usual names, the MX hosts."""
     try:
         mx, srv, exists = await asyncio.wait_for(
             asyncio.gather(
-                lookup_mx(domain, res, timeout),
+                asyncio.shield(mx_future),
                 lookup_srv(domain, res, timeout),
                 asyncio.gather(*(host_exists(h, res, timeout) for h in guesses)),
             ),
@@ -244,6 +282,10 @@ async def discover(
         if p is not None and p.smtp:
             say(f"{domain} receives mail at {p.display_name()} ({mx_host}); using its settings.")
             return Discovery(email, domain, "mx", p, endpoints=tuple(p.smtp), mx_hosts=mx.hosts, notes=tuple(notes))
+    if auto_task is not None:
+        found = await _autoconfig_result(auto_task, email, domain, mx.hosts, notes)
+        if found is not None:
+            return found
     if srv:
         say(
             f"{domain} publishes submission SRV records: " + ", ".join(f"{e.host}:{e.port} ({e.security})" for e in srv)
@@ -261,6 +303,41 @@ async def discover(
         say(f"Trying the mail exchanger{'s' if len(hosts) > 1 else ''} of {domain}: {', '.join(hosts)}.")
         return Discovery(email, domain, "mx_host", hosts=hosts, mx_hosts=mx.hosts, notes=tuple(notes))
     return Discovery(email, domain, "none", mx_hosts=mx.hosts, notes=tuple(notes))
+
+
+def _start_autoconfig(
+    email: str, domain: str, res: Any, mx_future: asyncio.Future[MxLookup], options: Any, say: Any, timeout: float
+) -> asyncio.Future[Any] | None:
+    """Start the autoconfig sources (``options``: False, True or lookup_autoconfig keyword arguments)
+    within discovery's own timeout; None when turned off."""
+    if options is False:
+        return None
+    from app.core.detect.autoconfig import lookup_autoconfig
+
+    kwargs = {"timeout": timeout, **(options if isinstance(options, dict) else {})}
+    return asyncio.ensure_future(lookup_autoconfig(email, domain, res, mx_hosts=mx_future, say=say, **kwargs))
+
+
+async def _autoconfig_result(
+    auto_task: asyncio.Future[Any], email: str, domain: str, mx_hosts: tuple[str, ...], notes: list[str]
+) -> Discovery | None:
+    result, misses = await auto_task
+    if result is None:
+        log.debug("autoconfig for %s: %s", domain, "; ".join(misses))
+        return None
+    notes.extend(result.notes)
+    return Discovery(
+        email,
+        domain,
+        "autoconfig",
+        endpoints=result.endpoints,
+        mx_hosts=mx_hosts,
+        notes=tuple(notes),
+        source=result.source,
+        source_url=result.url,
+        trusted=result.trusted,
+        login=result.login,
+    )
 
 
 def endpoints_for_host(host: str, ports: Sequence[int]) -> tuple[Endpoint, ...]:

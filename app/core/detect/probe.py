@@ -659,8 +659,11 @@ async def detect(
     auth: AuthMechanism = AuthMechanism.AUTO,
     strict: bool = False,
     stagger: float = STAGGER,
+    autoconfig: bool | dict[str, Any] = True,
 ) -> DetectResult:
     """Find working SMTP settings for ``email`` (or for ``host`` on ``ports``) and verify the login.
+
+    ``autoconfig``: whether discovery asks the autoconfig sources (or their lookup options, for tests).
 
     ``strict`` waits for every better-ranked probe to finish instead of giving silent ones a
     bounded grace. The top-ranked probe starts first; the others ``stagger`` seconds later or as
@@ -701,7 +704,12 @@ async def detect(
     else:
         assert email is not None
         discovery = await discover(
-            email, catalogue=cat, resolver=resolver, timeout=min(timeouts.connect, 5.0), on_event=on_event
+            email,
+            catalogue=cat,
+            resolver=resolver,
+            timeout=min(timeouts.connect, 5.0),
+            on_event=on_event,
+            autoconfig=autoconfig,
         )
         provider = discovery.provider or provider
         if discovery.nxdomain:
@@ -716,6 +724,7 @@ async def detect(
                 "provider": "the known provider's settings",
                 "mx": "the provider found by the domain's MX records",
                 "srv": "the domain's SRV records",
+                "autoconfig": f"the domain's autoconfig ({discovery.source}: {discovery.source_url})",
             }[discovery.via]
             reasons.append(f"Candidates come from {src}.")
         elif discovery.hosts:
@@ -736,6 +745,8 @@ async def detect(
                 False, None, d, None, [], list(discovery.notes), (time.monotonic() - t0) * 1000, discovery=discovery
             )
 
+    if username is None and discovery is not None and discovery.login:
+        username = discovery.login  # the login the autoconfig file asks for
     if username is None:
         username = (provider.username_for(email) if provider is not None and email else email) or ""
     if password and not username:
