@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import logging
 import sys
+import time
 from typing import Any
 
+from app.cli.commands import incoming
 from app.cli.commands.oauth import add_profile_option, bearer_for, profile_username
 from app.cli.exits import Exit, usage_error
 from app.cli.options import UsageError, connection_parents, read_password, settings_from_args
@@ -41,6 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "and explain any failure. Exit 0 = OK, 1 = the check failed, 2 = bad usage.",
     )
     add_profile_option(check)
+    incoming.add_protocol_option(check)
     check.set_defaults(func=cmd_check)
 
     send = subparsers.add_parser(
@@ -63,6 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     body.add_argument("--body-file", metavar="F", help="read the message text from a file (UTF-8)")
     m.add_argument("--html", action="store_true", help="the body is HTML")
     m.add_argument("--attach", action="append", default=[], metavar="PATH", help="attach a file (repeatable)")
+    incoming.add_delivery_options(send)
     send.set_defaults(func=cmd_send)
 
 
@@ -122,6 +126,8 @@ def _sign_in_failed(reporter: Reporter, exc: Exception, settings: Any) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Run ``mailsetup check``."""
+    if getattr(args, "protocol", "smtp") != "smtp":
+        return incoming.cmd_check_incoming(args, provider_from_args, credentials)
     if args.security == "auto" and not getattr(args, "profile", None):
         from app.cli.commands.detect import check_auto
 
@@ -196,7 +202,7 @@ def message_spec(args: argparse.Namespace) -> Any:
 
 def cmd_send(args: argparse.Namespace) -> int:
     """Run ``mailsetup send``."""
-    from app.core.smtp import MessageError, build_message
+    from app.core.smtp import MessageError, build_message, send_message
 
     reporter = Reporter(json_mode=args.json, verbosity=args.verbose)
     settings = None
@@ -208,6 +214,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         settings = settings_from_args(args, **auto)
         provider = provider_from_args(args)
         password = credentials(args, settings.username)
+        imap = incoming.delivery_settings(args, settings, provider) if args.confirm_delivery else None
     except UsageError as exc:
         return usage_error("send", str(exc))
     except MessageError as exc:
@@ -222,16 +229,29 @@ def cmd_send(args: argparse.Namespace) -> int:
         if not found.ok:
             return reporter.finish(False, found.diagnosis, found.settings, found.elapsed_ms)
         settings = found.settings
-    return _send(reporter, settings, password, message, provider)
+    token = None
+    if imap is not None:
+        from app.core.incoming import mark_message, new_token
 
-
-def _send(reporter: Reporter, settings: Any, password: str | None, message: Any, provider: Provider | None) -> int:
-    from app.core.smtp import send_message
-
+        token = new_token()
+        mark_message(message, token)
     result = asyncio.run(send_message(settings, password, message, on_event=reporter, provider=provider))
+    extra: dict[str, Any] = {}
+    ok, diagnosis = result.ok, result.diagnosis
+    if result.ok and imap is not None and token is not None:
+        proof = incoming.confirm(args, reporter, imap, password, token, time.monotonic(), provider)
+        if reporter.json_mode:
+            extra["delivery"] = proof.to_dict()
+        else:
+            print(incoming.delivery_line(proof.to_dict()))
+        ok, diagnosis = proof.found and not proof.in_spam, proof.diagnosis
+    return _finish_send(reporter, settings, result, ok, diagnosis, extra)
+
+
+def _finish_send(reporter: Reporter, settings: Any, result: Any, ok: bool, diagnosis: Any, extra: dict) -> int:
     return reporter.finish(
-        result.ok,
-        result.diagnosis,
+        ok,
+        diagnosis,
         settings,
         result.elapsed_ms,
         queue_id=result.queue_id,
@@ -240,4 +260,5 @@ def _send(reporter: Reporter, settings: Any, password: str | None, message: Any,
         refused=dict(result.refused),
         delivered=result.delivered,
         tls=result.tls,
+        **extra,
     )
