@@ -28,7 +28,14 @@ from app.core.detect.discovery import discover
 from app.core.detect.probe import detect
 from app.core.model.settings import Timeouts
 
-NAMES = ("autoconfig.acme.test", "acme.test", "autoconfig.thunderbird.net", "elsewhere.test", "autoconfig.plain.test")
+NAMES = (
+    "autoconfig.acme.test",
+    "acme.test",
+    "autoconfig.thunderbird.net",
+    "elsewhere.test",
+    "autodiscover.acme.test",
+    "exch.hoster.test",
+)
 
 
 def config(host="smtp.acme.test", port=465, socket="SSL", username="%EMAILLOCALPART%", extra="") -> bytes:
@@ -59,6 +66,7 @@ class AutoconfigServer:
     def __init__(self, certs_dir, ca):
         self.routes: dict[tuple[str, str], Route] = {}
         self.requests: list[tuple[str, str, str]] = []
+        self.posts: list[tuple[str, bytes]] = []
         self.release = threading.Event()
         self._stopped: list[ThreadingHTTPServer] = []
         leaf = ca.issue_cert(*NAMES)
@@ -76,6 +84,11 @@ class AutoconfigServer:
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):  # quiet
                 pass
+
+            def do_POST(self):  # Autodiscover
+                size = min(int(self.headers.get("Content-Length") or 0), 65536)
+                owner.posts.append((self.headers.get("Content-Type", ""), self.rfile.read(size)))
+                self.do_GET()
 
             def do_GET(self):  # http.server calls do_<METHOD>
                 host = (self.headers.get("Host") or "").split(":")[0].lower()
@@ -365,3 +378,87 @@ async def test_detect_verifies_settings_found_only_by_autoconfig(ac_server, zone
     assert (result.settings.host, result.settings.port) == ("localhost", mail_lab.tls_port)
     assert result.discovery.via == "autoconfig" and result.discovery.source == "well-known"
     assert any("autoconfig" in r for r in result.reasons)
+
+
+@pytest.mark.parametrize("confirmed", [False, True])
+async def test_untrusted_source_gets_no_password_unless_confirmed(ac_server, zone, options, mail_lab, confirmed):
+    body = config(host="localhost", port=mail_lab.tls_port, username=mail_lab.username)
+    ac_server.routes[("autoconfig.acme.test", AUTOCONFIG_PATH)] = Route(body=body)
+    ac_server.stop_https()  # only the plain-HTTP autoconfig answers
+    result = await detect(
+        "jane@acme.test",
+        password=mail_lab.password,
+        catalogue=Catalogue(),
+        resolver=zone.resolver(1.0),
+        timeouts=Timeouts(connect=2.0, greeting=2.0, command=2.0, total=6.0),
+        tls=mail_lab.tls_options(),
+        autoconfig=options,
+        trust_source=confirmed,
+    )
+    assert result.discovery.via == "autoconfig" and result.discovery.trusted is False
+    assert result.settings is not None and result.settings.port == mail_lab.tls_port
+    assert result.auth_verified is confirmed
+    assert any("the password was not sent" in r for r in result.reasons) is not confirmed
+
+
+# --- Exchange Autodiscover (POX) -----------------------------------------------------------------------
+
+AUTODISCOVER_PATH = "/autodiscover/autodiscover.xml"
+
+
+def autodiscover_answer(server="smtp.acme.test", port=587, encryption="TLS", action="settings") -> bytes:
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">
+ <Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a">
+  <Account><AccountType>email</AccountType><Action>{action}</Action>
+   <Protocol><Type>IMAP</Type><Server>imap.acme.test</Server><Port>993</Port><SSL>on</SSL></Protocol>
+   <Protocol><Type>SMTP</Type><Server>{server}</Server><Port>{port}</Port><SSL>on</SSL>
+     <Encryption>{encryption}</Encryption><LoginName>jane@acme.test</LoginName></Protocol>
+  </Account>
+ </Response>
+</Autodiscover>""".encode()
+
+
+async def test_autodiscover_pox(ac_server, zone, options):
+    ac_server.routes[("autodiscover.acme.test", AUTODISCOVER_PATH)] = Route(body=autodiscover_answer())
+    result, _ = await _lookup(zone, options, allow_http=False)
+    assert result.source == "autodiscover" and result.trusted and result.login == "jane@acme.test"
+    assert [(e.host, e.port, e.security) for e in result.endpoints] == [("smtp.acme.test", 587, "starttls")]
+    content_type, body = ac_server.posts[0]
+    assert content_type.startswith("text/xml") and b"<EMailAddress>jane@acme.test</EMailAddress>" in body
+
+
+async def test_autoconfig_beats_autodiscover(ac_server, zone, options):
+    ac_server.routes[("autodiscover.acme.test", AUTODISCOVER_PATH)] = Route(body=autodiscover_answer())
+    ac_server.routes[("acme.test", WELL_KNOWN_PATH)] = Route(body=config(host="own.acme.test"))
+    result, _ = await _lookup(zone, options, allow_http=False)
+    assert result.source == "well-known" and result.endpoints[0].host == "own.acme.test"
+
+
+@pytest.mark.parametrize(
+    ("route", "note"),
+    [
+        (Route(status=401), "answered HTTP 401"),
+        (Route(body=autodiscover_answer(action="redirectAddr")), "start over elsewhere"),
+        (Route(body=autodiscover_answer(encryption="None")), "no usable SMTP server"),
+        (
+            Route(body=b"<Autodiscover><Response><Error><Message>nope</Message></Error></Response></Autodiscover>"),
+            "nope",
+        ),
+    ],
+)
+async def test_autodiscover_without_settings_is_a_note(ac_server, zone, options, route, note):
+    ac_server.routes[("autodiscover.acme.test", AUTODISCOVER_PATH)] = route
+    result, notes = await _lookup(zone, options, allow_http=False)
+    assert result is None and any(n.startswith("autoconfig (autodiscover):") and note in n for n in notes), notes
+
+
+async def test_autodiscover_srv_outside_the_domain_is_untrusted(ac_server, zone, options):
+    zone.zone["_autodiscover._tcp.acme.test"] = {"SRV": ["0 0 443 exch.hoster.test."]}
+    zone.zone["exch.hoster.test"] = {"A": ["127.0.0.1"]}
+    ac_server.routes[("exch.hoster.test", AUTODISCOVER_PATH)] = Route(
+        body=autodiscover_answer(port=465, encryption="SSL")
+    )
+    result, _ = await _lookup(zone, options, allow_http=False)
+    assert result.source == "autodiscover-srv" and result.trusted is False
+    assert (result.endpoints[0].port, result.endpoints[0].security) == (465, "ssl")

@@ -9,6 +9,8 @@ cancelled once a trusted answer is in):
 2. ``well-known``: ``https://<domain>/.well-known/autoconfig/mail/config-v1.1.xml``;
 3. ``ispdb``: ``https://autoconfig.thunderbird.net/v1.1/<domain>`` (Mozilla's ISPDB online);
 4. ``ispdb-mx``: the same lookup for the base domain of the domain's MX host (a hosted domain).
+5. Exchange Autodiscover (POX over HTTPS, and the ``_autodiscover._tcp`` SRV record): see
+   app.core.detect.autodiscover.
 
 Bounds: one deadline for everything, a per-answer size limit, at most a few redirects; host names are
 resolved through the injected DNS resolver (the same one discovery uses, so tests answer from a local DNS
@@ -82,8 +84,9 @@ class Fetcher:
     ssl_context: ssl.SSLContext | None = None
     port_override: dict[str, int] = field(default_factory=dict)
 
-    async def get(self, url: str) -> tuple[bytes, str, bool]:
-        """(body, final URL, stayed on HTTPS inside the first host's domain). Raises AutoconfigError."""
+    async def get(self, url: str, *, post: bytes | None = None) -> tuple[bytes, str, bool]:
+        """(body, final URL, stayed on HTTPS inside the first host's domain). Raises AutoconfigError.
+        With ``post``, the body is POSTed as text/xml (Autodiscover), also after a redirect."""
         import httpx
 
         first = urlsplit(url).hostname or ""
@@ -101,7 +104,9 @@ class Fetcher:
                 ip = f"[{address}]" if ":" in address else address
                 target = f"{parts.scheme}://{ip}:{port}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
                 ext = {"sni_hostname": host} if parts.scheme == "https" else {}
-                request = client.build_request("GET", target, headers={"Host": host}, extensions=ext)
+                headers = {"Host": host} if post is None else {"Host": host, "Content-Type": "text/xml; charset=utf-8"}
+                method = "GET" if post is None else "POST"
+                request = client.build_request(method, target, headers=headers, content=post, extensions=ext)
                 try:
                     response = await client.send(request, stream=True)
                 except httpx.HTTPError as exc:
@@ -281,6 +286,7 @@ async def lookup_autoconfig(
     port_override: dict[str, int] | None = None,
     ispdb_url: str = ISPDB_URL,
     allow_http: bool = True,
+    autodiscover: bool = True,
     say: Callable[[str], None] = lambda _text: None,
 ) -> tuple[AutoconfigResult | None, list[str]]:
     """The best autoconfig answer for ``email`` (or None) and notes on every source that gave nothing.
@@ -294,6 +300,10 @@ async def lookup_autoconfig(
     urls = candidate_urls(email, domain, ispdb_url=ispdb_url)
     jobs = [(source, _one(fetcher, source, url, email, domain)) for source, url in urls]
     jobs.append(("ispdb-mx", _via_mx(fetcher, mx_hosts, email, domain, ispdb_url)))
+    if autodiscover:
+        from app.core.detect.autodiscover import autodiscover_jobs
+
+        jobs += autodiscover_jobs(fetcher, email, domain)
     if allow_http:
         jobs.append(
             (

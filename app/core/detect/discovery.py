@@ -6,7 +6,8 @@ Order of evidence (the first that answers wins):
 2. the domain's MX hosts match a provider's MX patterns (a custom domain hosted at
    Yandex 360, Google Workspace, VK WorkSpace, Microsoft 365, ...);
 2a. Thunderbird's autoconfig sources (app.core.detect.autoconfig): the domain's own config, its
-   .well-known config, Mozilla's ISPDB for the domain and for its MX's base domain;
+   .well-known config, Mozilla's ISPDB for the domain and for its MX's base domain, Exchange
+   Autodiscover; they race the DNS lookups below and only HTTPS answers inside the domain are trusted;
 3. DNS SRV records ``_submissions._tcp`` (implicit TLS) / ``_submission._tcp``
    (STARTTLS) per RFC 6186 / RFC 8314;
 4. the usual host names ``smtp.<domain>``, ``mail.<domain>``, ``<domain>`` that exist in DNS;

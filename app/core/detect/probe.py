@@ -660,10 +660,13 @@ async def detect(
     strict: bool = False,
     stagger: float = STAGGER,
     autoconfig: bool | dict[str, Any] = True,
+    trust_source: bool = False,
 ) -> DetectResult:
     """Find working SMTP settings for ``email`` (or for ``host`` on ``ports``) and verify the login.
 
     ``autoconfig``: whether discovery asks the autoconfig sources (or their lookup options, for tests).
+    Settings from an untrusted autoconfig answer (plain HTTP, or a redirect to another domain) are probed
+    without the password unless ``trust_source`` says the user confirmed that source.
 
     ``strict`` waits for every better-ranked probe to finish instead of giving silent ones a
     bounded grace. The top-ranked probe starts first; the others ``stagger`` seconds later or as
@@ -745,6 +748,12 @@ async def detect(
                 False, None, d, None, [], list(discovery.notes), (time.monotonic() - t0) * 1000, discovery=discovery
             )
 
+    if password and discovery is not None and not discovery.trusted and not trust_source:
+        password = None  # never hand the password to servers named by an unconfirmed source
+        reasons.append(
+            f"The settings come from {discovery.source_url}, which is not trusted (plain HTTP or a redirect to "
+            "another domain): the password was not sent. Confirm the source to verify the login."
+        )
     if username is None and discovery is not None and discovery.login:
         username = discovery.login  # the login the autoconfig file asks for
     if username is None:
