@@ -41,8 +41,20 @@ class Parser(argparse.ArgumentParser):
         self.exit(Exit.USAGE, f"{self.prog}: error: {one_line} (see '{self.prog} --help')\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser, with every available subcommand registered."""
+# which module registers which command: a run imports only its own command's module (start-up time)
+COMMAND_OWNERS = {
+    "check": "app.cli.commands.check",
+    "send": "app.cli.commands.check",
+    "detect": "app.cli.commands.detect",
+    "providers": "app.cli.commands.providers",
+    "profiles": "app.cli.commands.profiles",
+    "sandbox": "app.cli.commands.sandbox",
+    "oauth": "app.cli.commands.oauth",
+}
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser: every subcommand, or only the one ``argv`` names (it is all that run needs)."""
     parser = Parser(
         prog="mailsetup",
         description="Set up and verify an SMTP mailbox. Without a command, opens the setup wizard.",
@@ -54,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="check this installation without a display (catalogue, translations, sandbox check and send, keyring)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for name in COMMAND_MODULES:
+    first = next((a for a in argv or () if not a.startswith("-")), None)
+    modules = (COMMAND_OWNERS[first],) if first in COMMAND_OWNERS else COMMAND_MODULES
+    for name in modules:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -85,7 +99,7 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the process exit code (0 ok, 1 failed, 2 usage)."""
     argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser()
+    parser = build_parser(argv)
     args = _parse(parser, argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.self_test:
