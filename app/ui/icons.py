@@ -11,7 +11,7 @@ import zlib
 from enum import Enum
 from functools import lru_cache
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPainterPath, QPen, QPixmap
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,10 @@ class Status(str, Enum):
 
 
 def _pixmap() -> QPixmap:
+    # Qt is imported where used: the first access to the Qt namespace builds all of its enums (~20 ms),
+    # which the first page does not need
+    from PySide6.QtCore import Qt
+
     pm = QPixmap(_SIZE, _SIZE)
     pm.fill(Qt.GlobalColor.transparent)
     return pm
@@ -37,6 +41,8 @@ def _pixmap() -> QPixmap:
 @lru_cache(maxsize=128)
 def letter_badge(key: str, letter: str) -> QIcon:
     """A disc with one white letter; hue from ``key`` (a provider id)."""
+    from PySide6.QtCore import Qt
+
     pm = _pixmap()
     p = QPainter(pm)
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -57,6 +63,8 @@ def letter_badge(key: str, letter: str) -> QIcon:
 @lru_cache(maxsize=16)
 def status_icon(status: Status) -> QIcon:
     """A small mark for a stage or probe state (colours are fixed on purpose: they carry meaning)."""
+    from PySide6.QtCore import Qt
+
     pm = _pixmap()
     p = QPainter(pm)
     p.setRenderHint(QPainter.RenderHint.Antialiasing)

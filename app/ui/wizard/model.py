@@ -48,7 +48,7 @@ class WizardModel(QObject):
         self.editing_profile: str | None = None
         self.skip_guide = False
         self.saved_profile: Any = None
-        self.dirty = False  # something typed that is not saved yet
+        self.dirty = False  # something the user typed that is not saved yet (the pages set it)
         self.detect_options: dict[str, Any] = {}  # extra detect() arguments (tests point it at local servers)
         # An OAuth sign-in (app.core.oauth): (OAuthAccount, Grant); the password is then its access token.
         self.oauth: Any = None
@@ -88,7 +88,6 @@ class WizardModel(QObject):
         if settings == self.settings:
             return
         self.settings = settings
-        self.dirty = True
         self.check_changed.emit()
         self.settings_changed.emit(source)
 
@@ -103,7 +102,6 @@ class WizardModel(QObject):
             return
         self.oauth = None  # a typed password replaces a sign-in
         self.password = password
-        self.dirty = True
         self.check_changed.emit()
         self.settings_changed.emit(source)
 

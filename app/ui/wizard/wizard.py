@@ -177,6 +177,7 @@ class SetupWizard(QWizard):
         if not self._lazy_scheduled:
             self._lazy_scheduled = True
             self.fit_to_screen()  # the window frame is known only now
+            QTimer.singleShot(0, self.provider_page.paint_badges)
             QTimer.singleShot(150, self._build_one_pending)
 
     # -- pages ---------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QEvent, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QSize, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -30,7 +30,9 @@ from app.ui.wizard.pages.base import DynamicTexts
 
 log = logging.getLogger(__name__)
 
-ID_ROLE = Qt.ItemDataRole.UserRole
+# Qt.ItemDataRole.UserRole as its number: touching the Qt namespace at start-up creates all of its
+# Python enums (~20 ms); the first page avoids it, later pages use Qt freely.
+ID_ROLE = 0x0100
 MX_DEBOUNCE_MS = 600
 
 
@@ -63,6 +65,7 @@ class ProviderPage(DynamicTexts, QWizardPage):
         self.setObjectName("page_provider")
         self._wizard = wizard
         self._user_picked = False  # a manual choice wins over automatic pre-selection
+        self._badges_painted = False
         self._mx_job = None
         self._mx_domain = ""
         self._detect_job = None
@@ -71,7 +74,6 @@ class ProviderPage(DynamicTexts, QWizardPage):
 
         self.email_label = QLabel()
         self.email = QLineEdit(objectName="email")
-        self.email.setInputMethodHints(Qt.InputMethodHint.ImhEmailCharactersOnly)
         self.email_label.setBuddy(self.email)
         self.email_hint = QLabel(objectName="email_hint")
         self.email_hint.setWordWrap(True)
@@ -156,6 +158,18 @@ class ProviderPage(DynamicTexts, QWizardPage):
             elif p.kind is ProviderKind.SANDBOX:
                 name = self.tr("Local sandbox (test server on this computer)")
             item.setText(name)
+
+    def paint_badges(self) -> None:
+        """The providers' letter badges: painted once the window shows (not on the start-up path)."""
+        if self._badges_painted:
+            return
+        self._badges_painted = True
+        from PySide6.QtCore import Qt
+
+        self.email.setInputMethodHints(Qt.InputMethodHint.ImhEmailCharactersOnly)
+        for i in range(self.provider_list.count()):
+            item = self.provider_list.item(i)
+            p = self._by_id[item.data(ID_ROLE)]
             badge = {"custom": "@", "sandbox": "#"}.get(p.kind.value, p.display_name("en"))
             item.setIcon(letter_badge(p.id, badge))
 
