@@ -92,7 +92,7 @@ def grab(widget, path: Path) -> None:
     print(path)
 
 
-def render(lang: str, theme: str, out: Path, suffix: str = "") -> None:
+def render(lang: str, theme: str, out: Path, suffix: str = "", size: tuple[int, int] = (800, 600)) -> None:
     from PySide6.QtWidgets import QApplication
 
     from app.ui import i18n
@@ -103,7 +103,7 @@ def render(lang: str, theme: str, out: Path, suffix: str = "") -> None:
     app.setPalette(dark_palette() if theme == "dark" else app.style().standardPalette())
     used = i18n.install_translator(app, lang)
     w = SetupWizard(lang=used)
-    w.resize(940, 700)
+    w.resize(*size)
     w.show()
     prefix = f"{lang}-{theme}{suffix}"
     n = 0
@@ -171,6 +171,9 @@ def render(lang: str, theme: str, out: Path, suffix: str = "") -> None:
     wait_for(lambda: not save.is_saving() and save.keyring_box.isVisible(), 5000)
     save.export("env")
     shot("save")
+    save.copy_export_text()
+    shot("save-copied")
+    w.model.dirty = False  # no "close without saving?" question for the tool
     w.close()
     w.deleteLater()
 
@@ -180,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "shots"))
     parser.add_argument("--langs", default="en,ru")
     parser.add_argument("--themes", default="light,dark")
+    parser.add_argument("--size", default="800x600", help="window size, e.g. 800x600 (the smallest supported)")
     parser.add_argument("--scale", default="", help="QT_SCALE_FACTOR for this run, e.g. 1.5 (files get a -x1.5 suffix)")
     args = parser.parse_args(argv)
     if args.scale:
@@ -193,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for lang in args.langs.split(","):
         for theme in args.themes.split(","):
-            render(lang, theme, out, f"-x{args.scale}" if args.scale else "")
+            width, height = (int(v) for v in args.size.lower().split("x"))
+            render(lang, theme, out, f"-x{args.scale}" if args.scale else "", (width, height))
     return 0
 
 

@@ -225,7 +225,7 @@
     </message>
     <message>
         <source>Automatic (strongest offered)</source>
-        <translation>Автоматически (самый надёжный из предложенных)</translation>
+        <translation>Автоматически (самый надёжный)</translation>
     </message>
     <message>
         <source>XOAUTH2 (OAuth2 token as password)</source>

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -95,6 +96,12 @@ class AccountPage(LazyPage):
         for mech in AuthMechanism:
             self.auth.addItem("", mech.value)
         self.auth.currentIndexChanged.connect(lambda *_: self._edited("auth"))
+        for combo in (self.security, self.auth):
+            # long (translated) choices must not widen the page beyond 800 px: the combo shrinks,
+            # its list shows the full texts
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(18)
+            combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)  # use the row's width
         self.timeout_connect = QDoubleSpinBox(objectName="timeout_connect")
         self.timeout_total = QDoubleSpinBox(objectName="timeout_total")
         for spin, value in ((self.timeout_connect, Timeouts().connect), (self.timeout_total, Timeouts().total)):

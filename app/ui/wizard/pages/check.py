@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -395,11 +395,10 @@ class CheckPage(LazyPage):
             self.stage_list.mark_running_as(Status.FAILED)
             self.set_dynamic(self.status, lambda: self.tr("The check failed."))
             self.diagnosis.show_diagnosis(diag)
-            if diag is not None:
-                title, explanation, _fixes = render_diagnosis(diag)
-                self.log_view.add_line(LogLevel.INFO, f"{title}: {explanation}")
+            if diag is not None:  # the stage line names the problem; this says why
+                self.log_view.add_line(LogLevel.INFO, render_diagnosis(diag)[1])
             tls = getattr(result, "tls", None) or self._tls
-            self.reveal_fixes()
+            QTimer.singleShot(0, self.reveal_fixes)  # once the layout has the diagnosis' size
             if diag is not None and diag.code in CERT_CODES and tls is not None:
                 # trusting an expired certificate is no fix for expiry: details only, no Trust button
                 self.certificate.show_details(tls, trustable=diag.code is not Code.CERT_EXPIRED)

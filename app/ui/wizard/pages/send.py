@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -314,7 +314,11 @@ class SendPage(LazyPage):
             self.diagnosis.show_diagnosis(result.diagnosis)
             if result.diagnosis is not None and result.diagnosis.variant == "message":
                 self._show_field_problem(result.diagnosis)
-        if result.ok:
+        QTimer.singleShot(0, lambda ok=result.ok: self._reveal_outcome(ok))  # once the layout has the new sizes
+
+    def _reveal_outcome(self, ok: bool) -> None:
+        """Scroll the outcome (the inbox button, or the diagnosis' fixes) into view."""
+        if ok:
             self.scroll.ensureWidgetVisible(self.open_inbox if self.open_inbox.isVisible() else self.status)
         else:
             self.scroll.ensureWidgetVisible(self.diagnosis.buttons[0] if self.diagnosis.buttons else self.diagnosis)
