@@ -412,12 +412,14 @@ def test_ctrl_c_closes_the_wizard_without_asking(qtbot):
     w = make_wizard(qtbot)
     qtbot.keyClicks(w.provider_page.email, "me@example.org")
     quits: list[bool] = []
-    previous = signal.getsignal(signal.SIGINT)
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         quit_on_interrupt(w, lambda: quits.append(True))
         signal.getsignal(signal.SIGINT)(signal.SIGINT, None)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.set_wakeup_fd(-1)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     assert quits == [True] and not w.isVisible() and w.discard_box is None
     assert not w.bridge.is_running()
 
