@@ -375,6 +375,37 @@
     </message>
 </context>
 <context>
+    <name>DeliveryBox</name>
+    <message>
+        <source>Proof of delivery</source>
+        <translation>Подтверждение доставки</translation>
+    </message>
+    <message>
+        <source>Waiting for the message in {host} (up to {seconds} s)…</source>
+        <translation>Ждём письмо в ящике на {host} (до {seconds} с)…</translation>
+    </message>
+    <message>
+        <source>no Authentication-Results from the receiver</source>
+        <translation>нет заголовка Authentication-Results от получателя</translation>
+    </message>
+    <message>
+        <source>Landed in {folder} after {seconds} s ({verdicts}).</source>
+        <translation>Попало в папку {folder} через {seconds} с ({verdicts}).</translation>
+    </message>
+    <message>
+        <source>Arrived in {folder} after {seconds} s ({verdicts}).</source>
+        <translation>Пришло в папку {folder} через {seconds} с ({verdicts}).</translation>
+    </message>
+    <message>
+        <source>Could not look into the mailbox.</source>
+        <translation>Не удалось заглянуть в ящик.</translation>
+    </message>
+    <message>
+        <source>Not arrived within {seconds} s.</source>
+        <translation>Не пришло за {seconds} с.</translation>
+    </message>
+</context>
+<context>
     <name>Diagnosis</name>
     <message>
         <source>Allow the password without encryption (not recommended)</source>
@@ -2156,6 +2187,29 @@
     </message>
 </context>
 <context>
+    <name>IncomingCheckBox</name>
+    <message>
+        <source>Checking the login to {host}:{port}…</source>
+        <translation>Проверяем вход на {host}:{port}…</translation>
+    </message>
+    <message>
+        <source>Incoming mail ({protocol})</source>
+        <translation>Входящая почта ({protocol})</translation>
+    </message>
+    <message>
+        <source>{protocol} login works ({host}:{port}, {ms} ms).</source>
+        <translation>Вход по {protocol} работает ({host}:{port}, {ms} мс).</translation>
+    </message>
+    <message>
+        <source>{protocol} server answers ({host}:{port}, {ms} ms); no login was tested.</source>
+        <translation>Сервер {protocol} отвечает ({host}:{port}, {ms} мс); вход не проверялся.</translation>
+    </message>
+    <message>
+        <source>The {protocol} check failed.</source>
+        <translation>Проверка {protocol} не прошла.</translation>
+    </message>
+</context>
+<context>
     <name>LogView</name>
     <message>
         <source>Log &amp;detail:</source>
@@ -3073,6 +3127,17 @@ If you can read it, sending mail works. You can delete this message.
     <message>
         <source>Say goodbye (QUIT)</source>
         <translation>Завершение (QUIT)</translation>
+    </message>
+</context>
+<context>
+    <name>_EngineBox</name>
+    <message>
+        <source>Cancelled.</source>
+        <translation>Отменено.</translation>
+    </message>
+    <message>
+        <source>Stopped with an internal error: {error}</source>
+        <translation>Остановлено из-за внутренней ошибки: {error}</translation>
     </message>
 </context>
 <context>

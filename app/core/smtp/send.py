@@ -12,7 +12,7 @@ import copy
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email import policy as email_policy
 from email.message import EmailMessage
@@ -149,9 +149,11 @@ async def send_spec(
     *,
     on_event: EventCallback = ignore,
     provider: Provider | None = None,
+    prepare: Callable[[EmailMessage], None] | None = None,
 ) -> SendResult:
     """Build the message of ``spec`` in a worker thread (attachments are read there, not on the caller's
-    thread), then ``send_message`` it. An unusable field is an INVALID_INPUT result naming the field."""
+    thread), then ``send_message`` it. An unusable field is an INVALID_INPUT result naming the field.
+    ``prepare`` may change the built message first (the round trip's token)."""
     t0 = time.monotonic()
     try:
         message = await asyncio.to_thread(build_message, spec)
@@ -159,6 +161,8 @@ async def send_spec(
         problem = diagnose(Code.INVALID_INPUT, "message", field=exc.field, message=exc.message)
         _safe_emit(on_event, LogLine(LogLevel.INFO, f"{exc.field}: {exc.message}"))
         return SendResult(False, problem, settings, round((time.monotonic() - t0) * 1000, 1))
+    if prepare is not None:
+        prepare(message)
     return await send_message(settings, password, message, on_event=on_event, provider=provider)
 
 

@@ -25,6 +25,7 @@ from app.ui.desktop import open_url
 from app.ui.icons import Status, status_icon
 from app.ui.widgets.diagnosis_panel import DiagnosisPanel, render_diagnosis
 from app.ui.widgets.form_rows import scrolled
+from app.ui.widgets.incoming_box import IncomingCheckBox
 from app.ui.widgets.log_view import LogView, stage_name
 from app.ui.wizard.ids import PageId
 from app.ui.wizard.pages.base import LazyPage
@@ -257,6 +258,8 @@ class CheckPage(LazyPage):
         top_lay.addWidget(self.status)
         top_lay.addWidget(self.diagnosis)
         top_lay.addWidget(self.certificate)
+        self.incoming = IncomingCheckBox(self._wizard.bridge)  # IMAP/POP3 beside SMTP, in parallel
+        top_lay.addWidget(self.incoming)
         top_lay.addStretch(1)
         scroll = self.scroll = scrolled(top)
         splitter = QSplitter(Qt.Orientation.Vertical, objectName="check_splitter")
@@ -344,6 +347,7 @@ class CheckPage(LazyPage):
             return await run_pipeline(settings, password, on_event=on_event, provider=provider)
 
         job = self._wizard.bridge.submit(check, name="check")
+        self.incoming.start(provider, settings, password)
         job.event.connect(self._event)
         job.finished.connect(lambda result, s=settings, pw=password_text: self._finished(result, s, pw))
         job.failed.connect(self._failed)
@@ -358,6 +362,7 @@ class CheckPage(LazyPage):
             self.set_dynamic(self.status, lambda: self.tr("Cancelling…"))
         if self.is_running():
             self._job.cancel()
+        self.incoming.cancel()
         if detecting:
             self._detect_job.cancel()
 

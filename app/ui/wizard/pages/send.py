@@ -5,6 +5,7 @@ from __future__ import annotations
 import html as html_mod
 import logging
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 from app.ui.desktop import open_url
 from app.ui.widgets.diagnosis_panel import DiagnosisPanel
 from app.ui.widgets.form_rows import FieldMessage, add_validated_row, scrolled
+from app.ui.widgets.incoming_box import DeliveryBox
 from app.ui.widgets.log_view import LogView
 from app.ui.wizard.ids import PageId
 from app.ui.wizard.pages.base import LazyPage
@@ -128,6 +130,8 @@ class SendPage(LazyPage):
         inbox_row.addStretch(1)
         top_lay.addLayout(inbox_row)
         top_lay.addWidget(self.diagnosis)
+        self.delivery = DeliveryBox(self._wizard.bridge)
+        top_lay.addWidget(self.delivery)
         scroll = self.scroll = scrolled(top)
         splitter = QSplitter(Qt.Orientation.Vertical, objectName="send_splitter")
         splitter.addWidget(scroll)
@@ -280,10 +284,21 @@ class SendPage(LazyPage):
         self.cancel_send.setEnabled(True)
         self.completeChanged.emit()
 
+        # proof of delivery where the provider has an IMAP server: the message carries a unique token
+        self.delivery.cancel()
+        self.delivery.hide()
+        prepare = token = None
+        if self.delivery.available(provider, settings):
+            from app.core.incoming import mark_message, new_token
+
+            token = new_token()
+            prepare = lambda message, t=token: mark_message(message, t)  # noqa: E731
+        self._token = token
+
         async def run(on_event: Any) -> Any:
             from app.core.smtp import send_spec
 
-            return await send_spec(settings, password, spec, on_event=on_event, provider=provider)
+            return await send_spec(settings, password, spec, on_event=on_event, provider=provider, prepare=prepare)
 
         job = self._wizard.bridge.submit(run, name="send")
         job.event.connect(self.log_view.add_event)
@@ -296,6 +311,7 @@ class SendPage(LazyPage):
     def cancel(self) -> None:
         if self.is_running():
             self._job.cancel()
+        self.delivery.cancel()
 
     def cleanupPage(self) -> None:
         self.cancel()
@@ -309,6 +325,11 @@ class SendPage(LazyPage):
         if result.ok:
             self.set_dynamic(self.status, lambda: self._success_text(result))
             self.log_view.add_line(LogLevel.INFO, self.status.text())
+            if getattr(self, "_token", None):
+                model = self._wizard.model
+                self.delivery.start(
+                    model.provider, model.settings, model.password or None, self._token, time.monotonic()
+                )
         else:
             self.set_dynamic(self.status, lambda: self.tr("The message was not sent."))
             self.diagnosis.show_diagnosis(result.diagnosis)
