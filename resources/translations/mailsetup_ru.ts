@@ -2347,6 +2347,37 @@
     </message>
 </context>
 <context>
+    <name>ProviderExtras</name>
+    <message>
+        <source>personal mail</source>
+        <translation>личная почта</translation>
+    </message>
+    <message>
+        <source>business mail</source>
+        <translation>почта для бизнеса</translation>
+    </message>
+    <message>
+        <source>sending service for apps</source>
+        <translation>сервис отправки для приложений</translation>
+    </message>
+    <message>
+        <source>Search providers…</source>
+        <translation>Поиск провайдера…</translation>
+    </message>
+    <message>
+        <source>Search providers</source>
+        <translation>Поиск провайдера</translation>
+    </message>
+    <message>
+        <source>Region of the provider&apos;s servers</source>
+        <translation>Регион серверов провайдера</translation>
+    </message>
+    <message>
+        <source>The servers depend on where the account lives.</source>
+        <translation>Серверы зависят от того, где создан аккаунт.</translation>
+    </message>
+</context>
+<context>
     <name>ProviderPage</name>
     <message>
         <source>Custom server (type host and port)</source>

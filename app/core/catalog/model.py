@@ -106,6 +106,16 @@ class Provider:
             return ""
         return email
 
+    def matches(self, query: str) -> bool:
+        """True when ``query`` (case-insensitive) is part of the id, a name, a domain or a region name;
+        an empty query matches everything (the first page's search field)."""
+        q = query.strip().lower()
+        if not q:
+            return True
+        words = [self.id, *self.name.values(), *self.domains]
+        words += [d for r in self.regions for d in (*r.name.values(), *r.domains)]
+        return any(q in w.lower() for w in words)
+
     def in_region(self, region_id: str) -> Provider | None:
         """This provider with the SMTP servers of ``region_id`` (None for an unknown region)."""
         for r in self.regions:

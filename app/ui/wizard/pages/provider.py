@@ -25,6 +25,7 @@ from app.core.catalog import Provider, ProviderKind
 from app.core.model import AddressError, parse_address
 from app.ui.desktop import settings_store
 from app.ui.icons import Status, letter_badge, status_icon
+from app.ui.widgets.provider_extras import ProviderSearch, RegionBox, audience_label
 from app.ui.wizard.ids import PageId
 from app.ui.wizard.pages.base import DynamicTexts
 
@@ -83,6 +84,10 @@ class ProviderPage(DynamicTexts, QWizardPage):
         self.provider_list.setIconSize(QSize(24, 24))
         self.provider_list.setUniformItemSizes(True)
         self.list_label.setBuddy(self.provider_list)
+        self._variants: dict[str, Provider] = {}  # provider id -> the regional variant for this address
+        self.search = ProviderSearch(self.provider_list, lambda item: self._by_id.get(item.data(ID_ROLE)))
+        self.region_box = RegionBox()
+        self.region_box.region_chosen.connect(self._region_chosen)
 
         self.find_settings = QPushButton(objectName="find_settings")
         self.cancel_detect = QPushButton(objectName="cancel_detect")
@@ -107,7 +112,9 @@ class ProviderPage(DynamicTexts, QWizardPage):
         lay.addWidget(self.email)
         lay.addWidget(self.email_hint)
         lay.addWidget(self.list_label)
+        lay.addWidget(self.search)
         lay.addWidget(self.provider_list, 1)
+        lay.addWidget(self.region_box)
         lay.addLayout(row)
         lay.addWidget(self.detect_status)
         lay.addWidget(self.probe_table, 1)
@@ -115,13 +122,14 @@ class ProviderPage(DynamicTexts, QWizardPage):
         self._mx_timer = QTimer(self, singleShot=True, interval=MX_DEBOUNCE_MS)
         self._mx_timer.timeout.connect(self._start_mx_lookup)
         self.email.textChanged.connect(self._email_changed)
-        self.provider_list.currentItemChanged.connect(lambda *_: self.completeChanged.emit())
+        self.provider_list.currentItemChanged.connect(lambda *_: self._selection_changed())
         self.provider_list.itemClicked.connect(self._picked)
         self.provider_list.itemActivated.connect(self._picked)
         self.find_settings.clicked.connect(self.start_detect)
         self.cancel_detect.clicked.connect(self.stop_detect)
         self.saved_accounts.clicked.connect(self.open_saved_accounts)
-        self.setTabOrder(self.email, self.provider_list)
+        self.setTabOrder(self.email, self.search)
+        self.setTabOrder(self.search, self.provider_list)
         self.setTabOrder(self.provider_list, self.find_settings)
         self.setTabOrder(self.find_settings, self.saved_accounts)
 
@@ -157,7 +165,8 @@ class ProviderPage(DynamicTexts, QWizardPage):
                 name = self.tr("Custom server (type host and port)")
             elif p.kind is ProviderKind.SANDBOX:
                 name = self.tr("Local sandbox (test server on this computer)")
-            item.setText(name)
+            audience = audience_label(p.audience)
+            item.setText(f"{name} — {audience}" if audience else name)
 
     def paint_badges(self) -> None:
         """The providers' letter badges: painted once the window shows (not on the start-up path)."""
@@ -174,8 +183,23 @@ class ProviderPage(DynamicTexts, QWizardPage):
             item.setIcon(letter_badge(p.id, badge))
 
     def selected_provider(self) -> Provider | None:
+        """The chosen provider; with its regional servers when the address or the region box picked them."""
         item = self.provider_list.currentItem()
-        return self._by_id.get(item.data(ID_ROLE)) if item is not None else None
+        p = self._by_id.get(item.data(ID_ROLE)) if item is not None else None
+        return self._variants.get(p.id, p) if p is not None else None
+
+    def _selection_changed(self) -> None:
+        p = self.selected_provider()
+        self.region_box.show_regions(p, self._wizard.lang, p.region if p is not None else "")
+        self.completeChanged.emit()
+
+    def _region_chosen(self, region_id: str) -> None:
+        item = self.provider_list.currentItem()
+        base = self._by_id.get(item.data(ID_ROLE)) if item is not None else None
+        variant = base.in_region(region_id) if base is not None else None
+        if variant is not None:
+            self._variants[variant.id] = variant
+            self.completeChanged.emit()
 
     def select_provider(self, provider_id: str, *, by_user: bool = True) -> bool:
         for i in range(self.provider_list.count()):
@@ -193,6 +217,7 @@ class ProviderPage(DynamicTexts, QWizardPage):
 
     # -- e-mail -> provider ---------------------------------------------------------------
     def _email_changed(self, text: str) -> None:
+        self._variants.clear()
         self._wizard.model.dirty = True
         self.completeChanged.emit()
         domain = email_domain(text)
@@ -212,7 +237,10 @@ class ProviderPage(DynamicTexts, QWizardPage):
     def _auto_select(self, provider: Provider, *, via_mx: bool) -> None:
         if self._user_picked:
             return
+        if provider.region:
+            self._variants[provider.id] = provider  # e.g. zoho.eu -> Zoho's EU servers
         self.select_provider(provider.id, by_user=False)
+        self._selection_changed()
         name = provider.display_name(self._wizard.lang)
         if via_mx:
             self.set_dynamic(
@@ -446,6 +474,8 @@ class ProviderPage(DynamicTexts, QWizardPage):
         self.email.setAccessibleName(self.tr("E-mail address"))
         self.list_label.setText(self.tr("&Provider:"))
         self.provider_list.setAccessibleName(self.tr("Provider"))
+        self.search.retranslate()
+        self.region_box.retranslate()
         self.find_settings.setText(self.tr("&Find my settings automatically"))
         self.find_settings.setAccessibleName(self.tr("Find my settings automatically"))
         self.cancel_detect.setText(self.tr("Stop searc&h"))
