@@ -431,3 +431,32 @@ def test_long_translated_choices_do_not_widen_the_account_page(qtbot):
     for combo in (acc.security, acc.auth):
         combo.setItemText(0, "A very long translated choice " * 6)  # what a long Russian text does
         assert combo.minimumSizeHint().width() < 300 and combo.sizeHint().width() < 400
+
+
+# -- 4. page 1: nothing to probe is said, not an empty table ------------------------------------------
+def test_find_settings_for_an_unknown_domain_says_what_it_looked_for(qtbot, dns_server):
+    w = make_wizard(qtbot)
+    page = w.provider_page
+    page.mx_options = {"resolver": dns_server.resolver(), "timeout": 1.0}
+    w.model.detect_options = {"resolver": dns_server.resolver()}
+    page.email.setText("boss@nowhere-example.test")
+    qtbot.mouseClick(page.find_settings, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.detect_result is not None, timeout=10000)
+    assert page.probe_table.isHidden()
+    assert "nowhere-example.test" in page.detect_status.text() and "Custom server" in page.detect_status.text()
+
+
+# -- 13. the password store's name follows the language --------------------------------------------------
+def test_password_store_name_in_russian_after_a_live_switch(qtbot, starttls_server, secret_service):
+    w = make_wizard(qtbot)
+    pass_check(qtbot, w, starttls_server)
+    w.next()
+    save = w.save_page
+    qtbot.waitUntil(lambda: save.backend_name is not None, timeout=10000)
+    assert "Secret Service" in save.summary.text()
+    w.set_language("ru")
+    try:
+        assert "совместимое" in save.summary.text() or "GNOME Keyring" in save.summary.text()
+        assert "or compatible" not in save.summary.text()
+    finally:
+        w.set_language("en")

@@ -35,3 +35,10 @@ def secret_error_texts(exc: Any) -> tuple[str, str]:
     if callable(render):
         return render(lambda context, text: QCoreApplication.translate(context or "Secrets", text))
     return str(getattr(exc, "title", exc)), str(getattr(exc, "message", ""))
+
+
+def secret_store_name(name: str | None) -> str:
+    """A password store's name (from core's table) in the UI language."""
+    from PySide6.QtCore import QCoreApplication
+
+    return QCoreApplication.translate("Secrets", name) if name else ""

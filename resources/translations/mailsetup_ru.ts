@@ -2440,8 +2440,8 @@
         <translation>Найдено: {host}, порт {port}, {security}, за {ms} мс. Нажмите «Далее», чтобы использовать эти настройки.</translation>
     </message>
     <message>
-        <source>No working server found. {reason}</source>
-        <translation>Рабочий сервер не найден. {reason}</translation>
+        <source>No working server found. {reason} Choose Custom server and type the server&apos;s name.</source>
+        <translation>Рабочий сервер не найден. {reason} Выберите «Свой сервер» и введите имя сервера.</translation>
     </message>
     <message>
         <source>The search stopped with an error: {error}</source>
@@ -2803,6 +2803,26 @@
 </context>
 <context>
     <name>Secrets</name>
+    <message>
+        <source>Secret Service (GNOME Keyring or compatible)</source>
+        <translation>Secret Service (GNOME Keyring или совместимое хранилище)</translation>
+    </message>
+    <message>
+        <source>Secret Service via libsecret (GNOME Keyring or compatible)</source>
+        <translation>Secret Service через libsecret (GNOME Keyring или совместимое хранилище)</translation>
+    </message>
+    <message>
+        <source>KDE Wallet</source>
+        <translation>Бумажник KDE (KDE Wallet)</translation>
+    </message>
+    <message>
+        <source>macOS Keychain</source>
+        <translation>Связка ключей macOS</translation>
+    </message>
+    <message>
+        <source>Windows Credential Locker</source>
+        <translation>Диспетчер учётных данных Windows</translation>
+    </message>
     <message>
         <source>Install and start a Secret Service password store: GNOME Keyring (package &apos;gnome-keyring&apos;) or KDE Wallet (package &apos;kwalletmanager&apos;), or enable KeePassXC&apos;s Secret Service integration, and run MailSetup inside your desktop session.</source>
         <translation>Установите и запустите хранилище паролей с поддержкой Secret Service: GNOME Keyring (пакет gnome-keyring) или KDE Wallet (пакет kwalletmanager), либо включите интеграцию с Secret Service в KeePassXC. Запускайте MailSetup в своём графическом сеансе.</translation>

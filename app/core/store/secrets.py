@@ -121,12 +121,15 @@ _NO_STORE_PREFIXES = ("keyring.backends.fail", "keyring.backends.null")
 _INSECURE_PREFIXES = ("keyrings.alt.", "keyrings.cryptfile")
 _LANE = threading.Lock()  # one keyring call at a time in this process (see the module docstring)
 
+# marked for translation: the GUI shows them in its language (context "Secrets"), the CLI in English
 _DISPLAY_NAMES = {
-    "keyring.backends.SecretService": "Secret Service (GNOME Keyring or compatible)",
-    "keyring.backends.libsecret": "Secret Service via libsecret (GNOME Keyring or compatible)",
-    "keyring.backends.kwallet": "KDE Wallet",
-    "keyring.backends.macOS": "macOS Keychain",
-    "keyring.backends.Windows": "Windows Credential Locker",
+    "keyring.backends.SecretService": QT_TRANSLATE_NOOP("Secrets", "Secret Service (GNOME Keyring or compatible)"),
+    "keyring.backends.libsecret": QT_TRANSLATE_NOOP(
+        "Secrets", "Secret Service via libsecret (GNOME Keyring or compatible)"
+    ),
+    "keyring.backends.kwallet": QT_TRANSLATE_NOOP("Secrets", "KDE Wallet"),
+    "keyring.backends.macOS": QT_TRANSLATE_NOOP("Secrets", "macOS Keychain"),
+    "keyring.backends.Windows": QT_TRANSLATE_NOOP("Secrets", "Windows Credential Locker"),
 }
 
 

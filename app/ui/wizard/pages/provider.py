@@ -401,11 +401,21 @@ class ProviderPage(DynamicTexts, QWizardPage):
             from app.ui.widgets.diagnosis_panel import render_diagnosis
 
             diag = getattr(result, "diagnosis", None)
+
+            def reason() -> str:
+                if diag is None:
+                    return ""
+                title, explanation, _fixes = render_diagnosis(diag)
+                return f"{title}. {explanation}"
+
+            # nothing was probed (e.g. an unknown domain with no server names): say what was looked for
+            # instead of showing an empty table
+            self.probe_table.setVisible(self.probe_table.rowCount() > 0)
             self.set_dynamic(
                 self.detect_status,
-                lambda: self.tr("No working server found. {reason}").format(
-                    reason=render_diagnosis(diag)[0] if diag is not None else ""
-                ),
+                lambda: self.tr(
+                    "No working server found. {reason} Choose Custom server and type the server's name."
+                ).format(reason=reason()),
             )
 
     def _detect_failed(self, exc: Any) -> None:

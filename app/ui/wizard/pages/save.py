@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.ui.desktop import secret_error_texts
+from app.ui.desktop import secret_error_texts, secret_store_name
 from app.ui.widgets.form_rows import FieldMessage, scrolled
 from app.ui.wizard.pages.base import LazyPage
 
@@ -235,7 +235,7 @@ class SavePage(LazyPage):
         where = f"{s.host}:{s.port} ({s.security.value.upper()})" if s is not None else "—"
         if self.backend_name:
             secret = self.tr("The password goes to the system password store: {backend}.").format(
-                backend=self.backend_name
+                backend=secret_store_name(self.backend_name)
             )
         elif self.backend_error is not None:
             secret = self.tr(
@@ -338,7 +338,7 @@ class SavePage(LazyPage):
         elif profile.has_secret:
             self._set_status(
                 lambda: self.tr("Saved “{name}”; the password is in {backend}.").format(
-                    name=profile.name, backend=profile.secret_backend
+                    name=profile.name, backend=secret_store_name(profile.secret_backend)
                 )
             )
         else:
