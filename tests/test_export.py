@@ -12,7 +12,7 @@ import stat
 import pytest
 
 from app.core.model.settings import Security, SmtpSettings, TlsOptions
-from app.core.store.export import (
+from app.core.store import (
     EXPORT_FORMATS,
     ExportError,
     dotenv_quote,
@@ -307,7 +307,71 @@ def test_custom_ca_is_carried_into_snippets():
     p = Profile(name="ca", settings=s)
     assert "cafile='/etc/ca\\'s dir/ca.pem'" not in render_export(p, "smtplib")  # python repr uses "..."
     assert python_assignments(render_export(p, "smtplib"))["HOST"] == "127.0.0.1"
-    assert 'cafile="/etc/ca\'s dir/ca.pem"' in render_export(p, "smtplib")
+    assert python_assignments(render_export(p, "smtplib"))["CA_FILE"] == "/etc/ca's dir/ca.pem"
+    assert "context = ssl.create_default_context(cafile=CA_FILE)" in render_export(p, "smtplib")
     assert "'cafile' => '/etc/ca\\'s dir/ca.pem'" in render_export(p, "phpmailer")
-    assert 'ca: [require("fs").readFileSync("/etc/ca\'s dir/ca.pem")]' in render_export(p, "nodemailer")
-    assert "/etc/ca's dir/ca.pem" in render_export(p, "env") and "ca.pem" in render_export(p, "django")
+    assert 'process.env.SMTP_CA_FILE || "/etc/ca\'s dir/ca.pem"' in render_export(p, "nodemailer")
+    assert parse_dotenv(render_export(p, "env"))["SMTP_CA_FILE"] == "/etc/ca's dir/ca.pem"
+    assert "ca.pem" in render_export(p, "django") and "SSL_CERT_FILE" in render_export(p, "django")
+    assert json.loads(render_export(p, "json"))["ca_file"] == "/etc/ca's dir/ca.pem"
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "directory", "symlink", "dangling_symlink"])
+def test_hostile_export_targets_are_refused(tmp_path, kind, monkeypatch, capsys):
+    from app.cli.main import main
+    from app.core.store import TargetError
+
+    other = tmp_path / "other.txt"
+    other.write_text("keep me", encoding="utf-8")
+    target = tmp_path / "out"
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "device":
+        target = "/dev/null"  # refused before anything is written, so safe even as root
+    elif kind == "directory":
+        target.mkdir()
+    elif kind == "symlink":
+        target.symlink_to(other)
+    else:
+        target.symlink_to(tmp_path / "nowhere")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(TargetError) as err:
+        write_export(target, "secret text")
+    what = {"fifo": "named pipe", "device": "device", "directory": "folder", "symlink": "symbolic link"}
+    assert what.get(kind, "symbolic link") in err.value.message and str(target) in err.value.message
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    assert main(["profiles", "add", "w", "--host", "smtp.example.com", "--no-check"]) == 0
+    capsys.readouterr()
+    assert main(["profiles", "export", "w", "--format", "env", "--output", str(target)]) == 1
+    _, err_text = capsys.readouterr()
+    assert "not a regular file" in err_text and "Traceback" not in err_text
+    assert other.read_text(encoding="utf-8") == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(before + ["cfg"])
+    if kind == "fifo":
+        assert stat.S_ISFIFO(os.lstat(target).st_mode)
+    if kind == "device":
+        assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_pinned_profile_exports_the_pin_everywhere_or_says_why_not():
+    from app.core.store import export_warnings
+
+    pin = "ab" * 32
+    s = SmtpSettings(
+        host="smtp.example.com", port=587, security=Security.STARTTLS, username="u", tls=TlsOptions(pinned_sha256=pin)
+    )
+    p = Profile(name="pinned", settings=s)
+    assert python_assignments(render_export(p, "smtplib"))["PIN_SHA256"] == pin
+    assert "check_pin(smtp)" in render_export(p, "smtplib")
+    assert f"'peer_fingerprint' => ['sha256' => '{pin}']" in render_export(p, "phpmailer")
+    assert "checkServerIdentity" in render_export(p, "nodemailer")
+    assert parse_dotenv(render_export(p, "env"))["SMTP_TLS_PIN_SHA256"] == pin
+    assert json.loads(render_export(p, "json"))["pinned_sha256"] == pin
+    assert "cannot pin" in render_export(p, "django")
+    assert any("cannot pin" in w for w in export_warnings(p, "django"))
+    assert any("SMTP_CA_FILE" in w for w in export_warnings(p, "nodemailer"))
+    assert any("ASCII" in w for w in export_warnings(replace_user(p, "пользователь"), "django"))
+
+
+def replace_user(p: Profile, user: str) -> Profile:
+    return Profile(name=p.name, settings=p.settings.with_(username=user))

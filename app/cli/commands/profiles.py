@@ -31,6 +31,7 @@ from app.core.store import (
     SecretStore,
     SecretStoreError,
     TargetError,
+    export_warnings,
     normalize_name,
     render_export,
     write_export,
@@ -518,6 +519,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         text = render_export(p, args.format, password=password)
     except ExportError as exc:
         return _fail(args, "export_failed", "Cannot export", str(exc))
+    for warning in export_warnings(p, args.format, password=password):
+        print(f"note: {warning}", file=sys.stderr)
     if not args.output:
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -6,11 +6,7 @@ from app.core.store.accounts import AccountStore, DeleteResult, LoadedAccount, S
 from app.core.store.export import (
     EXPORT_FILENAMES,
     EXPORT_FORMATS,
-    ExportError,
-    dotenv_quote,
-    js_str,
-    php_str,
-    py_str,
+    export_warnings,
     render_export,
     write_export,
 )
@@ -27,6 +23,7 @@ from app.core.store.profiles import (
     normalize_name,
     split_proxy_secret,
 )
+from app.core.store.quoting import ExportError, dotenv_quote, js_str, php_str, py_str
 from app.core.store.secrets import (
     OAUTH_SERVICE,
     OWNED_SERVICES,
@@ -68,6 +65,7 @@ __all__ = [
     "check_target",
     "default_profiles_path",
     "dotenv_quote",
+    "export_warnings",
     "is_secure_backend",
     "join_proxy_secret",
     "js_str",
