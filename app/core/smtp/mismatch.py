@@ -18,11 +18,11 @@ from collections.abc import Awaitable, Callable
 
 log = logging.getLogger(__name__)
 
-GREETING_GRACE = 0.5  # seconds of silence before the TLS probe starts (a healthy server greets in milliseconds)
+GREETING_GRACE = 0.3  # seconds of silence before the TLS probe starts (a healthy server greets in milliseconds)
 
 
 def grace_for(greeting_timeout: float) -> float:
-    """The silence after which the probe starts: 0.5 s, or a third of a short greeting timeout."""
+    """The silence after which the probe starts: 0.3 s, or a third of a short greeting timeout."""
     return min(GREETING_GRACE, greeting_timeout / 3)
 
 

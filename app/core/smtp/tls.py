@@ -1,19 +1,17 @@
 """TLS contexts for the check, certificate details from DER, and certificate-failure classification.
 
-Certificates are read from their DER form with a small ASN.1 reader (stdlib only), so details are
-available even when verification failed or was turned off: ``ssl.SSLSocket.getpeercert()`` returns
-an empty dict for unverified peers.
+Certificates are read from their DER form with ``cryptography.x509`` (imported on first use), so
+details are available even when verification failed or was turned off: ``ssl.SSLSocket.getpeercert()``
+returns an empty dict for unverified peers.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import ipaddress
 import logging
 import os
 import ssl
-from dataclasses import dataclass
 from functools import lru_cache
 
 from app.core.model import TlsDetails, TlsMinimum, TlsOptions
@@ -106,53 +104,7 @@ def handshake_failure_kind(exc: BaseException) -> str:
     return ""
 
 
-# -- minimal DER / X.509 reader ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Tlv:
-    tag: int
-    value: bytes
-
-
-def _read_tlv(data: bytes, pos: int) -> tuple[_Tlv, int]:
-    tag = data[pos]
-    pos += 1
-    length = data[pos]
-    pos += 1
-    if length & 0x80:
-        n = length & 0x7F
-        if n == 0 or n > 4:
-            raise ValueError("unsupported DER length")
-        length = int.from_bytes(data[pos : pos + n], "big")
-        pos += n
-    end = pos + length
-    if end > len(data):
-        raise ValueError("truncated DER")
-    return _Tlv(tag, data[pos:end]), end
-
-
-def _children(value: bytes) -> list[_Tlv]:
-    out, pos = [], 0
-    while pos < len(value):
-        tlv, pos = _read_tlv(value, pos)
-        out.append(tlv)
-    return out
-
-
-def _oid(value: bytes) -> str:
-    if not value:
-        return ""
-    first = value[0]
-    parts = [str(min(first // 40, 2)), str(first - 40 * min(first // 40, 2))]
-    n = 0
-    for b in value[1:]:
-        n = (n << 7) | (b & 0x7F)
-        if not b & 0x80:
-            parts.append(str(n))
-            n = 0
-    return ".".join(parts)
-
+# -- certificate details (cryptography.x509, imported on first use) --------------------------------
 
 _NAME_OIDS = {
     "2.5.4.3": "CN",
@@ -165,73 +117,54 @@ _NAME_OIDS = {
 }
 
 
-def _string(tlv: _Tlv) -> str:
-    if tlv.tag == 0x1E:  # BMPString
-        return tlv.value.decode("utf-16-be", "replace")
-    return tlv.value.decode("utf-8", "replace")
-
-
-def _name(tlv: _Tlv) -> str:
+def _name(name) -> str:  # x509.Name -> "C=.., O=.., CN=.." in certificate order
     parts = []
-    for rdn in _children(tlv.value):
-        for atv in _children(rdn.value):
-            kids = _children(atv.value)
-            if len(kids) >= 2:
-                oid = _oid(kids[0].value)
-                parts.append(f"{_NAME_OIDS.get(oid, oid)}={_string(kids[1])}")
+    for rdn in name.rdns:
+        for attr in rdn:
+            oid = attr.oid.dotted_string
+            value = attr.value if isinstance(attr.value, str) else attr.value.decode("utf-8", "replace")
+            parts.append(f"{_NAME_OIDS.get(oid, oid)}={value}")
     return ", ".join(parts)
 
 
-def _time(tlv: _Tlv) -> str:
-    text = tlv.value.decode("ascii", "replace").rstrip("Z")
+def _iso(dt: _dt.datetime) -> str:
+    return dt.astimezone(_dt.timezone.utc).replace(tzinfo=None).isoformat() + "Z"
+
+
+def _sans(cert) -> tuple[str, ...]:
+    from cryptography import x509
+
     try:
-        if tlv.tag == 0x17:  # UTCTime YYMMDDHHMMSS
-            dt = _dt.datetime.strptime(text, "%y%m%d%H%M%S")
-        else:  # GeneralizedTime
-            dt = _dt.datetime.strptime(text[:14], "%Y%m%d%H%M%S")
-    except ValueError:
-        return text
-    return dt.replace(tzinfo=_dt.timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def _sans(ext_value: bytes) -> tuple[str, ...]:
-    children = _children(ext_value)
-    if not children:
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
         return ()
-    seq = children[0]
     out = []
-    for gn in _children(seq.value):
-        kind = gn.tag & 0x1F
-        if kind == 2:
-            out.append("DNS:" + gn.value.decode("ascii", "replace"))
-        elif kind == 7 and len(gn.value) in (4, 16):
-            out.append("IP:" + str(ipaddress.ip_address(gn.value)))
-        elif kind == 1:
-            out.append("email:" + gn.value.decode("ascii", "replace"))
+    for gn in names:
+        if isinstance(gn, x509.DNSName):
+            out.append("DNS:" + gn.value)
+        elif isinstance(gn, x509.IPAddress):
+            out.append("IP:" + str(gn.value))
+        elif isinstance(gn, x509.RFC822Name):
+            out.append("email:" + gn.value)
     return tuple(out)
 
 
 def parse_certificate(der: bytes) -> dict:
-    """subject, issuer, sans, not_before, not_after of a DER certificate (best effort, never raises)."""
-    info = {"subject": "", "issuer": "", "sans": (), "not_before": "", "not_after": ""}
+    """subject, issuer, sans, not_before, not_after of a DER certificate (best effort, never raises).
+
+    cryptography is imported here, on first use, not when the command starts.
+    """
+    info: dict = {"subject": "", "issuer": "", "sans": (), "not_before": "", "not_after": ""}
     try:
-        cert, _ = _read_tlv(der, 0)
-        tbs = _children(cert.value)[0]
-        fields = _children(tbs.value)
-        i = 1 if fields and fields[0].tag == 0xA0 else 0  # optional [0] version
-        issuer, validity, subject = fields[i + 2], fields[i + 3], fields[i + 4]
-        info["issuer"] = _name(issuer)
-        info["subject"] = _name(subject)
-        nb, na = _children(validity.value)[:2]
-        info["not_before"], info["not_after"] = _time(nb), _time(na)
-        for f in fields[i + 6 :]:
-            if f.tag != 0xA3:
-                continue
-            for ext in _children(_children(f.value)[0].value):
-                parts = _children(ext.value)
-                if parts and _oid(parts[0].value) == "2.5.29.17":
-                    info["sans"] = _sans(parts[-1].value)
-    except (ValueError, IndexError) as exc:
+        from cryptography import x509
+
+        cert = x509.load_der_x509_certificate(der)
+        info["subject"] = _name(cert.subject)
+        info["issuer"] = _name(cert.issuer)
+        info["not_before"] = _iso(cert.not_valid_before_utc)
+        info["not_after"] = _iso(cert.not_valid_after_utc)
+        info["sans"] = _sans(cert)
+    except Exception as exc:  # a malformed certificate or extension: show what we have
         log.debug("could not parse certificate: %s", exc)
     return info
 
