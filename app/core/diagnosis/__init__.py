@@ -3,7 +3,7 @@ Diagnosis from a failure."""
 
 from __future__ import annotations
 
-from app.core.diagnosis import classify, incoming, mismatch, oauth
+from app.core.diagnosis import classify, incoming, mismatch, oauth, stages
 from app.core.diagnosis.alternatives import drop_failed_switches, offer_switch, security_label
 from app.core.diagnosis.table import (
     QT_TRANSLATE_NOOP,
@@ -36,4 +36,5 @@ __all__ = [
     "oauth",
     "offer_switch",
     "security_label",
+    "stages",
 ]

@@ -12,8 +12,9 @@ from app.core.smtp.message import (
     parse_address_list,
     parse_recipients,
 )
+from app.core.smtp.result import CheckResult, StageAborted, credentials_problem
 from app.core.smtp.send import SendResult, queue_id_from, send_message, send_spec
-from app.core.smtp.session import CheckResult, SmtpSession, StageAborted, credentials_problem, run_check
+from app.core.smtp.session import SmtpSession, run_check
 
 __all__ = [
     "MASK",

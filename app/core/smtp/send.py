@@ -24,7 +24,8 @@ from app.core.diagnosis import classify as rc
 from app.core.model import EventCallback, LogLevel, LogLine, SmtpSettings, Stage, TlsDetails, ignore
 from app.core.smtp.connection import Reply
 from app.core.smtp.message import MessageError, MessageSpec, build_message, envelope_recipients, envelope_sender
-from app.core.smtp.session import SmtpSession, _safe_emit, _StageFailed, _tls_dict, credentials_problem
+from app.core.smtp.result import _StageFailed, _tls_dict, credentials_problem
+from app.core.smtp.session import SmtpSession, _safe_emit
 
 log = logging.getLogger(__name__)
 
