@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import threading
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -27,119 +23,7 @@ from app.core.detect.autoconfig import (
 from app.core.detect.discovery import discover
 from app.core.detect.probe import detect
 from app.core.model.settings import Timeouts
-
-NAMES = (
-    "autoconfig.acme.test",
-    "acme.test",
-    "autoconfig.thunderbird.net",
-    "elsewhere.test",
-    "autodiscover.acme.test",
-    "exch.hoster.test",
-)
-
-
-def config(host="smtp.acme.test", port=465, socket="SSL", username="%EMAILLOCALPART%", extra="") -> bytes:
-    return f"""<?xml version="1.0"?>
-<clientConfig version="1.1"><emailProvider id="acme.test">
-  <domain>acme.test</domain><displayName>Acme Mail</displayName>
-  <incomingServer type="imap"><hostname>imap.acme.test</hostname><port>993</port><socketType>SSL</socketType>
-    <username>%EMAILADDRESS%</username></incomingServer>
-  <outgoingServer type="smtp"><hostname>{host}</hostname><port>{port}</port><socketType>{socket}</socketType>
-    <authentication>password-cleartext</authentication><username>{username}</username></outgoingServer>
-  {extra}
-</emailProvider></clientConfig>""".encode()
-
-
-@dataclass
-class Route:
-    status: int = 200
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    stream_bytes: int = 0  # send this many bytes without Content-Length (chunked-like stream until close)
-    hang: bool = False  # never answer (until the test ends)
-
-
-class AutoconfigServer:
-    """HTTPS and HTTP on 127.0.0.1 (ephemeral ports); ``routes[(host, path)]``; ``requests`` records (scheme,
-    host, full path)."""
-
-    def __init__(self, certs_dir, ca):
-        self.routes: dict[tuple[str, str], Route] = {}
-        self.requests: list[tuple[str, str, str]] = []
-        self.posts: list[tuple[str, bytes]] = []
-        self.release = threading.Event()
-        self._stopped: list[ThreadingHTTPServer] = []
-        leaf = ca.issue_cert(*NAMES)
-        cert_file, key_file = certs_dir / "ac.pem", certs_dir / "ac.key"
-        cert_file.write_bytes(b"".join(b.bytes() for b in leaf.cert_chain_pems))
-        key_file.write_bytes(leaf.private_key_pem.bytes())
-        server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        server_ctx.load_cert_chain(cert_file, key_file)
-        self.https = self._serve("https", server_ctx)
-        self.http = self._serve("http", None)
-
-    def _serve(self, scheme, ctx):
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # quiet
-                pass
-
-            def do_POST(self):  # Autodiscover
-                size = min(int(self.headers.get("Content-Length") or 0), 65536)
-                owner.posts.append((self.headers.get("Content-Type", ""), self.rfile.read(size)))
-                self.do_GET()
-
-            def do_GET(self):  # http.server calls do_<METHOD>
-                host = (self.headers.get("Host") or "").split(":")[0].lower()
-                owner.requests.append((scheme, host, self.path))
-                route = owner.routes.get((host, urlsplit(self.path).path)) or Route(status=404)
-                if route.hang:
-                    owner.release.wait(10)
-                    return
-                self.send_response(route.status)
-                for k, v in route.headers.items():
-                    self.send_header(k, v)
-                if route.stream_bytes:
-                    self.send_header("Connection", "close")
-                    self.end_headers()
-                    chunk = b"<" * 4096
-                    try:
-                        for _ in range(route.stream_bytes // len(chunk)):
-                            self.wfile.write(chunk)
-                    except OSError:
-                        pass
-                    return
-                if "Content-Length" not in route.headers:
-                    self.send_header("Content-Length", str(len(route.body)))
-                self.end_headers()
-                self.wfile.write(route.body)
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        if ctx is not None:
-            # the handshake runs in the request's thread, not in the accept loop
-            server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return server
-
-    @property
-    def ports(self):
-        return {"https": self.https.server_address[1], "http": self.http.server_address[1]}
-
-    def stop_https(self):
-        self._stop(self.https)
-
-    def _stop(self, server):
-        if server not in self._stopped:
-            self._stopped.append(server)
-            server.shutdown()
-            server.server_close()
-
-    def close(self):
-        self.release.set()
-        for server in (self.https, self.http):
-            self._stop(server)
+from tests.fixtures.autoconfig_server import NAMES, AutoconfigServer, Route, config
 
 
 @pytest.fixture

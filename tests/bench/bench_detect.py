@@ -9,7 +9,9 @@ does not compete with the client's GIL): implicit TLS, STARTTLS, plaintext-only 
 port (accepts, never speaks), with the real default timeouts (5 s greeting). Check and detect
 run alternately; the script prints the median of each and the ratio detect/check (goal <= 1.3),
 without and with a password, plus the worst case where the silent port is listed first and
-outranks the answer in hand (bounded grace instead of the 5 s timeout).
+outranks the answer in hand (bounded grace instead of the 5 s timeout), and detect by address
+through a local DNS server with the autoconfig sources racing (a local HTTPS server): once when
+the catalogue knows the domain's MX (autoconfig is cancelled), once when only autoconfig knows it.
 """
 
 from __future__ import annotations
@@ -128,9 +130,89 @@ async def bench(runs: int, in_process: bool) -> int:
             f"{'silent first':<14} check {s_ms:7.1f} ms   detect {w_ms:7.1f} ms   ratio {w_ms / s_ms:4.2f}   "
             f"(silent port outranks the answer: bounded grace; chose {chose})"
         )
+        failed |= not await bench_by_address(lab, runs, known, timeouts, tls)
     finally:
         stop()
     return 1 if failed else 0
+
+
+def start_discovery_lab(lab):
+    """A local DNS server and autoconfig HTTPS server for detect by address; returns (resolver, options, stop)."""
+    import socket
+    import ssl as ssl_mod
+
+    import trustme
+
+    from tests.fixtures.autoconfig_server import AutoconfigServer, Route, config
+    from tests.fixtures.network import LocalDns, NetLoop, _DnsProtocol, net_free_port
+
+    net = NetLoop()
+    dns = LocalDns(port=net_free_port(socket.SOCK_DGRAM))
+
+    async def start():
+        return await asyncio.get_running_loop().create_datagram_endpoint(
+            lambda: _DnsProtocol(dns), local_addr=("127.0.0.1", dns.port)
+        )
+
+    transport, _ = net.run(start())
+    ca = trustme.CA()
+    server = AutoconfigServer(Path(tempfile.mkdtemp(prefix="bench-ac-")), ca)
+    for name in ("autoconfig.auto.test", "auto.test", "corp.test", "autoconfig.thunderbird.net"):
+        dns.zone[name] = {"A": ["127.0.0.1"]}
+    dns.zone["corp.test"]["MX"] = ["10 in1.mx.labmail.test."]
+    dns.zone["auto.test"]["MX"] = ["10 mx.auto.test."]
+    body = config(host="localhost", port=lab.tls_port, username="%EMAILADDRESS%")
+    server.routes[("autoconfig.auto.test", "/mail/config-v1.1.xml")] = Route(body=body)
+    ctx = ssl_mod.create_default_context()
+    ca.configure_trust(ctx)
+    options = {"ssl_context": ctx, "port_override": dict(server.ports)}
+
+    def stop():
+        server.close()
+        net.loop.call_soon_threadsafe(transport.close)
+        net.close()
+
+    return dns.resolver(2.0), options, stop
+
+
+def lab_catalogue(lab):
+    from app.core.catalog import Catalogue, Endpoint, Provider, ProviderKind
+
+    p = Provider(
+        id="labmail",
+        kind=ProviderKind.PRESET,
+        name={"en": "Lab Mail", "ru": "Лаб-почта"},
+        mx_patterns=("*.mx.labmail.test",),
+        smtp=(Endpoint("127.0.0.1", lab.tls_port, "ssl"), Endpoint("127.0.0.1", lab.starttls_port, "starttls")),
+    )
+    return Catalogue(providers=(p,))
+
+
+async def bench_by_address(lab, runs: int, known, timeouts, tls) -> bool:
+    """Rows for detect by address (DNS + autoconfig racing) against the same direct check."""
+    resolver, options, stop = start_discovery_lab(lab)
+    cat = lab_catalogue(lab)
+    ok_all = True
+    try:
+        for label, email, via in (
+            ("address, MX", "u@corp.test", "mx"),
+            ("address, autocfg", "u@auto.test", "autoconfig"),
+        ):
+
+            def by_address(email=email):
+                return detect(email, timeouts=timeouts, tls=tls, catalogue=cat, resolver=resolver, autoconfig=options)
+
+            await by_address()  # warm-up
+            check_ms, detect_ms, c, d = await _medians(lambda: run_check(known, None), by_address, runs)
+            ok = c.ok and d.ok and d.discovery is not None and d.discovery.via == via
+            ok_all &= ok
+            print(
+                f"{label:<14} check {check_ms:7.1f} ms   detect {detect_ms:7.1f} ms   ratio {detect_ms / check_ms:4.2f}   "
+                f"{'ok' if ok else 'WRONG RESULT'} (DNS + autoconfig racing; found via {d.discovery.via if d.discovery else None})"
+            )
+    finally:
+        stop()
+    return ok_all
 
 
 def main() -> int:

@@ -232,7 +232,7 @@ async def discover(
     guesses = [p + domain for p in GUESS_PREFIXES]
     mx_future = asyncio.ensure_future(lookup_mx(domain, res, timeout))
     # the autoconfig sources race the DNS lookups (cancelled on every early return: see the finally below)
-    auto_task = _start_autoconfig(email, domain, res, mx_future, autoconfig, say, timeout)
+    auto_task = _start_autoconfig(email, domain, res, mx_future, cat, autoconfig, say, timeout)
     try:
         return await _after_dns(email, domain, cat, res, guesses, mx_future, auto_task, say, timeout)
     finally:
@@ -307,16 +307,37 @@ async def _after_dns(
 
 
 def _start_autoconfig(
-    email: str, domain: str, res: Any, mx_future: asyncio.Future[MxLookup], options: Any, say: Any, timeout: float
+    email: str,
+    domain: str,
+    res: Any,
+    mx_future: asyncio.Future[MxLookup],
+    cat: Any,
+    options: Any,
+    say: Any,
+    timeout: float,
 ) -> asyncio.Future[Any] | None:
-    """Start the autoconfig sources (``options``: False, True or lookup_autoconfig keyword arguments)
-    within discovery's own timeout; None when turned off."""
+    """Start the autoconfig sources (``options``: False, True or lookup_autoconfig keyword arguments) as
+    soon as the MX answer shows the catalogue does not know the domain (no HTTPS work when it does; the
+    SRV and host lookups still run meanwhile), within what is left of discovery's timeout; None when off."""
     if options is False:
         return None
     from app.core.detect.autoconfig import lookup_autoconfig
 
-    kwargs = {"timeout": timeout, **(options if isinstance(options, dict) else {})}
-    return asyncio.ensure_future(lookup_autoconfig(email, domain, res, mx_hosts=mx_future, say=say, **kwargs))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    extra = options if isinstance(options, dict) else {}
+
+    async def after_mx() -> Any:
+        await asyncio.wait({mx_future})
+        if not mx_future.cancelled() and mx_future.exception() is None:
+            mx = mx_future.result()
+            if mx.nxdomain or (cat is not None and any(cat.by_mx(h) for h in mx.hosts)):
+                return None, []
+        left = max(0.2, min(extra.get("timeout", timeout), deadline - loop.time()))
+        kwargs = {**extra, "timeout": left}
+        return await lookup_autoconfig(email, domain, res, mx_hosts=mx_future, say=say, **kwargs)
+
+    return asyncio.ensure_future(after_mx())
 
 
 async def _autoconfig_result(
