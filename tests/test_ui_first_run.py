@@ -293,6 +293,7 @@ def test_sandbox_send_offers_to_open_the_inbox(qtbot):
     qtbot.waitUntil(lambda: send.last_result is not None, timeout=10000)
     assert send.last_result.ok and send.open_inbox.isVisible()
     assert "Spam" not in send.status.text()
+    assert "Sent in" in send.log_view.plain_text() and "button" not in send.log_view.plain_text()  # the log reports
     qtbot.mouseClick(send.open_inbox, Qt.MouseButton.LeftButton)
     assert send.inbox_dialog.message_count() == 1
     send.inbox_dialog.close()

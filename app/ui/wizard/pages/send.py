@@ -324,7 +324,7 @@ class SendPage(LazyPage):
         self.open_inbox.setVisible(result.ok and self.is_sandbox())
         if result.ok:
             self.set_dynamic(self.status, lambda: self._success_text(result))
-            self.log_view.add_line(LogLevel.INFO, self.status.text())
+            self.log_view.add_line(LogLevel.INFO, self._success_text(result, advice=False))
             if getattr(self, "_token", None):
                 model = self._wizard.model
                 self.delivery.start(
@@ -344,14 +344,17 @@ class SendPage(LazyPage):
         else:
             self.scroll.ensureWidgetVisible(self.diagnosis.buttons[0] if self.diagnosis.buttons else self.diagnosis)
 
-    def _success_text(self, result: Any) -> str:
+    def _success_text(self, result: Any, *, advice: bool = True) -> str:
+        """What happened; with ``advice`` also where to look for the message (the status line, not the log)."""
         reply = (result.server_reply or "").strip()
         text = self.tr("Sent in {ms} ms. The server answered: “{reply}”.").format(
             ms=f"{result.elapsed_ms:.0f}", reply=reply
         )
         if getattr(result, "queue_id", None):
             text += " " + self.tr("Queue id: {id}.").format(id=result.queue_id)
-        if self.is_sandbox():
+        if not advice:
+            pass
+        elif self.is_sandbox():
             text += " " + self.tr("It is in the sandbox inbox on this computer: open it with the button below.")
         else:
             text += " " + self.tr("Look in the recipient's Inbox — and in Spam, where first test messages often land.")
