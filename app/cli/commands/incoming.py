@@ -144,3 +144,13 @@ def delivery_line(delivery: dict[str, Any]) -> str:
         return f"{verb} {delivery['folder']} after {delivery['seconds']:.1f} s" + (f" ({verdicts})" if verdicts else "")
     diag = delivery.get("diagnosis") or {}
     return f"Not arrived: {diag.get('title', '')}"
+
+
+def check_saved_incoming(
+    reporter: Reporter, server: Any, smtp: SmtpSettings, password: str | None, provider: Any
+) -> Any:
+    """``profiles check NAME``: the saved incoming server, with the SMTP side's login and TLS policy."""
+    from app.core.incoming import run_incoming_check
+
+    settings = server.settings_from(smtp)
+    return asyncio.run(run_incoming_check(server.protocol, settings, password, on_event=reporter, provider=provider))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from app.core.catalog import Provider
 from app.core.incoming.base import IncomingResult
-from app.core.incoming.endpoints import incoming_for
+from app.core.incoming.endpoints import incoming_for, incoming_server_for
 from app.core.incoming.imap import ImapSession, check_imap
 from app.core.incoming.pop3 import Pop3Session, check_pop3
 from app.core.incoming.roundtrip import (
@@ -47,6 +47,7 @@ __all__ = [
     "confirm_delivery",
     "decode_mutf7",
     "incoming_for",
+    "incoming_server_for",
     "mark_message",
     "new_token",
     "parse_authentication_results",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.core.catalog import Provider
-from app.core.model import IncomingProtocol, Security, SmtpSettings
+from app.core.model import IncomingProtocol, IncomingServer, Security, SmtpSettings
 
 
 def incoming_for(
@@ -32,6 +32,15 @@ def incoming_for(
                 security = Security(ep.security)
             except ValueError:
                 continue
-            tls = smtp.tls.__class__(verify=smtp.tls.verify, minimum=smtp.tls.minimum, cafile=smtp.tls.cafile)
-            return protocol, smtp.with_(host=ep.host, port=ep.port, security=security, tls=tls)
+            server = IncomingServer(protocol, ep.host, ep.port, security)
+            return protocol, server.settings_from(smtp)
     return None
+
+
+def incoming_server_for(provider: Provider | None, smtp: SmtpSettings | None) -> IncomingServer | None:
+    """What a profile saves as the account's incoming server (see ``incoming_for``)."""
+    found = incoming_for(provider, smtp) if smtp is not None else None
+    if found is None:
+        return None
+    protocol, settings = found
+    return IncomingServer(protocol, settings.host, settings.port, settings.security)

@@ -21,7 +21,7 @@ from app.core.model.events import (
     event_to_dict,
     ignore,
 )
-from app.core.model.incoming import INCOMING_PORTS, IncomingProtocol, incoming_port
+from app.core.model.incoming import INCOMING_PORTS, IncomingProtocol, IncomingServer, incoming_port
 from app.core.model.inputs import (
     AddressError,
     ParsedAddress,
@@ -58,6 +58,7 @@ __all__ = [
     "Code",
     "EventCallback",
     "IncomingProtocol",
+    "IncomingServer",
     "LogLevel",
     "LogLine",
     "ParsedAddress",

@@ -26,7 +26,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from app.core.model import Security, SmtpSettings
+from app.core.model import IncomingServer, Security, SmtpSettings
 from app.core.store import snippets
 from app.core.store.files import atomic_write
 from app.core.store.quoting import (
@@ -189,7 +189,31 @@ def render_export(
     disp = p_name if from_name is None else from_name
     if password == "":
         password = None
-    return _RENDERERS[fmt](settings, addr, disp, name, password)
+    text = _RENDERERS[fmt](settings, addr, disp, name, password)
+    incoming = getattr(source, "incoming", None)
+    if isinstance(incoming, IncomingServer):
+        text = _with_incoming(fmt, text, incoming, settings.username)
+    return text
+
+
+def _with_incoming(fmt: str, text: str, server: IncomingServer, username: str) -> str:
+    """The incoming server where the format has a place: .env variables, a JSON key (the code exports
+    are for sending only). The password is the same as SMTP's and is never repeated here."""
+    prefix = server.protocol.name  # IMAP or POP3
+    if fmt == "env":
+        lines = [
+            f"# Incoming mail ({prefix}); the password is the same as SMTP_PASS",
+            f"{prefix}_HOST={dotenv_quote(server.host)}",
+            f"{prefix}_PORT={server.port}",
+            f"{prefix}_SECURITY={server.security.value}",
+            f"{prefix}_USER={dotenv_quote(username)}",
+        ]
+        return text + "\n".join(lines) + "\n"
+    if fmt == "json":
+        data = json.loads(text)
+        data["incoming"] = server.to_dict()
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return text
 
 
 def write_export(path: str | os.PathLike[str], text: str) -> Path:

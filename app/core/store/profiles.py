@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import quote, unquote
 
-from app.core.model import SettingsError, SmtpSettings
+from app.core.model import IncomingServer, SettingsError, SmtpSettings
 from app.core.store.entries import DeepValues, check_entry, dump_document, parse_document
 from app.core.store.files import atomic_write
 
@@ -175,6 +175,7 @@ class Profile:
     created_at: str = ""  # ISO 8601 UTC, set by ProfileStore.save
     updated_at: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)  # unknown keys from newer versions, kept as-is
+    incoming: IncomingServer | None = None  # the account's IMAP/POP3 server (login and TLS as for SMTP)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form; a proxy password is stripped here so it can never reach the file."""
@@ -193,6 +194,7 @@ class Profile:
                 "secret_backend_id": self.secret_backend_id if self.has_secret or self.has_proxy_secret else None,
                 "has_proxy_secret": self.has_proxy_secret,
                 "sandbox": self.sandbox,
+                "incoming": self.incoming.to_dict() if self.incoming is not None else None,
                 "created_at": self.created_at,
                 "updated_at": self.updated_at,
             }
@@ -210,6 +212,10 @@ class Profile:
         except (SettingsError, ValueError, TypeError, OverflowError) as exc:
             raise ProfileStoreError(ProfileErrorKind.INVALID, f"settings: {exc}") from None
         known = set(cls.__dataclass_fields__) - {"extra"}
+        try:
+            incoming = IncomingServer.from_dict(data["incoming"]) if data.get("incoming") else None
+        except ValueError as exc:
+            raise ProfileStoreError(ProfileErrorKind.INVALID, str(exc)) from None
         return cls(
             name=normalize_name(str(data.get("name", ""))),
             settings=settings,
@@ -224,6 +230,7 @@ class Profile:
             created_at=str(data.get("created_at") or ""),
             updated_at=str(data.get("updated_at") or ""),
             extra={k: v for k, v in data.items() if k not in known},
+            incoming=incoming,
         )
 
 

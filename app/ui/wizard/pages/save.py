@@ -62,6 +62,7 @@ def save_profile_blocking(
     Runs on a worker thread: keyring calls may block on an unlock prompt.
     """
     from app.core.catalog import ProviderKind
+    from app.core.incoming import incoming_server_for
     from app.core.store import AccountStore, Profile
 
     profile = Profile(
@@ -71,6 +72,7 @@ def save_profile_blocking(
         from_name=from_name,
         provider_id=getattr(provider, "id", None),
         sandbox=getattr(provider, "kind", None) is ProviderKind.SANDBOX,
+        incoming=incoming_server_for(provider, settings),
     )
     return (
         AccountStore()
@@ -392,6 +394,7 @@ class SavePage(LazyPage):
             self.export(self._export_fmt)
 
     def export_text(self, fmt: str) -> str:
+        from app.core.incoming import incoming_server_for
         from app.core.store import Profile, render_export
 
         model = self._wizard.model
@@ -401,6 +404,7 @@ class SavePage(LazyPage):
             from_addr=model.email,
             from_name=model.from_name,
             provider_id=getattr(model.provider, "id", None),
+            incoming=incoming_server_for(model.provider, model.settings),
         )
         if model.oauth is not None:  # nodemailer/JSON get OAuth2; the refresh token only when asked
             from app.core.oauth import oauth_profile, render_oauth_export
