@@ -92,13 +92,13 @@ _LABELS = {
         "domains": "Domains", "mx": "MX patterns", "smtp": "SMTP", "imap": "IMAP", "pop3": "POP3",
         "login": "Login", "secret": "Secret", "before": "Before you start", "steps": "How to get the secret",
         "result": "What it looks like", "tips": "Limits and tips", "links": "Links", "auto": "auto",
-        "none": "—", "strip": "spaces are ignored",
+        "none": "—", "strip": "spaces are ignored", "regions": "Regions", "sources": "Sources",
     },
     "ru": {
         "domains": "Домены", "mx": "Шаблоны MX", "smtp": "SMTP", "imap": "IMAP", "pop3": "POP3",
         "login": "Логин", "secret": "Секрет", "before": "Что нужно заранее", "steps": "Как получить секрет",
         "result": "Как он выглядит", "tips": "Лимиты и советы", "links": "Ссылки", "auto": "авто",
-        "none": "—", "strip": "пробелы не учитываются",
+        "none": "—", "strip": "пробелы не учитываются", "regions": "Регионы", "sources": "Источники",
     },
 }  # fmt: skip
 _LOGIN_RULE = {
@@ -168,6 +168,12 @@ def format_provider(p: Provider, lang: str = "en") -> str:
         endpoints = getattr(p, proto)
         if endpoints:
             lines.append(f"{t[proto]}: {', '.join(_endpoint(e, lang) for e in endpoints)}")
+    if p.regions:
+        lines += [f"{t['regions']}:"] + [
+            f"  {r.display_name(lang) if r.display_name(lang).endswith(r.id) else f'{r.id}: {r.display_name(lang)}'}"
+            f" — {_compact(r.smtp, lang)}"
+            for r in p.regions
+        ]
     lines.append(f"{t['login']}: {_login(p, lang)}")
     secret = _SECRET_KIND[lang][p.password_kind.value]
     lines.append(f"{t['secret']}: {secret}" + (f" ({t['strip']})" if p.strip_password_spaces else ""))
@@ -187,4 +193,6 @@ def format_provider(p: Provider, lang: str = "en") -> str:
         lines += ["", f"{t['tips']}:"] + [f"  - {tip}" for tip in tips]
     if p.links:
         lines += ["", f"{t['links']}:"] + [f"  {role}: {url}" for role, url in p.links.items()]
+    if p.sources:
+        lines += ["", f"{t['sources']}:"] + [f"  - {src}" for src in p.sources]
     return "\n".join(lines) + "\n"
