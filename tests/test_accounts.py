@@ -338,3 +338,97 @@ def test_cli_stdin_secrets_in_order_and_getpass_at_a_terminal(tmp_path, monkeypa
     _, err = capsys.readouterr()
     assert "typed" not in err and not (tmp_path / "mailsetup" / "profiles.json").exists()
     assert seen == ["Password: ", "Password: ", "Proxy password: "]
+
+
+def test_cli_rename_moves_the_secret(tmp_path, secret_service, monkeypatch, capsys):
+    from app.cli.main import main
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.setenv("MS_PW", "pw")
+    assert (
+        main(
+            ["profiles", "add", "old", "--host", "smtp.example.test", "--user", "u", "--password-env", "MS_PW"]
+            + ["--no-check"]
+        )
+        == 0
+    )
+    assert main(["profiles", "add", "taken", "--host", "smtp.example.test", "--no-check"]) == 0
+    assert main(["profiles", "rename", "old", "taken"]) == 1
+    assert main(["profiles", "rename", "old", "new ✓"]) == 0
+    out, _ = capsys.readouterr()
+    assert "Renamed profile 'old' to 'new ✓'." in out
+    assert keyring_items(secret_service) == {(SERVICE, "new ✓")}
+    assert main(["profiles", "delete", "new ✓"]) == 0
+    assert keyring_items(secret_service) == set()
+
+
+# -- the password store itself --------------------------------------------------------------------
+
+
+def _unknown_backend():
+    import keyring.backend
+    from keyring.compat.properties import classproperty
+
+    def not_for_detection(cls):
+        raise RuntimeError("test double")
+
+    return type(
+        "UnknownKeyring",
+        (keyring.backend.KeyringBackend,),
+        {
+            "__module__": "some_plugin.backend",
+            "priority": classproperty(not_for_detection),
+            "get_password": lambda self, s, u: None,
+            "set_password": lambda self, s, u, p: None,
+            "delete_password": lambda self, s, u: None,
+        },
+    )
+
+
+def test_only_allowlisted_backends_are_used(monkeypatch):
+    import keyring.core
+
+    from app.core.store import SECURE_BACKENDS, is_secure_backend
+
+    backend = _unknown_backend()()
+    assert not is_secure_backend(backend) and "keyring.backends.SecretService.Keyring" in SECURE_BACKENDS
+    monkeypatch.setattr(keyring.core, "load_env", lambda: backend)  # as if PYTHON_KEYRING_BACKEND named it
+    with pytest.raises(SecretStoreError) as err:
+        SecretStore().set("a", "pw")
+    assert err.value.kind is SecretErrorKind.INSECURE_BACKEND
+    assert "some_plugin.backend.UnknownKeyring" in err.value.message
+
+
+def test_one_keyring_lane_per_process():
+    """Calls from many threads and SecretStore objects never overlap inside the backend."""
+    import threading
+
+    import keyring.backend
+    from keyring.compat.properties import classproperty
+
+    state = {"inside": 0, "max": 0}
+    guard = threading.Lock()
+
+    def not_for_detection(cls):
+        raise RuntimeError("test double")
+
+    class CountingKeyring(keyring.backend.KeyringBackend):
+        priority = classproperty(not_for_detection)
+
+        def get_password(self, service, username):
+            with guard:
+                state["inside"] += 1
+                state["max"] = max(state["max"], state["inside"])
+            threading.Event().wait(0.005)  # long enough for another thread to try to get in
+            with guard:
+                state["inside"] -= 1
+            return None
+
+        set_password = delete_password = get_password  # type: ignore[assignment]
+
+    threads = [threading.Thread(target=SecretStore(CountingKeyring()).get, args=(f"p{i}",)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert state == {"inside": 0, "max": 1}

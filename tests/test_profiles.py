@@ -19,10 +19,9 @@ from app.core.store.profiles import (
     ProfileStore,
     ProfileStoreError,
     default_profiles_path,
-    join_proxy_secret,
     normalize_name,
-    split_proxy_secret,
 )
+from app.core.store.proxy_url import join_proxy_secret, split_proxy_secret
 
 
 def make(name: str = "Work", **kw) -> Profile:

@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``profiles`` and its subcommands."""
     top = subparsers.add_parser(
         "profiles",
-        help="saved accounts: add, list, show, check, delete, export",
+        help="saved accounts: add, list, show, check, rename, delete, export",
         description="Saved accounts. Passwords are kept only in the system password store, never in files.",
     )
     sub = top.add_subparsers(dest="profiles_command", metavar="ACTION")
@@ -90,6 +90,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pw.add_argument("--password-stdin", action="store_true", help="read the password from stdin instead")
     add_output_options(p)
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("rename", help="rename a saved account (its stored passwords move with it)")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("new_name", metavar="NEW_NAME")
+    add_output_options(p)
+    p.set_defaults(func=cmd_rename)
 
     p = sub.add_parser("delete", help="delete a saved account and its stored password")
     p.add_argument("name", metavar="NAME")
@@ -454,6 +460,23 @@ def _is_oauth(p: Profile) -> bool:
 
 
 # -- delete ----------------------------------------------------------------------------------------
+
+
+def cmd_rename(args: argparse.Namespace) -> int:
+    """Rename an account as one unit: its secrets move to the new name in the password store."""
+    try:
+        renamed = AccountStore().rename(args.name, args.new_name)
+    except ProfileStoreError as exc:
+        if exc.kind is ProfileErrorKind.EXISTS:
+            return _fail(args, "profile_exists", "Profile exists", exc.message, EXIT_FAILED)
+        return _profile_fail(args, exc, renamed=False)
+    except SecretStoreError as exc:
+        return _secret_fail(args, exc, profile=args.name, renamed=False)
+    if args.json:
+        _json_line({"event": "result", "ok": True, "code": None, "profile": renamed.name, "renamed": True})
+    else:
+        print(f"Renamed profile '{normalize_name(args.name)}' to '{renamed.name}'.")
+    return EXIT_OK
 
 
 def cmd_delete(args: argparse.Namespace) -> int:

@@ -32,10 +32,9 @@ from app.core.store.profiles import (
     ProfileErrorKind,
     ProfileStore,
     ProfileStoreError,
-    join_proxy_secret,
     normalize_name,
-    split_proxy_secret,
 )
+from app.core.store.proxy_url import join_proxy_secret, split_proxy_secret
 from app.core.store.secrets import (
     OAUTH_SERVICE,
     OWNED_SERVICES,

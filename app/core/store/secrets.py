@@ -37,14 +37,23 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any, TypeVar
 
-from app.core.model import QT_TRANSLATE_NOOP, Text
+from app.core.model import QT_TRANSLATE_NOOP
+from app.core.store.secret_errors import (
+    SAVE_WITHOUT,
+    SecretErrorKind,
+    SecretStoreError,
+    insecure_error,
+    install_hint,
+    no_backend_error,
+    t,
+    translate_error,
+)
+from app.core.store.secret_errors import moved_error as _moved_error
 
 log = logging.getLogger(__name__)
 
@@ -53,54 +62,8 @@ PROXY_SERVICE = "MailSetup proxy"
 OAUTH_SERVICE = "MailSetup OAuth"  # the OAuth grant (app.core.oauth writes it; deleting a profile removes it)
 OWNED_SERVICES = (SERVICE, PROXY_SERVICE, OAUTH_SERVICE)  # every entry a profile can own
 DEFAULT_TIMEOUT = 10.0
-CONTEXT = "Secrets"
 
 T = TypeVar("T")
-
-
-class SecretErrorKind(str, Enum):
-    """Why the password store could not be used (stable; part of the CLI's JSON)."""
-
-    NO_BACKEND = "no_backend"  # no password store at all (keyring's fail/null backend)
-    INSECURE_BACKEND = "insecure_backend"  # only a plaintext/encrypted-file store is configured
-    LOCKED = "locked"  # the store is locked and unlocking failed or the prompt was dismissed
-    INIT_FAILED = "init_failed"  # a store is configured but could not be started / reached
-    TIMEOUT = "timeout"  # the store did not answer in time
-    BACKEND_ERROR = "backend_error"  # any other error reported by the store
-    MOVED = "moved"  # the store that holds a profile's secret is not the one available now
-
-
-def _t(template: str, **params: Any) -> Text:
-    return Text.of(CONTEXT, template, **params)
-
-
-class SecretStoreError(Exception):
-    """The one error type of this module: ``kind``, a short ``title`` and a full ``message``.
-
-    ``title`` and ``message`` are English; ``render(translate)`` gives them in the UI language
-    (templates translated first, values filled after).
-    """
-
-    def __init__(self, kind: SecretErrorKind, title: Text | str, message: Text | str):
-        self.kind = SecretErrorKind(kind)
-        self._title = title if isinstance(title, Text) else Text((("", title, {}),))
-        self._message = message if isinstance(message, Text) else Text((("", message, {}),))
-        super().__init__(f"{self.title}: {self.message}")
-
-    @property
-    def title(self) -> str:
-        return self._title.render()
-
-    @property
-    def message(self) -> str:
-        return self._message.render()
-
-    def render(self, translate: Callable[[str, str], str] | None = None) -> tuple[str, str]:
-        """(title, message) with ``translate(context, template)`` applied to every template."""
-        return self._title.render(translate), self._message.render(translate)
-
-    def to_dict(self) -> dict[str, str]:
-        return {"kind": self.kind.value, "title": self.title, "message": self.message}
 
 
 # -- backend classification ---------------------------------------------------------------------
@@ -164,74 +127,6 @@ def _known_insecure(backend: Any) -> bool:
     return _qualname(backend).startswith(_NO_STORE_PREFIXES + _INSECURE_PREFIXES)
 
 
-def _install_hint() -> Text:
-    if sys.platform.startswith("linux") or "bsd" in sys.platform:
-        return _t(
-            QT_TRANSLATE_NOOP(
-                "Secrets",
-                "Install and start a Secret Service password store: GNOME Keyring (package 'gnome-keyring') "
-                "or KDE Wallet (package 'kwalletmanager'), or enable KeePassXC's Secret Service integration, "
-                "and run MailSetup inside your desktop session.",
-            )
-        )
-    if sys.platform == "darwin":
-        return _t(
-            QT_TRANSLATE_NOOP(
-                "Secrets",
-                "The macOS Keychain should always be available; log in to a normal user session and try again.",
-            )
-        )
-    if sys.platform == "win32":
-        return _t(
-            QT_TRANSLATE_NOOP(
-                "Secrets", "The Windows Credential Locker should always be available; log in to a normal user session."
-            )
-        )
-    return _t(QT_TRANSLATE_NOOP("Secrets", "Install a password store supported by the Python 'keyring' package."))
-
-
-_SAVE_WITHOUT = _t(
-    QT_TRANSLATE_NOOP(
-        "Secrets",
-        "You can save the account without the password; MailSetup will then ask for it each time it tests the account.",
-    )
-)
-
-
-def _no_backend_error() -> SecretStoreError:
-    return SecretStoreError(
-        SecretErrorKind.NO_BACKEND,
-        _t(QT_TRANSLATE_NOOP("Secrets", "No password store available")),
-        _t(
-            QT_TRANSLATE_NOOP(
-                "Secrets",
-                "MailSetup keeps passwords only in the system password store, and none was found on this computer. ",
-            )
-        )
-        + _install_hint()
-        + " "
-        + _SAVE_WITHOUT,
-    )
-
-
-def _insecure_error(backend: Any) -> SecretStoreError:
-    return SecretStoreError(
-        SecretErrorKind.INSECURE_BACKEND,
-        _t(QT_TRANSLATE_NOOP("Secrets", "Password store is not secure")),
-        _t(
-            QT_TRANSLATE_NOOP(
-                "Secrets",
-                "The configured password store ({name}) keeps passwords in a file on disk, not in a protected "
-                "system store, so MailSetup will not use it. ",
-            ),
-            name=_qualname(backend),
-        )
-        + _install_hint()
-        + " "
-        + _SAVE_WITHOUT,
-    )
-
-
 # -- backend resolution -------------------------------------------------------------------------
 
 
@@ -251,13 +146,13 @@ def _resolve_default_backend() -> Any:
         name = os.environ.get("PYTHON_KEYRING_BACKEND", "the configured keyring backend")
         raise SecretStoreError(
             SecretErrorKind.INIT_FAILED,
-            _t(QT_TRANSLATE_NOOP("Secrets", "Password store could not be started")),
-            _t(
+            t(QT_TRANSLATE_NOOP("Secrets", "Password store could not be started")),
+            t(
                 QT_TRANSLATE_NOOP("Secrets", "The password store {name} could not be started: {reason}. "),
                 name=name,
                 reason=exc,
             )
-            + _install_hint(),
+            + install_hint(),
         ) from None
     if chosen is None:
         # get_all_keyring() is cached for the process; forget it so a password store started after
@@ -272,7 +167,7 @@ def _resolve_default_backend() -> Any:
         members = [b for b in chosen.backends if is_secure_backend(b)]
         if not members:
             insecure = [b for b in chosen.backends if not _qualname(b).startswith(_NO_STORE_PREFIXES)]
-            raise _insecure_error(insecure[0]) if insecure else _no_backend_error()
+            raise insecure_error(_qualname(insecure[0])) if insecure else no_backend_error()
         chosen = max(members, key=keyring.backend.by_priority)
     return chosen
 
@@ -280,9 +175,9 @@ def _resolve_default_backend() -> Any:
 def _check_backend(backend: Any, *, explicit: bool = False) -> Any:
     name = _qualname(backend)
     if name.startswith(_NO_STORE_PREFIXES):
-        raise _no_backend_error()
+        raise no_backend_error()
     if _known_insecure(backend) or not (explicit or is_secure_backend(backend)):
-        raise _insecure_error(backend)
+        raise insecure_error(_qualname(backend))
     return backend
 
 
@@ -406,8 +301,8 @@ class SecretStore:
             log.warning("password store did not answer a %s request within %.1f s", what, self.timeout)
             raise SecretStoreError(
                 SecretErrorKind.TIMEOUT,
-                _t(QT_TRANSLATE_NOOP("Secrets", "Password store does not respond")),
-                _t(
+                t(QT_TRANSLATE_NOOP("Secrets", "Password store does not respond")),
+                t(
                     QT_TRANSLATE_NOOP(
                         "Secrets",
                         "The system password store did not answer within {seconds:g} seconds. It may be waiting for an "
@@ -416,91 +311,19 @@ class SecretStore:
                     ),
                     seconds=self.timeout,
                 )
-                + _SAVE_WITHOUT,
+                + SAVE_WITHOUT,
             )
         if "error" in box:
-            raise _translate(box["error"], what, secret) from None
+            raise translate_error(box["error"], what, secret) from None
         return box.get("value")  # type: ignore[return-value]
 
 
 def moved_error(backend_id: str, current: str | None) -> SecretStoreError:
-    """The secret was stored in ``backend_id``, which is not the store available now."""
-    return SecretStoreError(
-        SecretErrorKind.MOVED,
-        _t(QT_TRANSLATE_NOOP("Secrets", "Stored password is in another password store")),
-        _t(
-            QT_TRANSLATE_NOOP(
-                "Secrets",
-                "The password was stored in {stored}, which cannot be opened now (the password store in use is "
-                "{current}). Start or unlock that store, or save the account again to keep the password in the "
-                "store in use now.",
-            ),
-            stored=_display_for_id(backend_id),
-            current=current or "none",
-        ),
-    )
+    """The secret was stored in the backend class ``backend_id``, which cannot be opened now."""
+    return _moved_error(_display_for_id(backend_id), current)
 
 
 def _key(profile: str) -> str:
     if not isinstance(profile, str) or not profile:
         raise ValueError("profile name must be a non-empty string")
     return profile
-
-
-def _scrub(text: str, secret: str | None) -> str:
-    return text.replace(secret, "***") if secret else text
-
-
-# What was being done when the store failed, as it reads in "while {what} the password".
-_OPERATIONS = {
-    "open": _t(QT_TRANSLATE_NOOP("Secrets", "opening the store for")),
-    "read": _t(QT_TRANSLATE_NOOP("Secrets", "reading")),
-    "write": _t(QT_TRANSLATE_NOOP("Secrets", "saving")),
-    "delete": _t(QT_TRANSLATE_NOOP("Secrets", "deleting")),
-}
-
-
-def _translate(exc: BaseException, what: str, secret: str | None) -> BaseException:
-    """Map a backend exception to SecretStoreError (never leaking the secret)."""
-    from keyring import errors
-
-    if isinstance(exc, SecretStoreError):
-        return exc
-    reason = _scrub(str(exc) or type(exc).__name__, secret)
-    log.info("password store %s failed: %s: %s", what, type(exc).__name__, reason)
-    if isinstance(exc, errors.NoKeyringError):
-        return _no_backend_error()
-    if isinstance(exc, errors.KeyringLocked):
-        return SecretStoreError(
-            SecretErrorKind.LOCKED,
-            _t(QT_TRANSLATE_NOOP("Secrets", "Password store is locked")),
-            _t(
-                QT_TRANSLATE_NOOP(
-                    "Secrets",
-                    "The system password store is locked and was not unlocked (the unlock window was closed or could "
-                    "not be shown). Unlock it (for example by logging in to your desktop, or in Passwords and Keys / "
-                    "KWallet Manager / Keychain Access) and try again. ",
-                )
-            )
-            + _SAVE_WITHOUT,
-        )
-    if isinstance(exc, errors.InitError):
-        return SecretStoreError(
-            SecretErrorKind.INIT_FAILED,
-            _t(QT_TRANSLATE_NOOP("Secrets", "Password store could not be started")),
-            _t(QT_TRANSLATE_NOOP("Secrets", "The system password store could not be opened: {reason}. "), reason=reason)
-            + _install_hint(),
-        )
-    if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-        return exc
-    return SecretStoreError(
-        SecretErrorKind.BACKEND_ERROR,
-        _t(QT_TRANSLATE_NOOP("Secrets", "Password store error")),
-        _t(
-            QT_TRANSLATE_NOOP(
-                "Secrets", "The system password store reported an error while {what} the password: {reason}."
-            ),
-            what=_OPERATIONS.get(what, what),
-            reason=reason,
-        ),
-    )
