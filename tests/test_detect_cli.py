@@ -194,3 +194,21 @@ def test_check_security_auto_through_main(mail_lab, capsys):
         )
         == 2
     )
+
+
+def test_detect_autoconfig_flags_reach_the_engine(monkeypatch):
+    import app.core.detect as core_detect
+
+    seen = {}
+
+    async def fake_detect(email, **kw):
+        seen.update(kw)
+        from app.core.detect.probe import DetectResult
+
+        return DetectResult(False, None, None, None, [], [], 0.0)
+
+    monkeypatch.setattr(core_detect, "detect", fake_detect)
+    main(["detect", "a@example.com", "--no-autoconfig", "--trust-autoconfig", "--json"])
+    assert seen["autoconfig"] is False and seen["trust_source"] is True
+    main(["detect", "a@example.com", "--json"])
+    assert seen["autoconfig"] is True and seen["trust_source"] is False

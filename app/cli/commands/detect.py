@@ -52,6 +52,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument(
         "--strict", action="store_true", help="wait for every better-ranked port even when a worse one already answered"
     )
+    g.add_argument(
+        "--no-autoconfig",
+        action="store_true",
+        help="do not ask the autoconfig sources (the domain's config, Mozilla's ISPDB, Exchange Autodiscover)",
+    )
+    g.add_argument(
+        "--trust-autoconfig",
+        action="store_true",
+        help="send the password even when the settings come from an untrusted source (plain HTTP, another domain)",
+    )
     p.set_defaults(func=run_detect)
 
 
@@ -147,6 +157,8 @@ def run_detect(args: argparse.Namespace) -> int:
             proxy=proxy,
             on_event=reporter,
             strict=args.strict,
+            autoconfig=not args.no_autoconfig,
+            trust_source=args.trust_autoconfig,
         )
     )
     return _report(reporter, result)
