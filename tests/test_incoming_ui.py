@@ -78,9 +78,44 @@ def test_send_page_shows_where_the_message_arrived(qtbot, dovecot, dovecot_mta):
     qtbot.waitUntil(lambda: wizard.button(QWizard.WizardButton.NextButton).isEnabled())
     wizard.next()
     send = wizard.send_page
+    assert send.delivery.isVisibleTo(send) and send.delivery.status.text().startswith("After sending")
+    assert not send.delivery.delete_after.isChecked()  # asked, default keep
     send.to.setText(TEST_USER)
     send.send_test.click()
     qtbot.waitUntil(lambda: send.delivery.result is not None, timeout=15000)
-    assert send.delivery.result.found
+    assert send.delivery.result.found and not send.delivery.result.deleted
+    assert len(dovecot.maildir(TEST_USER)) == 1
     text = send.delivery.status.text()
     assert text.startswith("Arrived in INBOX after ") and "SPF pass, DKIM pass, DMARC pass" in text
+
+
+def test_send_page_deletes_the_test_message_when_asked(qtbot, dovecot, dovecot_mta):
+    wizard = make_wizard(qtbot)
+    to_check_page(qtbot, wizard, dovecot_mta, dovecot)
+    assert wait_check_done(qtbot, wizard).ok
+    qtbot.waitUntil(lambda: wizard.button(QWizard.WizardButton.NextButton).isEnabled())
+    wizard.next()
+    send = wizard.send_page
+    send.delivery.delete_after.setChecked(True)
+    send.to.setText(TEST_USER)
+    send.send_test.click()
+    qtbot.waitUntil(lambda: send.delivery.result is not None, timeout=15000)
+    assert send.delivery.result.found and send.delivery.result.deleted
+    assert len(dovecot.maildir(TEST_USER)) == 0
+
+
+def test_sandbox_send_confirms_delivery_from_its_own_inbox(qtbot):
+    from tests.test_ui_first_run import next_enabled, start_sandbox_account
+
+    wizard = make_wizard(qtbot)
+    start_sandbox_account(qtbot, wizard)
+    wizard.next()
+    assert wait_check_done(qtbot, wizard).ok
+    qtbot.waitUntil(lambda: next_enabled(wizard))
+    wizard.next()
+    send = wizard.send_page
+    send.send_test.click()
+    qtbot.waitUntil(lambda: send.delivery.result is not None, timeout=10000)
+    assert send.delivery.result.found
+    assert send.delivery.status.text().startswith("Arrived in the sandbox inbox after ")
+    assert not send.delivery.delete_after.isVisibleTo(send)

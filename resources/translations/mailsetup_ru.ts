@@ -381,8 +381,20 @@
         <translation>Подтверждение доставки</translation>
     </message>
     <message>
+        <source>Delete the test message from the mailbox once it is found</source>
+        <translation>Удалить тестовое письмо из ящика, когда оно найдено</translation>
+    </message>
+    <message>
+        <source>After sending, MailSetup looks for the message in the mailbox (Inbox and Spam).</source>
+        <translation>После отправки MailSetup поищет письмо в ящике («Входящие» и «Спам»).</translation>
+    </message>
+    <message>
         <source>Waiting for the message in {host} (up to {seconds} s)…</source>
         <translation>Ждём письмо в ящике на {host} (до {seconds} с)…</translation>
+    </message>
+    <message>
+        <source>the sandbox inbox</source>
+        <translation>«Входящие» песочницы</translation>
     </message>
     <message>
         <source>no Authentication-Results from the receiver</source>

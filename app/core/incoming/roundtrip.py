@@ -28,7 +28,7 @@ from app.core.catalog import Provider
 from app.core.diagnosis import Code, Diagnosis
 from app.core.diagnosis import incoming as dx
 from app.core.incoming.imap import ImapResponse, ImapSession
-from app.core.model import EventCallback, LogLevel, SmtpSettings, Stage, ignore
+from app.core.model import EventCallback, IncomingProtocol, LogLevel, SmtpSettings, Stage, ignore
 from app.core.smtp import SmtpProtocolError, StageAborted
 
 TOKEN_HEADER = "X-MailSetup-Token"
@@ -343,3 +343,16 @@ async def confirm_delivery(
         deleted=bool(state.get("deleted")),
         diagnosis=diagnosis,
     )
+
+
+def find_in_messages(
+    messages: Iterable[EmailMessage], token: str, settings: SmtpSettings, *, folder: str, seconds: float
+) -> DeliveryResult:
+    """The round trip against messages already at hand (the sandbox's own inbox, offline): the newest
+    message carrying ``token`` in its header, with the receiver's Authentication-Results if any."""
+    for message in reversed(list(messages)):
+        if str(message.get(TOKEN_HEADER, "")).strip() == token:
+            ar = parse_authentication_results(message.get_all("Authentication-Results") or [])
+            return DeliveryResult(True, folder=folder, seconds=seconds, authentication_results=ar)
+    p = dx.params(settings, IncomingProtocol.IMAP, user=settings.username, seconds=f"{seconds:g}")
+    return DeliveryResult(False, diagnosis=Diagnosis(Code.DELIVERY_NOT_CONFIRMED, "", p))

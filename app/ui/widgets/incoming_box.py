@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from app.ui.widgets.diagnosis_panel import DiagnosisPanel
 
@@ -135,10 +135,25 @@ class DeliveryBox(_EngineBox):
     def __init__(self, bridge: Any, parent: QWidget | None = None):
         super().__init__(bridge, "delivery", parent)
         self.timeout = DELIVERY_TIMEOUT
-        self.delete_after = False
+        # asked, default keep: the test message stays in the mailbox unless the user ticks this
+        self.delete_after = QCheckBox(objectName="delivery_delete")
+        self.layout().addWidget(self.delete_after)
+        self.retranslate_ui()
 
     def retranslate_ui(self) -> None:
         self.setTitle(self.tr("Proof of delivery"))
+        self.delete_after.setText(self.tr("Delete the test message from the mailbox once it is found"))
+
+    def prepare(self, provider: Any, smtp_settings: Any) -> None:
+        """Before the send: say that the message will be looked for (and offer to delete it), or hide."""
+        if not self.available(provider, smtp_settings) or not smtp_settings.username:
+            self.hide()
+            return
+        self.delete_after.show()
+        self.result = None
+        self.diagnosis.show_diagnosis(None)
+        self.show()
+        self.status.setText(self.tr("After sending, MailSetup looks for the message in the mailbox (Inbox and Spam)."))
 
     def available(self, provider: Any, smtp_settings: Any) -> bool:
         from app.core.incoming import incoming_for
@@ -160,7 +175,7 @@ class DeliveryBox(_EngineBox):
                 host=settings.host, seconds=f"{self.timeout:g}"
             )
         )
-        timeout, delete = self.timeout, self.delete_after
+        timeout, delete = self.timeout, self.delete_after.isChecked()
 
         async def run(on_event: Any) -> Any:
             from app.core.incoming import confirm_delivery
@@ -171,6 +186,17 @@ class DeliveryBox(_EngineBox):
 
         self._submit(run, "delivery")
         return True
+
+    def show_sandbox(self, messages: Any, token: str, smtp_settings: Any, seconds: float) -> None:
+        """The sandbox's own inbox serves as the mailbox offline: the verdict at once, no IMAP."""
+        from app.core.incoming import find_in_messages
+
+        self.cancel()
+        self.show()
+        self.retranslate_ui()
+        self.delete_after.hide()
+        found = find_in_messages(messages, token, smtp_settings, folder=self.tr("the sandbox inbox"), seconds=seconds)
+        self._done(found)
 
     def render(self, result: Any) -> None:
         if result.found:

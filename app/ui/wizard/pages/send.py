@@ -157,6 +157,8 @@ class SendPage(LazyPage):
                 self.to.setText(sender)
             self._prefilled_for = sender
         self._fill_defaults()
+        if not self.is_running() and not self.delivery.is_running():
+            self.delivery.prepare(model.provider, model.settings)
 
     def _fill_defaults(self) -> None:
         """Fill an empty (or still default) subject and body in the current language."""
@@ -286,9 +288,8 @@ class SendPage(LazyPage):
 
         # proof of delivery where the provider has an IMAP server: the message carries a unique token
         self.delivery.cancel()
-        self.delivery.hide()
         prepare = token = None
-        if self.delivery.available(provider, settings):
+        if self.delivery.available(provider, settings) or self.is_sandbox():
             from app.core.incoming import mark_message, new_token
 
             token = new_token()
@@ -327,9 +328,13 @@ class SendPage(LazyPage):
             self.log_view.add_line(LogLevel.INFO, self._success_text(result, advice=False))
             if getattr(self, "_token", None):
                 model = self._wizard.model
-                self.delivery.start(
-                    model.provider, model.settings, model.password or None, self._token, time.monotonic()
-                )
+                if self.is_sandbox() and self._wizard.sandbox is not None:
+                    inbox = [m.parsed() for m in self._wizard.sandbox.inbox]
+                    self.delivery.show_sandbox(inbox, self._token, model.settings, result.elapsed_ms / 1000)
+                else:
+                    self.delivery.start(
+                        model.provider, model.settings, model.password or None, self._token, time.monotonic()
+                    )
         else:
             self.set_dynamic(self.status, lambda: self.tr("The message was not sent."))
             self.diagnosis.show_diagnosis(result.diagnosis)
