@@ -51,3 +51,15 @@ def test_region_box_chooses_ses_region(qtbot):
     page.region_box.setCurrentIndex(page.region_box.findData("eu-central-1"))
     p = page.selected_provider()
     assert p.region == "eu-central-1" and p.smtp[0].host == "email-smtp.eu-central-1.amazonaws.com"
+
+
+async def test_background_mx_lookup_asks_no_autoconfig(dns_server):
+    from app.core.catalog import load_catalogue
+    from app.ui.wizard.pages.provider import lookup_provider_by_mx
+
+    dns_server.zone["typing.test"] = {"A": ["127.0.0.1"], "MX": ["10 mx.typing.test."]}
+    found = await lookup_provider_by_mx("typing.test", load_catalogue(), resolver=dns_server.resolver(1.0))
+    assert found is None
+    asked = {name for name, _type in dns_server.queries}
+    assert "typing.test" in asked
+    assert not any(n.startswith("autoconfig.") or n.startswith("_autodiscover") for n in asked), asked

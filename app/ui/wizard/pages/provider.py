@@ -56,6 +56,8 @@ async def lookup_provider_by_mx(domain: str, catalogue: Any, **options: Any) -> 
     """The catalogue provider whose MX patterns match ``domain``'s MX hosts, or None."""
     from app.core.detect import discover
 
+    # only the catalogue by MX matters here: no autoconfig requests while the user is still typing
+    options.setdefault("autoconfig", False)
     result = await discover("postmaster@" + domain, catalogue=catalogue, **options)
     return result.provider if result.via in ("provider", "mx") else None
 
