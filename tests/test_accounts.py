@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.model import Security, SmtpSettings
+from app.core.model import Security, SmtpSettings, TlsOptions
 from app.core.store import (
     OAUTH_SERVICE,
     PROXY_SERVICE,
@@ -432,3 +432,26 @@ def test_one_keyring_lane_per_process():
     for t in threads:
         t.join(timeout=30)
     assert state == {"inside": 0, "max": 1}
+
+
+def test_cli_checks_a_sandbox_profile_after_the_sandbox_restarted(tmp_path, monkeypatch, capsys):
+    from app.cli.main import main
+    from app.core.sandbox import SandboxServer
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    server = SandboxServer()
+    info = server.start()
+    server.stop()  # the port it had is gone now
+    s = SmtpSettings(
+        host=info.host,
+        port=info.ssl_port,
+        security=Security.SSL,
+        username=info.username,
+        tls=TlsOptions(cafile=str(info.ca_file)),
+    )
+    ProfileStore().save(Profile("Sandbox", s, sandbox=True))
+    monkeypatch.setenv("SB_PW", info.password)
+    assert main(["profiles", "check", "Sandbox", "--password-env", "SB_PW", "--json"]) == 0, capsys.readouterr()
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["ok"] is True and result["settings"]["port"] != info.ssl_port

@@ -126,3 +126,22 @@ def test_sandbox_profile_works_after_the_sandbox_restarts(qtbot, secret_service)
     dialog.delete_selected(confirm=False)
     qtbot.waitUntil(lambda: dialog.profile_list.count() == 0, timeout=15000)
     assert ours(secret_service) == set()
+
+
+def test_log_is_never_saved_onto_a_fifo_or_through_a_link(qtbot, tmp_path):
+    import os
+
+    from app.core.store import TargetError
+    from app.ui.widgets.log_view import LogView
+
+    view = LogView()
+    qtbot.addWidget(view)
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "other.txt").write_text("keep", encoding="utf-8")
+    (tmp_path / "link").symlink_to(tmp_path / "other.txt")
+    for bad in ("fifo", "link"):
+        with pytest.raises(TargetError):
+            view.save_to(tmp_path / bad)
+    assert (tmp_path / "other.txt").read_text(encoding="utf-8") == "keep"
+    saved = view.save_to(tmp_path / "log.txt")
+    assert saved.read_text(encoding="utf-8").endswith("\n") and (saved.stat().st_mode & 0o777) == 0o600

@@ -2271,6 +2271,10 @@
         <source>Text files (*.txt);;All files (*)</source>
         <translation>Текстовые файлы (*.txt);;Все файлы (*)</translation>
     </message>
+    <message>
+        <source>Could not save the log: {error}</source>
+        <translation>Не удалось сохранить журнал: {error}</translation>
+    </message>
 </context>
 <context>
     <name>OAuthSignInBox</name>

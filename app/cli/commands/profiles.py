@@ -435,7 +435,16 @@ def cmd_check(args: argparse.Namespace) -> int:
         provider = _provider(p.provider_id)
     except UsageError:
         provider = None
-    reporter, result = _run_check(args, settings, password, provider)
+    sandbox = None
+    if p.sandbox:  # the profile names the sandbox, not its port: start it for this check
+        sandbox, settings = _start_sandbox(settings)
+        if sandbox is None:
+            return _fail(args, "sandbox_failed", "Sandbox", "The local sandbox server could not start.")
+    try:
+        reporter, result = _run_check(args, settings, password, provider)
+    finally:
+        if sandbox is not None:
+            sandbox.stop()
     ok, diagnosis, extras = result.ok, result.diagnosis, _check_extras(result)
     if p.incoming is not None and not _is_oauth(p):  # the incoming side too, with the same login
         from app.cli.commands.incoming import check_saved_incoming
@@ -451,6 +460,20 @@ def _incoming_line(result: Any) -> str:
     s = result.settings
     state = "OK" if result.ok else (result.diagnosis.title if result.diagnosis else "failed")
     return f"{result.protocol.name} {s.host}:{s.port} ({s.security.value}): {state}"
+
+
+def _start_sandbox(settings: Any) -> tuple[Any, Any]:
+    """(running SandboxServer, settings pointed at it), or (None, settings) when it cannot start."""
+    from app.core.sandbox import SandboxServer
+    from app.core.store import sandbox_settings
+
+    server = SandboxServer()
+    try:
+        info = server.start()
+    except OSError as exc:
+        log.warning("the sandbox could not start: %s", exc)
+        return None, settings
+    return server, sandbox_settings(settings, info)
 
 
 def _is_oauth(p: Profile) -> bool:

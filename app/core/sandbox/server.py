@@ -24,6 +24,7 @@ from typing import Any
 
 from app.core.model import Security, SmtpSettings, Timeouts, TlsOptions
 from app.core.sandbox.identity import SandboxIdentity, default_sandbox_dir, ensure_identity, server_ssl_context
+from app.core.store import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -296,9 +297,7 @@ class SandboxServer:
     def _save(self, msg_id: str, raw: bytes) -> Path | None:
         try:
             self.eml_dir.mkdir(parents=True, exist_ok=True)
-            path = self.eml_dir / f"{msg_id}.eml"
-            path.write_bytes(raw)
-            return path
+            return atomic_write(self.eml_dir / f"{msg_id}.eml", raw, mode=0o600)
         except OSError as exc:
             log.warning("could not save the message as .eml: %s", exc)
             return None

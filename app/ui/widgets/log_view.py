@@ -171,8 +171,10 @@ class LogView(QWidget):
         QGuiApplication.clipboard().setText(self.plain_text())
 
     def save_to(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.write_text(self.plain_text() + "\n", encoding="utf-8")
+        """Write the log (atomically; never onto a FIFO, device, folder or through a link). Raises OSError."""
+        from app.core.store import atomic_write
+
+        path = atomic_write(path, self.plain_text() + "\n", mode=0o600)
         self.saved.emit(str(path))
         return path
 
@@ -181,4 +183,15 @@ class LogView(QWidget):
             self, self.tr("Save log"), "mailsetup-log.txt", self.tr("Text files (*.txt);;All files (*)")
         )
         if path:
-            self.save_to(path)
+            try:
+                self.save_to(path)
+            except OSError as exc:
+                from PySide6.QtWidgets import QMessageBox
+
+                QMessageBox.warning(
+                    self,
+                    self.tr("Save log"),
+                    self.tr("Could not save the log: {error}").format(
+                        error=getattr(exc, "message", None) or exc.strerror or str(exc)
+                    ),
+                )
