@@ -35,7 +35,7 @@ from app.core.detect.discovery import (
     modes_for_port,
     split_email,
 )
-from app.core.diagnosis import QT_TRANSLATE_NOOP, Action, Code, Diagnosis, diagnose
+from app.core.diagnosis import Code, Diagnosis, detection
 from app.core.model import (
     AuthMechanism,
     EventCallback,
@@ -203,15 +203,6 @@ def _probe_timeouts(t: Timeouts) -> Timeouts:
 def _is_auth_failure(probe: _Probe) -> bool:
     d = probe.result.diagnosis if probe.result is not None else None
     return d is not None and (probe.failed_stage is Stage.AUTH or d.code in AUTH_CODES)
-
-
-def _with_allow_plain_action(d: Diagnosis) -> Diagnosis:
-    if any(a.kind == "allow_plain" for a in d.actions):
-        return d
-    act = Action(
-        "allow_plain", QT_TRANSLATE_NOOP("Diagnosis", "Allow the password without encryption (not recommended)")
-    )
-    return replace(d, actions=tuple(d.actions) + (act,))
 
 
 class _Detector:
@@ -518,9 +509,7 @@ async def _probe_endpoints(
     )
     if not det.slots:  # every candidate is unencrypted and plain connections are not allowed
         first = endpoints[0] if endpoints else Endpoint(base.host, base.port, "none")
-        d = _with_allow_plain_action(
-            diagnose(Code.STARTTLS_UNSUPPORTED, "", host=first.host, port=first.port, security="none")
-        )
+        d = detection.only_unencrypted(first.host, first.port)
         msg = "Every candidate is unencrypted; not probed because plain connections were not allowed."
         return DetectResult(
             False,
@@ -554,11 +543,11 @@ async def _probe_endpoints(
         return out
 
     if winner is None:
-        d = det.failure_diagnosis() or diagnose(Code.CONNECT_REFUSED, "", host=base.host, port=base.port)
+        d = det.failure_diagnosis() or detection.nothing_answered(base.host, base.port)
         if det.hidden_plain and any(
             by_key.get(s.probe.key) and by_key[s.probe.key].plain_only for s in det.hidden_plain
         ):
-            d = _with_allow_plain_action(d)
+            d = detection.with_allow_plain(d)
         return DetectResult(
             False, None, d, pid, outcomes, reasons + loser_reasons(None), elapsed(), False, warnings, discovery
         )
@@ -625,7 +614,7 @@ def _base_settings(
 
 
 def _invalid(field_name: str, message: str, t0: float, provider: str | None = None) -> DetectResult:
-    d = diagnose(Code.INVALID_INPUT, "", field=field_name, message=message)
+    d = detection.invalid_field(field_name, message)
     return DetectResult(False, None, d, provider, [], [message], (time.monotonic() - t0) * 1000)
 
 
@@ -637,7 +626,7 @@ def _check_proxy(proxy: str | None) -> Diagnosis | None:
     try:
         parse_proxy_url(proxy)
     except ProxyUrlError as exc:
-        return diagnose(Code.PROXY_FAILED, "invalid_url", reason=str(exc), proxy="", target="")
+        return detection.invalid_proxy_url(str(exc))
     return None
 
 
@@ -716,7 +705,7 @@ async def detect(
         )
         provider = discovery.provider or provider
         if discovery.nxdomain:
-            d = diagnose(Code.DNS_FAILED, "", host=domain, port=0, security="", detail="the domain does not exist")
+            d = detection.no_such_domain(domain)
             return DetectResult(
                 False, None, d, None, [], list(discovery.notes), (time.monotonic() - t0) * 1000, discovery=discovery
             )
@@ -736,14 +725,7 @@ async def detect(
             what = "the domain's mail exchangers" if discovery.via == "mx_host" else "the usual server names"
             reasons.append(f"Candidates are {what}: {', '.join(discovery.hosts)}.")
         else:
-            d = diagnose(
-                Code.DNS_FAILED,
-                "",
-                host=domain,
-                port=0,
-                security="",
-                detail="no SRV records and no smtp., mail. or MX host for this domain",
-            )
+            d = detection.no_candidates(domain)
             return DetectResult(
                 False, None, d, None, [], list(discovery.notes), (time.monotonic() - t0) * 1000, discovery=discovery
             )

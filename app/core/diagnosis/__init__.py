@@ -3,7 +3,7 @@ Diagnosis from a failure."""
 
 from __future__ import annotations
 
-from app.core.diagnosis import classify, incoming, mismatch, oauth, stages
+from app.core.diagnosis import classify, detection, incoming, mismatch, oauth, stages
 from app.core.diagnosis.alternatives import drop_failed_switches, offer_switch, security_label
 from app.core.diagnosis.table import (
     QT_TRANSLATE_NOOP,
@@ -28,6 +28,7 @@ __all__ = [
     "DiagnosedError",
     "Diagnosis",
     "classify",
+    "detection",
     "diagnose",
     "drop_failed_switches",
     "entry_for",

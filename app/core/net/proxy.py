@@ -23,7 +23,7 @@ import socket
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
-from app.core.diagnosis import Code, DiagnosedError, diagnose
+from app.core.diagnosis import DiagnosedError, detection
 
 log = logging.getLogger(__name__)
 
@@ -128,14 +128,8 @@ def _scrub(text: str, cfg: ProxyConfig | None) -> str:
 def _fail(variant: str, cfg: ProxyConfig | None, reason: str, target: str = "") -> DiagnosedError:
     reason = _scrub(reason, cfg)
     return DiagnosedError(
-        diagnose(
-            Code.PROXY_FAILED,
-            variant,
-            reason=reason,
-            proxy=cfg.redacted() if cfg else "",
-            proxy_host=cfg.host if cfg else "",
-            proxy_port=cfg.port if cfg else 0,
-            target=target,
+        detection.proxy_failed(
+            variant, reason, cfg.redacted() if cfg else "", cfg.host if cfg else "", cfg.port if cfg else 0, target
         )
     )
 
