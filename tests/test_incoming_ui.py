@@ -68,6 +68,7 @@ def test_check_page_explains_an_incoming_failure_without_blocking_next(qtbot, do
     assert page.incoming.diagnosis.title.text() == "Port {} does not use SSL/TLS from the start".format(
         dovecot.port("imap", "starttls")
     )
+    assert page.incoming.diagnosis.buttons == []  # the catalogue's server: the port is told, not switched
     qtbot.waitUntil(lambda: wizard.button(QWizard.WizardButton.NextButton).isEnabled())
 
 

@@ -33,6 +33,7 @@ class _EngineBox(QGroupBox):
         self.status.setWordWrap(True)
         self.diagnosis = DiagnosisPanel()
         self.diagnosis.show_diagnosis(None)
+        self.diagnosis.action_triggered.connect(self._action)
         lay = QVBoxLayout(self)
         lay.addWidget(self.status)
         lay.addWidget(self.diagnosis)
@@ -40,6 +41,22 @@ class _EngineBox(QGroupBox):
 
     def is_running(self) -> bool:
         return self._job is not None and self._job.running
+
+    def show_diagnosis(self, diagnosis: Any) -> None:
+        """The diagnosis with only the remedies that work here: the provider's pages. The incoming server
+        comes from the catalogue, so a port switch is told in the fixes, not offered as a button."""
+        from dataclasses import replace
+
+        if diagnosis is not None:
+            diagnosis = replace(diagnosis, actions=tuple(a for a in diagnosis.actions if a.kind == "open_url"))
+        self.diagnosis.show_diagnosis(diagnosis)
+
+    def _action(self, action: Any) -> None:
+        from app.ui.desktop import open_url
+
+        url = action.params.get("url")
+        if action.kind == "open_url" and url:
+            open_url(url)
 
     def cancel(self) -> None:
         if self.is_running():
@@ -126,7 +143,7 @@ class IncomingCheckBox(_EngineBox):
             )
         else:
             self.status.setText(self.tr("The {protocol} check failed.").format(protocol=result.protocol.name))
-        self.diagnosis.show_diagnosis(result.diagnosis)
+        self.show_diagnosis(result.diagnosis)
 
 
 class DeliveryBox(_EngineBox):
@@ -212,4 +229,4 @@ class DeliveryBox(_EngineBox):
             self.status.setText(self.tr("Could not look into the mailbox."))
         else:
             self.status.setText(self.tr("Not arrived within {seconds} s.").format(seconds=f"{self.timeout:g}"))
-        self.diagnosis.show_diagnosis(result.diagnosis)
+        self.show_diagnosis(result.diagnosis)
