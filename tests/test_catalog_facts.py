@@ -319,3 +319,19 @@ def test_limit_numbers_with_separators_count(tmp_path):
         'text.ru = "до 10 000 получателей"\ntext.en = "up to 10,000 recipients"\n'
     )
     assert _errors(tmp_path, BASE + tail) == []
+
+
+def test_every_snapshot_file_is_used_and_region_domains_get_region_hosts(cat):
+    files = ispdb_snapshot()["files"]
+    used = set()
+    for p in cat.providers:
+        used.update(p.ispdb)
+        for region in p.regions:
+            used.update(region.ispdb)
+            for name in region.ispdb:
+                for d in files[name]["domains"]:
+                    found = cat.by_domain(d)
+                    assert found.id == p.id and found.region == region.id, (name, d)
+                hosts = {e.host for e in region.smtp}
+                assert {s["host"] for s in files[name]["smtp"]} <= hosts, (p.id, region.id, hosts)
+    assert set(files) - used == {"messagingengine.com"}  # Fastmail's MX domain: its pattern is in fastmail.toml
