@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -178,31 +176,29 @@ def test_sandbox_profile_follows_the_running_sandbox(tmp_path):
 
 
 def test_twenty_parallel_adds_keep_twenty_profiles_and_secrets(tmp_path, secret_service):
-    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"), MS_PW="pw-parallel")
-    code = "from app.cli.main import main; raise SystemExit(main())"
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", code, "profiles", "add", f"p{i}", "--host", "smtp.example.test", "--user", "u"]
-            + ["--password-env", "MS_PW", "--no-check"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=str(Path(__file__).resolve().parent.parent),
-        )
-        for i in range(20)
-    ]
-    results = [(p.wait(timeout=90), p.stderr.read().decode()) for p in procs]
+    import multiprocessing
+
+    from tests.cli_child import run_cli
+
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["tests.cli_child", "app.cli.main", "app.cli.commands.profiles", "keyring"])
+    env = {
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "MS_PW": "pw-parallel",
+        "DBUS_SESSION_BUS_ADDRESS": secret_service.bus_address,
+        "PYTHON_KEYRING_BACKEND": os.environ["PYTHON_KEYRING_BACKEND"],
+    }
+    argv = ["profiles", "add", "", "--host", "smtp.example.test", "--user", "u", "--password-env", "MS_PW"]
+    procs = [ctx.Process(target=run_cli, args=(env, [*argv[:2], f"p{i}", *argv[3:], "--no-check"])) for i in range(20)]
     for p in procs:
-        p.stdout.close()
-        p.stderr.close()
-    assert [r[0] for r in results] == [0] * 20, results
+        p.start()
+    for p in procs:
+        p.join(timeout=90)
+    assert [p.exitcode for p in procs] == [0] * 20
     store = ProfileStore(tmp_path / "config" / "mailsetup" / "profiles.json")
     assert sorted(p.name for p in store.list()) == sorted(f"p{i}" for i in range(20))
-    items = keyring_items(secret_service)
-    assert items == {(SERVICE, f"p{i}") for i in range(20)}
-    for i in range(20):
-        assert SecretStore().get(f"p{i}") == "pw-parallel"
-        SecretStore().delete(f"p{i}")
+    names = {f"p{i}" for i in range(20)}
+    assert secret_service.take(names) == {(SERVICE, name): "pw-parallel" for name in names}
 
 
 # -- corrupt entries ------------------------------------------------------------------------------------
