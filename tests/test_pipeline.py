@@ -195,3 +195,16 @@ async def test_the_whole_run_keeps_one_deadline(smtp_server):
     r = await run_pipeline(settings, None)
     took = loop.time() - t0
     assert not r.ok and took < 1.5 + 0.5
+
+
+async def test_a_login_nobody_verified_is_never_a_success(smtp_server):
+    """A non-ASCII password and a server that stalls in AUTH: both clients fail the login; the verdict fails."""
+    server = smtp_server("stall_auth")
+    settings = server.settings(security=Security.NONE, allow_plain_auth=True, username="user").with_(
+        timeouts=Timeouts(connect=1.0, greeting=1.0, command=0.5, total=2.5)
+    )
+    r = await run_pipeline(settings, "пароль с пробелом")
+    assert not r.ok and r.by == "" and not r.auth_verified
+    assert r.second_opinion is not None and r.second_opinion.login_wanted and not r.second_opinion.login_verified
+    assert r.second_opinion.stage == "auth"
+    assert sum(1 for ln in server.lines if ln.upper().startswith("AUTH")) >= 2  # both clients really tried
