@@ -147,10 +147,29 @@ def delivery_line(delivery: dict[str, Any]) -> str:
 
 
 def check_saved_incoming(
-    reporter: Reporter, server: Any, smtp: SmtpSettings, password: str | None, provider: Any
-) -> Any:
-    """``profiles check NAME``: the saved incoming server, with the SMTP side's login and TLS policy."""
+    reporter: Reporter,
+    server: Any,
+    smtp: SmtpSettings,
+    password: str | None,
+    provider: Any,
+    ok: bool,
+    diagnosis: Any,
+    extras: dict[str, Any],
+) -> tuple[bool, Any]:
+    """``profiles check NAME``: the saved incoming server, with the SMTP side's login and TLS policy.
+
+    Adds ``incoming`` to ``extras``; the returned (ok, diagnosis) fail when the incoming side fails."""
     from app.core.incoming import run_incoming_check
 
     settings = server.settings_from(smtp)
-    return asyncio.run(run_incoming_check(server.protocol, settings, password, on_event=reporter, provider=provider))
+    result = asyncio.run(run_incoming_check(server.protocol, settings, password, on_event=reporter, provider=provider))
+    if reporter.json_mode:
+        extras["incoming"] = result.to_dict()
+    else:
+        state = "OK" if result.ok else (result.diagnosis.title if result.diagnosis else "failed")
+        extras["incoming"] = (
+            f"{result.protocol.name} {settings.host}:{settings.port} ({settings.security.value}): {state}"
+        )
+    if ok and not result.ok:
+        return False, result.diagnosis
+    return ok, diagnosis

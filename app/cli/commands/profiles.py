@@ -449,17 +449,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     if p.incoming is not None and not _is_oauth(p):  # the incoming side too, with the same login
         from app.cli.commands.incoming import check_saved_incoming
 
-        incoming = check_saved_incoming(reporter, p.incoming, settings, password, provider)
-        extras["incoming"] = incoming.to_dict() if reporter.json_mode else _incoming_line(incoming)
-        if ok and not incoming.ok:
-            ok, diagnosis = False, incoming.diagnosis
+        ok, diagnosis = check_saved_incoming(reporter, p.incoming, settings, password, provider, ok, diagnosis, extras)
     return reporter.finish(ok, diagnosis, result.settings, result.elapsed_ms, **extras, profile=p.name)
-
-
-def _incoming_line(result: Any) -> str:
-    s = result.settings
-    state = "OK" if result.ok else (result.diagnosis.title if result.diagnosis else "failed")
-    return f"{result.protocol.name} {s.host}:{s.port} ({s.security.value}): {state}"
 
 
 def _start_sandbox(settings: Any) -> tuple[Any, Any]:

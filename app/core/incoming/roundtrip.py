@@ -181,6 +181,29 @@ class _Search:
         self.junk: str | None = None
         self.found_uid: str | None = None
         self.headers: EmailMessage | None = None
+        self.folder: str | None = None  # where it was found (the server's name)
+        self.seconds = 0.0
+        self.deleted = False
+
+    async def run(self, timeout: float, start: float) -> str:
+        """The DELIVERY stage: INBOX and Junk each round, IDLE or a growing pause between rounds."""
+        self.junk = await self.find_junk()
+        folders = ["INBOX"] + ([self.junk] if self.junk else [])
+        self.s.info(f"Looking for {self.token} in {', '.join(decode_mutf7(f) for f in folders)}", LogLevel.DETAIL)
+        deadline = time.monotonic() + timeout
+        pause = 0.25
+        while True:
+            for folder in folders:
+                if await self.look(folder):
+                    self.folder, self.seconds = folder, time.monotonic() - start
+                    if self.delete:
+                        self.deleted = await self.remove()
+                    return f"found in {decode_mutf7(folder)}"
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "not found"
+            await self.wait(min(pause, left))
+            pause = min(pause * 2, 2.0)
 
     async def find_junk(self) -> str | None:
         r = await self.s.ask('LIST "" "*"', Stage.DELIVERY)
@@ -285,62 +308,42 @@ async def confirm_delivery(
     t = settings.timeouts
     session = ImapSession(settings.with_(timeouts=replace(t, total=t.total + timeout)), password, on_event, provider)
     search = _Search(session, token, delete)
-    state: dict[str, Any] = {}
-
-    async def body() -> str:
-        search.junk = await search.find_junk()
-        folders = ["INBOX"] + ([search.junk] if search.junk else [])
-        session.info(f"Looking for {token} in {', '.join(decode_mutf7(f) for f in folders)}", LogLevel.DETAIL)
-        deadline = time.monotonic() + timeout
-        pause = 0.25
-        while True:
-            for folder in folders:
-                if await search.look(folder):
-                    state["folder"] = folder
-                    state["seconds"] = time.monotonic() - start
-                    if delete:
-                        state["deleted"] = await search.remove()
-                    return f"found in {decode_mutf7(folder)}"
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return "not found"
-            await search.wait(min(pause, left))
-            pause = min(pause * 2, 2.0)
-
     try:
         await session.open()
-        await session.stage(Stage.DELIVERY, body)
+        await session.stage(Stage.DELIVERY, lambda: search.run(timeout, start))
         await session.logout()
     except StageAborted as failed:
         return DeliveryResult(False, diagnosis=failed.diagnosis)
     finally:
         session.close()
-    if "folder" not in state:
-        p = dx.params(settings, session.protocol, user=settings.username, seconds=f"{timeout:g}")
+    return _verdict(search, settings, timeout, trusted_authserv_ids)
+
+
+def _verdict(search: _Search, settings: SmtpSettings, timeout: float, trusted: Iterable[str]) -> DeliveryResult:
+    """Where the search found the message (or that it did not), as a DeliveryResult."""
+    if search.folder is None:
+        p = dx.params(settings, IncomingProtocol.IMAP, user=settings.username, seconds=f"{timeout:g}")
         return DeliveryResult(False, diagnosis=Diagnosis(Code.DELIVERY_NOT_CONFIRMED, "", p))
     headers = search.headers
     ar = parse_authentication_results(
-        headers.get_all("Authentication-Results") or [] if headers is not None else [], trusted_authserv_ids
+        headers.get_all("Authentication-Results") or [] if headers is not None else [], trusted
     )
-    folder = decode_mutf7(state["folder"])
-    in_spam = state["folder"] != "INBOX"
+    folder = decode_mutf7(search.folder)
+    in_spam = search.folder != "INBOX"
     diagnosis = None
     if in_spam:
+        verdicts = ar.summary() if ar else "-"
         p = dx.params(
-            settings,
-            session.protocol,
-            folder=folder,
-            seconds=f"{state['seconds']:.1f}",
-            verdicts=ar.summary() if ar else "-",
+            settings, IncomingProtocol.IMAP, folder=folder, seconds=f"{search.seconds:.1f}", verdicts=verdicts
         )
         diagnosis = Diagnosis(Code.DELIVERY_IN_SPAM, "", p)
     return DeliveryResult(
         True,
         folder=folder,
         in_spam=in_spam,
-        seconds=state["seconds"],
+        seconds=search.seconds,
         authentication_results=ar,
-        deleted=bool(state.get("deleted")),
+        deleted=search.deleted,
         diagnosis=diagnosis,
     )
 

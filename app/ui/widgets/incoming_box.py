@@ -204,6 +204,26 @@ class DeliveryBox(_EngineBox):
         self._submit(run, "delivery")
         return True
 
+    def token_for(self, provider: Any, smtp_settings: Any, *, sandbox: bool) -> tuple[str | None, Any]:
+        """Before a send: (token, a function marking the message with it), or (None, None) without a mailbox."""
+        self.cancel()
+        if not (sandbox or self.available(provider, smtp_settings)):
+            return None, None
+        from app.core.incoming import mark_message, new_token
+
+        token = new_token()
+        return token, lambda message: mark_message(message, token)
+
+    def after_send(self, model: Any, sandbox: Any, token: str, sent: Any) -> None:
+        """After a successful send: the sandbox's own inbox at once, else the IMAP search."""
+        import time
+
+        if sandbox is not None:
+            inbox = [m.parsed() for m in sandbox.inbox]
+            self.show_sandbox(inbox, token, model.settings, sent.elapsed_ms / 1000)
+        else:
+            self.start(model.provider, model.settings, model.password or None, token, time.monotonic())
+
     def show_sandbox(self, messages: Any, token: str, smtp_settings: Any, seconds: float) -> None:
         """The sandbox's own inbox serves as the mailbox offline: the verdict at once, no IMAP."""
         from app.core.incoming import find_in_messages

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html as html_mod
 import logging
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -286,15 +285,8 @@ class SendPage(LazyPage):
         self.cancel_send.setEnabled(True)
         self.completeChanged.emit()
 
-        # proof of delivery where the provider has an IMAP server: the message carries a unique token
-        self.delivery.cancel()
-        prepare = token = None
-        if self.delivery.available(provider, settings) or self.is_sandbox():
-            from app.core.incoming import mark_message, new_token
-
-            token = new_token()
-            prepare = lambda message, t=token: mark_message(message, t)  # noqa: E731
-        self._token = token
+        # proof of delivery (IMAP, or the sandbox's inbox): the message carries a unique token
+        self._token, prepare = self.delivery.token_for(provider, settings, sandbox=self.is_sandbox())
 
         async def run(on_event: Any) -> Any:
             from app.core.smtp import send_spec
@@ -327,14 +319,8 @@ class SendPage(LazyPage):
             self.set_dynamic(self.status, lambda: self._success_text(result))
             self.log_view.add_line(LogLevel.INFO, self._success_text(result, advice=False))
             if getattr(self, "_token", None):
-                model = self._wizard.model
-                if self.is_sandbox() and self._wizard.sandbox is not None:
-                    inbox = [m.parsed() for m in self._wizard.sandbox.inbox]
-                    self.delivery.show_sandbox(inbox, self._token, model.settings, result.elapsed_ms / 1000)
-                else:
-                    self.delivery.start(
-                        model.provider, model.settings, model.password or None, self._token, time.monotonic()
-                    )
+                sandbox = self._wizard.sandbox if self.is_sandbox() else None
+                self.delivery.after_send(self._wizard.model, sandbox, self._token, result)
         else:
             self.set_dynamic(self.status, lambda: self.tr("The message was not sent."))
             self.diagnosis.show_diagnosis(result.diagnosis)
