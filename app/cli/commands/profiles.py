@@ -260,15 +260,28 @@ def cmd_add(args: argparse.Namespace) -> int:
             return _exists(args, name)
         return _profile_fail(args, exc, saved=False)
 
-    where = f"in {saved.secret_backend}" if saved.has_secret else "not stored"
+    return _report_saved(args, saved, accounts, reporter, result, typed_password=bool(password))
+
+
+def _report_saved(
+    args: argparse.Namespace,
+    saved: Profile,
+    accounts: AccountStore,
+    reporter: Any,
+    result: Any,
+    *,
+    typed_password: bool,
+) -> int:
+    """The result of a successful ``profiles add`` (with the check's result when there was one)."""
     extra = {
-        "profile": name,
+        "profile": saved.name,
         "saved": True,
         "secret_stored": saved.has_secret,
         "proxy_secret_stored": saved.has_proxy_secret,
         "secret_backend": saved.secret_backend,
         "path": str(accounts.path),
     }
+    code = EXIT_OK
     if reporter is not None and result is not None:
         code = reporter.finish(True, None, result.settings, result.elapsed_ms, **_check_extras(result), **extra)
     elif args.json:
@@ -285,12 +298,10 @@ def cmd_add(args: argparse.Namespace) -> int:
                 **extra,
             }
         )
-        code = EXIT_OK
-    else:
-        code = EXIT_OK
     if not args.json:
-        print(f"Saved profile '{name}' to {accounts.path} (password {where}).")
-        if password and args.save_without_password:
+        where = f"in {saved.secret_backend}" if saved.has_secret else "not stored"
+        print(f"Saved profile '{saved.name}' to {accounts.path} (password {where}).")
+        if typed_password and args.save_without_password:
             print("The password was not stored; 'mailsetup profiles check' will ask for it.")
     return code
 
@@ -375,6 +386,29 @@ def cmd_show(args: argparse.Namespace) -> int:
 # -- check -----------------------------------------------------------------------------------------
 
 
+def _missing_secret(args: argparse.Namespace, loaded: Any, *, password_given: bool) -> int | None:
+    """The failure for a stored password or proxy password that is gone, or None."""
+    p = loaded.profile
+    where = p.secret_backend or "the password store"
+    if not password_given and loaded.password_missing:
+        return _fail(
+            args,
+            "secret_missing",
+            "Stored password not found",
+            f"The password of '{p.name}' is no longer in {where}. "
+            "Pass it with --password-stdin or --password-env, or add the profile again.",
+        )
+    if PROXY_SERVICE in loaded.missing:
+        return _fail(
+            args,
+            "secret_missing",
+            "Stored proxy password not found",
+            f"The proxy password of '{p.name}' is no longer in {where}. "
+            "Add the profile again with --proxy-password-stdin or --proxy-password-env.",
+        )
+    return None
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     accounts = AccountStore()
     try:
@@ -392,22 +426,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         return _profile_fail(args, exc)
     password = given if given is not None else loaded.password
     settings = loaded.settings
-    if given is None and loaded.password_missing:
-        return _fail(
-            args,
-            "secret_missing",
-            "Stored password not found",
-            f"The password of '{p.name}' is no longer in {p.secret_backend or 'the password store'}. "
-            "Pass it with --password-stdin or --password-env, or add the profile again.",
-        )
-    if PROXY_SERVICE in loaded.missing:
-        return _fail(
-            args,
-            "secret_missing",
-            "Stored proxy password not found",
-            f"The proxy password of '{p.name}' is no longer in {p.secret_backend or 'the password store'}. "
-            "Add the profile again with --proxy-password-stdin or --proxy-password-env.",
-        )
+    missing = _missing_secret(args, loaded, password_given=given is not None)
+    if missing is not None:
+        return missing
     if password is None and _is_oauth(p):
         from app.cli.commands.oauth import bearer_for
 
