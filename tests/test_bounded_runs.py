@@ -136,3 +136,30 @@ def test_fast_endless_reply_keeps_memory_bounded_in_process(smtp_server, capsys)
     assert rc == 1
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["code"] == "protocol_error"
     assert grown_mib < 100
+
+
+def test_a_hung_resolver_does_not_hold_the_process(monkeypatch, capsys):
+    """A name lookup that never returns: the verdict comes at the deadline and nothing waits for the lookup."""
+    import socket
+
+    release = threading.Event()
+    real = socket.getaddrinfo
+
+    def hang(host, *args, **kwargs):
+        if host == "hang.test":
+            release.wait(30)
+            raise socket.gaierror(socket.EAI_AGAIN, "released")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", hang)
+    t0 = time.monotonic()
+    try:
+        rc = main(
+            ["check", "--host", "hang.test", "--port", "25", "--security", "starttls", "--timeout", "1", "--json"]
+        )
+        took = time.monotonic() - t0
+    finally:
+        release.set()
+    result = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert rc == 1 and result["code"] == "dns_failed"
+    assert took < 1.0 + 1.0

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -118,10 +119,42 @@ async def race(
     return winner[0], winner[1], report
 
 
+async def getaddrinfo(host: str, port: int) -> list[tuple]:
+    """``socket.getaddrinfo`` for TCP in a daemon thread of its own.
+
+    Not ``loop.getaddrinfo``: that runs in the loop's default executor, whose threads ``asyncio.run``
+    and the interpreter wait for at exit, so a resolver that hangs would keep the process alive long
+    after the verdict. A daemon thread is simply abandoned when the deadline cancels the wait.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future = loop.create_future()
+
+    def deliver(ok: bool, value: object) -> None:
+        if future.done():
+            return
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)  # type: ignore[arg-type]
+
+    def work() -> None:
+        try:
+            result: object = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+            ok = True
+        except BaseException as exc:  # handed to the waiting coroutine
+            result, ok = exc, False
+        try:
+            loop.call_soon_threadsafe(deliver, ok, result)
+        except RuntimeError:  # the loop is closed: nobody waits any more
+            pass
+
+    threading.Thread(target=work, name="mailsetup-dns", daemon=True).start()
+    return await future
+
+
 async def resolve(host: str, port: int) -> list[Address]:
     """getaddrinfo for TCP, de-duplicated, in the resolver's order."""
-    loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    infos = await getaddrinfo(host.strip("[]"), port)
     out: list[Address] = []
     seen = set()
     for family, type_, proto, _canon, sockaddr in infos:
@@ -147,6 +180,7 @@ __all__ = [
     "Address",
     "Attempt",
     "ConnectFailed",
+    "getaddrinfo",
     "interleave",
     "open_tcp",
     "race",

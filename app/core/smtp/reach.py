@@ -45,7 +45,7 @@ class ReachStages:
         host = s.host.strip("[]")
         try:
             infos = await self.timed(
-                self.loop.getaddrinfo(host, s.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP),
+                net.getaddrinfo(host, s.port),  # a daemon thread: a hung resolver never holds the process
                 s.timeouts.connect,
                 lambda secs: stages.dns_timeout(s, secs),
             )
