@@ -10,6 +10,7 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWizard
 
+from app.core.model import Security, SmtpSettings
 from app.core.store import SERVICE, AccountStore, SecretStore
 from tests.fixtures.ui import PASSWORD, make_wizard, pass_check, wait_check_done
 
@@ -145,3 +146,18 @@ def test_log_is_never_saved_onto_a_fifo_or_through_a_link(qtbot, tmp_path):
     assert (tmp_path / "other.txt").read_text(encoding="utf-8") == "keep"
     saved = view.save_to(tmp_path / "log.txt")
     assert saved.read_text(encoding="utf-8").endswith("\n") and (saved.stat().st_mode & 0o777) == 0o600
+
+
+def test_saved_accounts_opens_with_a_corrupt_entry_and_lists_the_others(qtbot):
+    from app.core.store import Profile, ProfileStore
+
+    store = ProfileStore()
+    store.save(Profile("good", SmtpSettings(host="smtp.example.com", port=587, security=Security.STARTTLS)))
+    text = store.path.read_text(encoding="utf-8").replace('"profiles": {', '"profiles": {"x": {"settings": [1]},', 1)
+    store.path.write_text(text, encoding="utf-8")
+    w = make_wizard(qtbot)
+    w.provider_page.open_saved_accounts()
+    dialog = w.provider_page.saved_dialog
+    assert dialog.profile_list.count() == 1 and dialog.profile_list.item(0).text().startswith("good")
+    assert 'profiles.json: profile "x": settings: expected an object, found a list' in dialog.status.text()
+    assert store.path.read_text(encoding="utf-8") == text  # opening it rewrote nothing
