@@ -232,7 +232,7 @@ async def test_device_code_declined_and_expired(oauth_server):
     await _expect(Code.OAUTH_DENIED, sign_in_device(client, decline, timeout=10, min_interval=0.02))
     started = time.monotonic()
     d = await _expect(
-        Code.OAUTH_TIMED_OUT, sign_in_device(client, lambda code: None, timeout=0.3, min_interval=0.02), "device_code"
+        Code.OAUTH_TIMED_OUT, sign_in_device(client, lambda code: None, timeout=1.5, min_interval=0.02), "device_code"
     )
     assert d.params["verification_uri"].endswith("/device") and time.monotonic() - started < 6
 
