@@ -203,7 +203,7 @@ def test_detect_autoconfig_flags_reach_the_engine(monkeypatch):
 
     async def fake_detect(email, **kw):
         seen.update(kw)
-        from app.core.detect.probe import DetectResult
+        from app.core.detect import DetectResult
 
         return DetectResult(False, None, None, None, [], [], 0.0)
 

@@ -4,7 +4,7 @@ Diagnosis from a failure."""
 from __future__ import annotations
 
 from app.core.diagnosis import classify, detection, incoming, mismatch, oauth, stages
-from app.core.diagnosis.alternatives import drop_failed_switches, offer_switch, security_label
+from app.core.diagnosis.alternatives import SECURITY_LABELS, drop_failed_switches, offer_switch, security_label
 from app.core.diagnosis.table import (
     QT_TRANSLATE_NOOP,
     TABLE,
@@ -22,6 +22,7 @@ TABLE.update(incoming.INCOMING_ROWS)
 
 __all__ = [
     "QT_TRANSLATE_NOOP",
+    "SECURITY_LABELS",
     "TABLE",
     "Action",
     "Code",
