@@ -20,14 +20,17 @@ from app.core.detect.pipeline import (
     paired_alternative,
     run_pipeline,
 )
-from app.core.detect.probe import DEFAULT_PORTS as PROBE_PORTS
 from app.core.detect.probe import detect, detect_mode
+from app.core.detect.ranking import DEFAULT_PORTS as PROBE_PORTS
+from app.core.detect.results import DetectResult, ProbeOutcome
 from app.core.detect.second_opinion import SecondOpinion, second_opinion
 
 __all__ = [
     "PROBE_PORTS",
     "RETRYABLE",
     "AddressError",
+    "DetectResult",
+    "ProbeOutcome",
     "SecondOpinion",
     "Verdict",
     "alternatives_for",
