@@ -67,26 +67,31 @@ class AccountPage(LazyPage):
         self.messages: dict[str, FieldMessage] = {}
         self.labels: dict[str, QLabel] = {}
 
-        def line(name: str, echo: QLineEdit.EchoMode = QLineEdit.EchoMode.Normal) -> QLineEdit:
-            w = QLineEdit(objectName=name)
-            w.setEchoMode(echo)
-            w.textEdited.connect(lambda *_: self._edited(name))
-            return w
+        self._build_account_fields()
+        self._build_advanced_fields()
+        self._build_advanced_toggle()
+        self._build_layout()
 
-        # -- account fields
-        self.from_address = line("from_address")
-        self.from_name = line("from_name")
-        self.username = line("username")
-        self.password = line("password", QLineEdit.EchoMode.Password)
+    def _line(self, name: str, echo: QLineEdit.EchoMode = QLineEdit.EchoMode.Normal) -> QLineEdit:
+        w = QLineEdit(objectName=name)
+        w.setEchoMode(echo)
+        w.textEdited.connect(lambda *_: self._edited(name))
+        return w
+
+    def _build_account_fields(self) -> None:
+        self.from_address = self._line("from_address")
+        self.from_name = self._line("from_name")
+        self.username = self._line("username")
+        self.password = self._line("password", QLineEdit.EchoMode.Password)
         # one show-password control: a checkbox (reachable by keyboard, unlike an icon in the field)
         self.show_password = QCheckBox(objectName="show_password")
         self.show_password.toggled.connect(self._toggle_password)
         self.password_hint = QLabel(objectName="password_hint")
         self.password_hint.setWordWrap(True)
 
-        # -- advanced
-        self.host = line("host")
-        self.port = line("port")
+    def _build_advanced_fields(self) -> None:
+        self.host = self._line("host")
+        self.port = self._line("port")
         self.port.setMaximumWidth(110)
         self.security = QComboBox(objectName="security")
         for sec in (Security.SSL, Security.STARTTLS, Security.NONE):
@@ -112,10 +117,10 @@ class AccountPage(LazyPage):
         self.tls_minimum = QComboBox(objectName="tls_minimum")
         for m in TlsMinimum:
             self.tls_minimum.addItem(f"TLS {m.value}", m.value)
-        self.ca_file = line("ca_file")
+        self.ca_file = self._line("ca_file")
         self.browse_ca = QPushButton(objectName="browse_ca_file")
         self.browse_ca.clicked.connect(self._pick_ca)
-        self.proxy = line("proxy")
+        self.proxy = self._line("proxy")
         self.allow_plain = QCheckBox(objectName="allow_plain")
         self.allow_plain.toggled.connect(lambda *_: self._edited("allow_plain"))
         self.allow_plain_warning = QLabel(objectName="allow_plain_warning")
@@ -132,6 +137,7 @@ class AccountPage(LazyPage):
         self.security_warning.setWordWrap(True)
         self.security_warning.hide()
 
+    def _build_advanced_toggle(self) -> None:
         self.advanced = QToolButton(objectName="advanced")
         self.advanced.setCheckable(True)
         self.advanced.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -147,7 +153,7 @@ class AccountPage(LazyPage):
         self.view_inbox.clicked.connect(self.open_sandbox_inbox)
         self.view_inbox.hide()
 
-        # -- layout
+    def _build_layout(self) -> None:
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         self._add_row(form, "from_address", self.from_address)
@@ -159,6 +165,10 @@ class AccountPage(LazyPage):
         self._add_row(form, "password", pw_row, buddy=self.password)
         form.addRow("", self.password_hint)
 
+        self._layout_advanced()
+        self._layout_page(form)
+
+    def _layout_advanced(self) -> None:
         adv = QFormLayout(self.advanced_box)
         adv.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         self._add_row(adv, "host", self.host)
@@ -180,6 +190,7 @@ class AccountPage(LazyPage):
         adv.addRow("", self.pins_box)
         self.advanced_box.hide()
 
+    def _layout_page(self, form: QFormLayout) -> None:
         sandbox_row = QHBoxLayout()
         sandbox_row.addWidget(self.sandbox_status, 1)
         sandbox_row.addWidget(self.view_inbox)
