@@ -38,9 +38,9 @@ from app.core.detect.ranking import (
     AUTH_CODES,
     DEFAULT_PORTS,
     STAGGER,
-    _reason_for_loser,
     _reason_for_winner,
     _Slot,
+    loser_reasons,
     security_label,
 )
 from app.core.detect.results import DetectResult, ProbeOutcome
@@ -113,19 +113,8 @@ async def _probe_endpoints(
     pid = provider.id if provider else None
     elapsed = lambda: (time.monotonic() - t0) * 1000  # noqa: E731
 
-    def loser_reasons(w: _Slot | None) -> list[str]:
-        out = []
-        for s in det.slots:
-            r = _reason_for_loser(s, w, by_key)
-            if r:
-                out.append(r)
-        for s in det.hidden_plain:
-            o = by_key.get(s.probe.key)
-            if o is not None and o.plain_only:
-                out.append(
-                    f"{s.name} answers only without encryption; not offered because plain connections were not allowed."
-                )
-        return out
+    def others(w: _Slot | None) -> list[str]:
+        return loser_reasons(det.slots, det.hidden_plain, w, by_key)
 
     if winner is None:
         d = det.failure_diagnosis() or detection.nothing_answered(base.host, base.port)
@@ -134,7 +123,7 @@ async def _probe_endpoints(
         ):
             d = detection.with_allow_plain(d)
         return DetectResult(
-            False, None, d, pid, outcomes, reasons + loser_reasons(None), elapsed(), False, warnings, discovery
+            False, None, d, pid, outcomes, reasons + others(None), elapsed(), False, warnings, discovery
         )
 
     chosen = base.with_(
@@ -143,18 +132,34 @@ async def _probe_endpoints(
         security=winner.security,
         allow_plain_auth=winner.security is Security.NONE,
     )
-    reasons = [_reason_for_winner(winner, ranked_by_order, provider)] + reasons + loser_reasons(winner)
+    reasons = [_reason_for_winner(winner, ranked_by_order, provider)] + reasons + others(winner)
     if winner.security is Security.NONE:
         warnings.append(
             f"{winner.name}: the connection is not encrypted; the login and every message travel in clear text."
         )
 
-    probe = winner.probe
     if not password:
         return DetectResult(
-            True, chosen, None, pid, outcomes, reasons, elapsed(), False, warnings, discovery, probe.result
+            True, chosen, None, pid, outcomes, reasons, elapsed(), False, warnings, discovery, winner.probe.result
         )
+    res = await _confirm_login(winner, chosen, password, provider, on_event, reasons)
+    ok = bool(res.ok)
+    verdict: Diagnosis | None = None if ok else res.diagnosis
+    return DetectResult(
+        ok, chosen, verdict, pid, outcomes, reasons, elapsed(), ok and res.auth_verified, warnings, discovery, res
+    )
 
+
+async def _confirm_login(
+    winner: _Slot,
+    chosen: SmtpSettings,
+    password: str,
+    provider: Provider | None,
+    on_event: EventCallback,
+    reasons: list[str],
+) -> Any:
+    """The CheckResult that verified (or refused) the login on the winner; a reason line is added."""
+    probe = winner.probe
     if probe.full and probe.security is winner.security:
         # the speculative full check on the top candidate already ran the login: replay its events
         for event in probe.events:
@@ -165,15 +170,11 @@ async def _probe_endpoints(
         res = await _verify(chosen, password, provider, on_event)
     if res.ok:
         reasons.append(f"The login was verified on {winner.name}.")
-        return DetectResult(
-            True, chosen, None, pid, outcomes, reasons, elapsed(), res.auth_verified, warnings, discovery, res
-        )
-    d = res.diagnosis
-    if d.code in AUTH_CODES:
+    elif res.diagnosis.code in AUTH_CODES:
         reasons.append(f"The server at {winner.name} refused the login; other ports were not tried with it.")
     else:
-        reasons.append(f"The full check on {winner.name} failed: {d.title}.")
-    return DetectResult(False, chosen, d, pid, outcomes, reasons, elapsed(), False, warnings, discovery, res)
+        reasons.append(f"The full check on {winner.name} failed: {res.diagnosis.title}.")
+    return res
 
 
 def _base_settings(
@@ -215,6 +216,74 @@ def _check_proxy(proxy: str | None) -> Diagnosis | None:
     return None
 
 
+def _check_request(
+    email: str | None, host: str | None, ports: Sequence[int], proxy: str | None, t0: float
+) -> tuple[str, DetectResult | None]:
+    """(the address's domain, None), or a refusal of input that cannot be searched with."""
+    if not email and not host:
+        return "", _invalid("email", "Give an e-mail address or a server name.", t0)
+    domain = ""
+    if email:
+        try:
+            _local, domain = split_email(email)
+        except AddressError as exc:
+            return "", _invalid("email", str(exc), t0)
+    proxy_problem = _check_proxy(proxy)
+    if proxy_problem is not None:
+        elapsed = (time.monotonic() - t0) * 1000
+        return domain, DetectResult(False, None, proxy_problem, None, [], [proxy_problem.title], elapsed)
+    if not ports:
+        return domain, _invalid("ports", "Give at least one port to probe.", t0)
+    bad = [p for p in ports if not isinstance(p, int) or not 1 <= p <= 65535]
+    if bad:
+        return domain, _invalid("ports", f"Ports must be whole numbers from 1 to 65535, not {bad[0]!r}.", t0)
+    return domain, None
+
+
+def _candidates(
+    discovery: Discovery, domain: str, ports: Sequence[int]
+) -> tuple[list[Endpoint], bool, str] | Diagnosis:
+    """(endpoints to probe, whether their order is the provider's ranking, why these) or why there are none."""
+    if discovery.nxdomain:
+        return detection.no_such_domain(domain)
+    if discovery.endpoints:
+        src = {
+            "provider": "the known provider's settings",
+            "mx": "the provider found by the domain's MX records",
+            "srv": "the domain's SRV records",
+            "autoconfig": f"the domain's autoconfig ({discovery.source}: {discovery.source_url})",
+        }[discovery.via]
+        return list(discovery.endpoints), discovery.via in ("provider", "mx"), f"Candidates come from {src}."
+    if discovery.hosts:
+        endpoints = [e for h in discovery.hosts for e in endpoints_for_host(h, ports)]
+        what = "the domain's mail exchangers" if discovery.via == "mx_host" else "the usual server names"
+        return endpoints, False, f"Candidates are {what}: {', '.join(discovery.hosts)}."
+    return detection.no_candidates(domain)
+
+
+def _login_for(
+    email: str | None,
+    password: str | None,
+    username: str | None,
+    provider: Provider | None,
+    discovery: Discovery | None,
+    trust_source: bool,
+    reasons: list[str],
+) -> tuple[str | None, str]:
+    """The (password, login) to probe with: no password for servers named by an unconfirmed source."""
+    if password and discovery is not None and not discovery.trusted and not trust_source:
+        password = None  # never hand the password to servers named by an unconfirmed source
+        reasons.append(
+            f"The settings come from {discovery.source_url}, which is not trusted (plain HTTP or a redirect to "
+            "another domain): the password was not sent. Confirm the source to verify the login."
+        )
+    if username is None and discovery is not None and discovery.login:
+        username = discovery.login  # the login the autoconfig file asks for
+    if username is None:
+        username = (provider.username_for(email) if provider is not None and email else email) or ""
+    return password, username
+
+
 async def detect(
     email: str | None,
     *,
@@ -248,22 +317,9 @@ async def detect(
     are closed.
     """
     t0 = time.monotonic()
-    if not email and not host:
-        return _invalid("email", "Give an e-mail address or a server name.", t0)
-    domain = ""
-    if email:
-        try:
-            _local, domain = split_email(email)
-        except AddressError as exc:
-            return _invalid("email", str(exc), t0)
-    proxy_problem = _check_proxy(proxy)
-    if proxy_problem is not None:
-        return DetectResult(False, None, proxy_problem, None, [], [proxy_problem.title], (time.monotonic() - t0) * 1000)
-    if not ports:
-        return _invalid("ports", "Give at least one port to probe.", t0)
-    bad = [p for p in ports if not isinstance(p, int) or not 1 <= p <= 65535]
-    if bad:
-        return _invalid("ports", f"Ports must be whole numbers from 1 to 65535, not {bad[0]!r}.", t0)
+    domain, refused = _check_request(email, host, ports, proxy, t0)
+    if refused is not None:
+        return refused
 
     cat = catalogue
     if cat is None and email:
@@ -289,42 +345,15 @@ async def detect(
             autoconfig=autoconfig,
         )
         provider = discovery.provider or provider
-        if discovery.nxdomain:
-            d = detection.no_such_domain(domain)
+        found = _candidates(discovery, domain, ports)
+        if isinstance(found, Diagnosis):
             return DetectResult(
-                False, None, d, None, [], list(discovery.notes), (time.monotonic() - t0) * 1000, discovery=discovery
+                False, None, found, None, [], list(discovery.notes), (time.monotonic() - t0) * 1000, discovery=discovery
             )
-        if discovery.endpoints:
-            endpoints = list(discovery.endpoints)
-            ranked_by_order = discovery.via in ("provider", "mx")
-            src = {
-                "provider": "the known provider's settings",
-                "mx": "the provider found by the domain's MX records",
-                "srv": "the domain's SRV records",
-                "autoconfig": f"the domain's autoconfig ({discovery.source}: {discovery.source_url})",
-            }[discovery.via]
-            reasons.append(f"Candidates come from {src}.")
-        elif discovery.hosts:
-            endpoints = [e for h in discovery.hosts for e in endpoints_for_host(h, ports)]
-            ranked_by_order = False
-            what = "the domain's mail exchangers" if discovery.via == "mx_host" else "the usual server names"
-            reasons.append(f"Candidates are {what}: {', '.join(discovery.hosts)}.")
-        else:
-            d = detection.no_candidates(domain)
-            return DetectResult(
-                False, None, d, None, [], list(discovery.notes), (time.monotonic() - t0) * 1000, discovery=discovery
-            )
+        endpoints, ranked_by_order, why = found
+        reasons.append(why)
 
-    if password and discovery is not None and not discovery.trusted and not trust_source:
-        password = None  # never hand the password to servers named by an unconfirmed source
-        reasons.append(
-            f"The settings come from {discovery.source_url}, which is not trusted (plain HTTP or a redirect to "
-            "another domain): the password was not sent. Confirm the source to verify the login."
-        )
-    if username is None and discovery is not None and discovery.login:
-        username = discovery.login  # the login the autoconfig file asks for
-    if username is None:
-        username = (provider.username_for(email) if provider is not None and email else email) or ""
+    password, username = _login_for(email, password, username, provider, discovery, trust_source, reasons)
     if password and not username:
         return _invalid("username", "A password was given without a login name.", t0, provider.id if provider else None)
     base = _base_settings(username=username, timeouts=timeouts, tls=tls, proxy=proxy, ehlo_name=ehlo_name, auth=auth)

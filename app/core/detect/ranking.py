@@ -125,3 +125,21 @@ def _reason_for_loser(slot: _Slot, winner: _Slot | None, outcomes: dict[tuple, P
     if o.outcome == "cancelled" and "not waited" not in o.detail:
         return f"{slot.name} was not needed: a better setting was already confirmed (probe stopped)."
     return None
+
+
+def loser_reasons(
+    slots: list[_Slot], hidden_plain: list[_Slot], winner: _Slot | None, by_key: dict[tuple, ProbeOutcome]
+) -> list[str]:
+    """Why each other candidate did not win (and which answered only without encryption)."""
+    out = []
+    for s in slots:
+        r = _reason_for_loser(s, winner, by_key)
+        if r:
+            out.append(r)
+    for s in hidden_plain:
+        o = by_key.get(s.probe.key)
+        if o is not None and o.plain_only:
+            out.append(
+                f"{s.name} answers only without encryption; not offered because plain connections were not allowed."
+            )
+    return out
