@@ -107,7 +107,12 @@ class SavePage(LazyPage):
         self._name_prefilled: str | None = None
         self._status_fn = None
         self.keyring_exc: Any = None
+        self._build_save_row()
+        self._build_keyring_box()
+        self._build_exports()
+        self._build_layout()
 
+    def _build_save_row(self) -> None:
         self.summary = QLabel(objectName="save_summary")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -122,6 +127,8 @@ class SavePage(LazyPage):
         self.save_profile.clicked.connect(lambda: self.save(store_secret=self.store_password.isChecked()))
         self.status = QLabel(objectName="save_status")
         self.status.setWordWrap(True)
+
+    def _build_keyring_box(self) -> None:
         self.keyring_box = QFrame(objectName="keyring_box")
         self.keyring_box.setFrameShape(QFrame.Shape.StyledPanel)
         self.keyring_title = QLabel(objectName="keyring_error_title")
@@ -143,6 +150,7 @@ class SavePage(LazyPage):
         kb.addLayout(kb_row)
         self.keyring_box.hide()
 
+    def _build_exports(self) -> None:
         self.export_group = QGroupBox(objectName="export_group")
         self.export_buttons: dict[str, QPushButton] = {}
         grid = QGridLayout()
@@ -181,6 +189,7 @@ class SavePage(LazyPage):
         row.addWidget(self.save_export)
         eg.addLayout(row)
 
+    def _build_layout(self) -> None:
         name_row = QHBoxLayout()
         name_row.addWidget(self.name_label)
         name_row.addWidget(self.profile_name, 1)

@@ -65,7 +65,11 @@ class SendPage(LazyPage):
         self.last_result: Any = None
         self.labels: dict[str, QLabel] = {}
         self.messages: dict[str, FieldMessage] = {}
+        self._build_fields()
+        self._build_layout()
+        self.retranslate_ui()
 
+    def _build_fields(self) -> None:
         self.to = QLineEdit(objectName="to")
         self.cc = QLineEdit(objectName="cc")
         self.bcc = QLineEdit(objectName="bcc")
@@ -100,6 +104,7 @@ class SendPage(LazyPage):
         for w in (self.to, self.cc, self.bcc, self.subject):
             w.textEdited.connect(self._clear_messages)
 
+    def _build_layout(self) -> None:
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         for name, w in (("to", self.to), ("cc", self.cc), ("bcc", self.bcc), ("subject", self.subject)):
@@ -142,7 +147,6 @@ class SendPage(LazyPage):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(splitter)
-        self.retranslate_ui()
 
     def _row(self, form: QFormLayout, name: str, field: Any, *, buddy: QWidget | None = None) -> None:
         add_validated_row(form, name, field, self.labels, self.messages, buddy=buddy)
