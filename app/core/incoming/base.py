@@ -26,14 +26,12 @@ from app.core.model import (
     IncomingProtocol,
     LogLevel,
     LogLine,
-    Security,
     SmtpSettings,
     Stage,
-    StageSkipped,
     TlsDetails,
     TranscriptLine,
 )
-from app.core.smtp import SmtpProtocolError, SmtpSession, credentials_problem
+from app.core.smtp import SmtpProtocolError, SmtpSession, StageAborted, credentials_problem
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +84,10 @@ class IncomingSession(SmtpSession):
         self.caps: set[str] = set()
         self.preauth = False
 
+    async def goodbye(self) -> None:
+        """Leave politely after the login (IMAP LOGOUT, POP3 QUIT: subclasses)."""
+        raise NotImplementedError
+
     @property
     def password(self) -> str:
         return self._password or ""
@@ -94,30 +96,12 @@ class IncomingSession(SmtpSession):
         own = dx.adapt(diagnosis, self.settings, self.protocol)
         return dx.keep_own_code(own, super().finalize(own))
 
-    async def open(self, stop_after: Stage | None = None) -> bool:
-        """resolve, connect, [tls], greeting, capability, [starttls], auth; False when stopped early."""
-        s = self.settings
-        plan: list[tuple[Stage, Callable[[], Awaitable[str]]]] = [
-            (Stage.RESOLVE, self._resolve),
-            (Stage.CONNECT, self._connect),
-        ]
-        if s.security is Security.SSL:
-            plan.append((Stage.TLS, self._implicit_tls))
-        plan += [(Stage.GREETING, self._greeting), (Stage.CAPABILITY, self._capabilities)]
-        if s.security is Security.STARTTLS:
-            plan.append((Stage.STARTTLS, self._starttls))
-        plan.append((Stage.AUTH, self._auth))
-        for stage, body in plan:
-            if stage is Stage.RESOLVE and s.proxy:
-                self.emit(StageSkipped(stage, "the proxy resolves the server name"))
-                continue
-            if stage is Stage.AUTH and not s.username and not self._password:
-                self.emit(StageSkipped(stage, "no login given: connectivity check only"))
-            else:
-                await self.stage(stage, body)
-            if stop_after is not None and stage is stop_after:
-                return False
-        return True
+    def _hello_stage(self) -> tuple[Stage, Callable[[], Awaitable[str]]]:
+        """CAPABILITY (IMAP) / CAPA (POP3) where SMTP says EHLO; the SMTP runner runs the rest of the plan."""
+        return (Stage.CAPABILITY, self._capabilities)
+
+    def _stops_after(self, stage: Stage, stop_after: Stage) -> bool:
+        return stage is stop_after
 
     # -- line reading (bounded by the wire layer: line length; by the caller: time) --------------
     async def next_line(self) -> str:
@@ -206,3 +190,28 @@ def input_problem(
         return None
     safe_emit(on_event, LogLine(LogLevel.INFO, problem.title))
     return IncomingResult(False, protocol, problem, settings, round((time.monotonic() - t0) * 1000, 1))
+
+
+async def run_incoming_check(
+    session_type: type[IncomingSession],
+    protocol: IncomingProtocol,
+    settings: SmtpSettings,
+    password: str | None,
+    *,
+    on_event: EventCallback,
+    provider: Provider | None,
+    stop_after: Stage | None,
+) -> IncomingResult:
+    """The one way an IMAP or POP3 check runs: input checks, the stages, the protocol's goodbye, the result."""
+    problem = input_problem(settings, password, protocol, on_event)
+    if problem is not None:
+        return problem
+    session = session_type(settings, password, on_event, provider)
+    try:
+        await session.open(stop_after)
+        await session.goodbye()
+    except StageAborted as failed:
+        return result_of(session, failed.diagnosis)
+    finally:
+        session.close()
+    return result_of(session, None)

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from app.core.catalog import Provider
 from app.core.diagnosis import DiagnosedError
 from app.core.diagnosis import incoming as dx
-from app.core.incoming.base import IncomingResult, IncomingSession, input_problem, result_of
+from app.core.incoming.base import IncomingResult, IncomingSession, run_incoming_check
 from app.core.model import AuthMechanism, EventCallback, IncomingProtocol, SmtpSettings, Stage, TranscriptLine, ignore
-from app.core.smtp import MASK, SmtpConnection, SmtpProtocolError, StageAborted
+from app.core.smtp import MASK, SmtpConnection, SmtpProtocolError
 
 MAX_UNTAGGED = 1000  # untagged lines per command: a server that never ends is cut off
 MAX_LITERAL = 256 * 1024  # bytes per literal (we only fetch header fields)
@@ -223,6 +223,9 @@ class ImapSession(IncomingSession):
     def _offered(self) -> str:
         return ", ".join(sorted(c[5:] for c in self.caps if c.startswith("AUTH="))) or "LOGIN"
 
+    async def goodbye(self) -> None:
+        await self.logout()
+
     async def logout(self) -> None:
         await self.polite_close(lambda: self._response_after("LOGOUT"))
 
@@ -242,15 +245,12 @@ async def check_imap(
     stop_after: Stage | None = None,
 ) -> IncomingResult:
     """Check an IMAP server stage by stage; never raises for server or network trouble."""
-    problem = input_problem(settings, password, IncomingProtocol.IMAP, on_event)
-    if problem is not None:
-        return problem
-    session = ImapSession(settings, password, on_event, provider)
-    try:
-        await session.open(stop_after)
-        await session.logout()
-    except StageAborted as failed:
-        return result_of(session, failed.diagnosis)
-    finally:
-        session.close()
-    return result_of(session, None)
+    return await run_incoming_check(
+        ImapSession,
+        IncomingProtocol.IMAP,
+        settings,
+        password,
+        on_event=on_event,
+        provider=provider,
+        stop_after=stop_after,
+    )

@@ -12,9 +12,9 @@ import base64
 from app.core.catalog import Provider
 from app.core.diagnosis import DiagnosedError
 from app.core.diagnosis import incoming as dx
-from app.core.incoming.base import IncomingResult, IncomingSession, input_problem, result_of
+from app.core.incoming.base import IncomingResult, IncomingSession, run_incoming_check
 from app.core.model import EventCallback, IncomingProtocol, SmtpSettings, Stage, ignore
-from app.core.smtp import MASK, SmtpConnection, SmtpProtocolError, StageAborted
+from app.core.smtp import MASK, SmtpConnection, SmtpProtocolError
 
 MAX_CAPA_LINES = 200
 
@@ -105,6 +105,9 @@ class Pop3Session(IncomingSession):
         self.auth_verified = True
         return f"{self.auth_mechanism} accepted"
 
+    async def goodbye(self) -> None:
+        await self.quit()
+
     async def quit(self) -> None:
         await self.polite_close(lambda: self.ask("QUIT", Stage.QUIT))
 
@@ -118,15 +121,12 @@ async def check_pop3(
     stop_after: Stage | None = None,
 ) -> IncomingResult:
     """Check a POP3 server stage by stage (QUIT right after the login); never raises for server trouble."""
-    problem = input_problem(settings, password, IncomingProtocol.POP3, on_event)
-    if problem is not None:
-        return problem
-    session = Pop3Session(settings, password, on_event, provider)
-    try:
-        await session.open(stop_after)
-        await session.quit()
-    except StageAborted as failed:
-        return result_of(session, failed.diagnosis)
-    finally:
-        session.close()
-    return result_of(session, None)
+    return await run_incoming_check(
+        Pop3Session,
+        IncomingProtocol.POP3,
+        settings,
+        password,
+        on_event=on_event,
+        provider=provider,
+        stop_after=stop_after,
+    )

@@ -177,8 +177,8 @@ class SmtpSession(ReachStages, TlsStages):
         )
 
     # -- the stages --------------------------------------------------------------------------------
-    async def open(self, stop_after: Stage | None = None) -> bool:
-        """Run the stages up to AUTH (or ``stop_after``); False when stopped early on purpose."""
+    def _plan(self) -> list[tuple[Stage, Callable[[], Awaitable[str]]]]:
+        """The stages this protocol runs, in order, for the chosen security mode (the incoming side overrides it)."""
         s = self.settings
         plan: list[tuple[Stage, Callable[[], Awaitable[str]]]] = [
             (Stage.RESOLVE, self._resolve),
@@ -186,11 +186,23 @@ class SmtpSession(ReachStages, TlsStages):
         ]
         if s.security is Security.SSL:
             plan.append((Stage.TLS, self._implicit_tls))
-        plan += [(Stage.GREETING, self._greeting), (Stage.EHLO, self._ehlo)]
+        plan += [(Stage.GREETING, self._greeting), self._hello_stage()]
         if s.security is Security.STARTTLS:
             plan.append((Stage.STARTTLS, self._starttls))
         plan.append((Stage.AUTH, self._auth))
-        for stage, body in plan:
+        return plan
+
+    def _hello_stage(self) -> tuple[Stage, Callable[[], Awaitable[str]]]:
+        """The stage after the greeting that learns the server's extensions: EHLO here (CAPABILITY/CAPA incoming)."""
+        return (Stage.EHLO, self._ehlo)
+
+    def _stops_after(self, stage: Stage, stop_after: Stage) -> bool:
+        return _STAGE_ORDER.index(stage) >= _STAGE_ORDER.index(stop_after)
+
+    async def open(self, stop_after: Stage | None = None) -> bool:
+        """Run the stages up to AUTH (or ``stop_after``); False when stopped early on purpose."""
+        s = self.settings
+        for stage, body in self._plan():
             if stage is Stage.RESOLVE and s.proxy:
                 self.emit(StageSkipped(stage, "the proxy resolves the server name"))
                 continue
@@ -198,7 +210,7 @@ class SmtpSession(ReachStages, TlsStages):
                 self.emit(StageSkipped(stage, "no login given: connectivity check only"))
             else:
                 await self.stage(stage, body)
-            if stop_after is not None and _STAGE_ORDER.index(stage) >= _STAGE_ORDER.index(stop_after):
+            if stop_after is not None and self._stops_after(stage, stop_after):
                 return False
         return True
 
