@@ -133,3 +133,26 @@ def test_shipped_providers_open_the_dialog_with_their_guide(qtbot, bridge):
         d.show()
         assert d.tenant.isVisible() == has_tenant and d.secret.isVisible() == has_secret, pid
         assert "<ol>" in d.guide.text() and d.client_id.text() == ""  # no shipped client id
+
+
+def test_sign_in_again_works_before_the_failed_attempt_has_wound_down(qtbot, oauth_server, bridge, browser):
+    """The diagnosis (and its "Sign in again") can show while the failed job is still closing its listener:
+    a click then must start a new attempt, not be swallowed because the old job still counts as running."""
+    from app.core.diagnosis import DiagnosedError, diagnose
+
+    opened, options = browser
+    options["ignore"] = True  # the first attempt stays open in the "browser"
+    d = _dialog(qtbot, oauth_server, bridge)
+    d.client_id.setText(CID)
+    d.sign_in_button.click()
+    qtbot.waitUntil(lambda: bool(opened), timeout=5000)
+    first = d.job
+    assert first is not None and first.running
+    d._failed(DiagnosedError(diagnose(Code.OAUTH_STATE_MISMATCH)))  # the outcome arrives before done
+    assert d.sign_in_button.isEnabled() and d.panel.diagnosis is not None
+    d.sign_in_button.click()  # what "Sign in again" does too (start())
+    assert d.job is not None and d.job is not first and d.job.running
+    with qtbot.waitSignal(first.done, timeout=5000, raising=False):
+        first.cancel()
+    assert d.job.running and not d.sign_in_button.isEnabled()  # the old job's late done leaves the new one alone
+    d.cancel()

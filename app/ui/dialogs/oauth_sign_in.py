@@ -195,9 +195,9 @@ class OAuthSignInDialog(QDialog):
         self.job = job = self.bridge.submit(factory, name="oauth_sign_in")
         job.event.connect(self._on_event)
         job.finished.connect(lambda tokens: self._signed_in(tokens, account, secret))
-        job.failed.connect(self._failed)
-        job.cancelled.connect(self._cancelled)
-        job.done.connect(self._idle)
+        job.failed.connect(lambda exc: self._failed(exc, job))
+        job.cancelled.connect(lambda: self._cancelled(job))
+        job.done.connect(lambda: self._idle(job))
         self._busy(True)
         self.status.setText(self.tr("Opening the browser…"))
 
@@ -215,8 +215,19 @@ class OAuthSignInDialog(QDialog):
         for field in (self.client_id, self.tenant, self.secret, self.user):
             field.setReadOnly(busy)
 
-    def _idle(self) -> None:
+    def _idle(self, job: Any) -> None:
+        if self.job is None or self.job is job:  # not a finished attempt's late signal after a new start
+            self.job = None
+            self._busy(False)
+
+    def _outcome_known(self, job: Any) -> bool:
+        """The attempt has its outcome: "Sign in again" may start a new one at once, before the job's done signal.
+        False for a replaced attempt's late signal (it must not touch the new one)."""
+        if job is not None and self.job is not None and self.job is not job:
+            return False
+        self.job = None
         self._busy(False)
+        return True
 
     def _on_event(self, event: Any) -> None:
         if isinstance(event, tuple) and len(event) == 2 and event[0] == "open_url":
@@ -234,7 +245,9 @@ class OAuthSignInDialog(QDialog):
         self.status.setText(self.tr("Signed in."))
         self.accept()
 
-    def _failed(self, exc: BaseException) -> None:
+    def _failed(self, exc: BaseException, job: Any = None) -> None:
+        if not self._outcome_known(job):
+            return
         if isinstance(exc, DiagnosedError):
             self.status.setText(self.tr("The sign-in did not succeed."))
             self.panel.show_diagnosis(exc.diagnosis)
@@ -242,7 +255,9 @@ class OAuthSignInDialog(QDialog):
         message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
         self.status.setText(self.tr("The sign-in stopped: {error}").format(error=message))
 
-    def _cancelled(self) -> None:
+    def _cancelled(self, job: Any = None) -> None:
+        if not self._outcome_known(job):
+            return
         self.status.setText(self.tr("Sign-in cancelled. You can start it again at any time."))
 
     def _on_action(self, action: Action) -> None:
