@@ -41,6 +41,8 @@ def save_as(qtbot, w, name: str, *, store_secret: bool = True, overwrite: bool |
         ),
         timeout=15000,
     )
+    # as a user would: the next save only once the Save button is back (the job has wound down)
+    qtbot.waitUntil(lambda: not save.is_saving() and save.save_profile.isEnabled(), timeout=15000)
     return asked
 
 
