@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "app.cli.commands.profiles",  # profiles ...
     "app.cli.commands.sandbox",  # sandbox
     "app.cli.commands.oauth",  # oauth login, logout, guide
+    "app.cli.commands.report",  # report
 )
 
 
@@ -50,6 +51,7 @@ COMMAND_OWNERS = {
     "profiles": "app.cli.commands.profiles",
     "sandbox": "app.cli.commands.sandbox",
     "oauth": "app.cli.commands.oauth",
+    "report": "app.cli.commands.report",
 }
 
 

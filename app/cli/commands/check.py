@@ -116,12 +116,44 @@ def credentials(args: argparse.Namespace, username: str) -> str | None:
     return password
 
 
-def _sign_in_failed(reporter: Reporter, exc: Exception, settings: Any) -> int:
+def sign_in_failed(reporter: Reporter, exc: Exception, settings: Any) -> int:
     """The stored OAuth sign-in could not give a token: the diagnosis (or the keyring's problem)."""
     if isinstance(exc, DiagnosedError):
         return reporter.finish(False, exc.diagnosis, settings, 0)
     print(f"{getattr(exc, 'title', 'Password store')}: {getattr(exc, 'message', exc)}", file=sys.stderr)
     return Exit.FAILED
+
+
+def connection_settings(args: argparse.Namespace) -> tuple[Any, Provider | None]:
+    """(settings, provider) from the connection options: the one path of ``check`` and ``report``; the
+    password then comes from ``credentials``. Raises UsageError naming the option."""
+    _use_profile(args)
+    return settings_from_args(args), provider_from_args(args)
+
+
+def run_verdict(settings: Any, password: str | None, provider: Provider | None, on_event: Any) -> Any:
+    """The one bounded pipeline run (engine, then a second client and the alternatives): its Verdict."""
+    from app.core.detect import run_pipeline
+
+    return asyncio.run(run_pipeline(settings, password, on_event=on_event, provider=provider))
+
+
+def verdict_extras(verdict: Any) -> dict[str, Any]:
+    """What a check's result line carries beside ok/diagnosis/settings (rendered as it is, never re-decided)."""
+    extra: dict[str, Any] = {
+        "tls": verdict.tls,
+        "capabilities": list(verdict.capabilities),
+        "auth_mechanism": verdict.auth_mechanism,
+        "auth_verified": verdict.auth_verified,
+    }
+    if verdict.by == "second_client":
+        extra["verified_by"] = "second client"
+    if verdict.notes:
+        extra["notes"] = list(verdict.notes)
+        extra["second_opinion"] = verdict.second_opinion.to_dict() if verdict.second_opinion else None
+    if verdict.working_alternative is not None:
+        extra["alternative"] = verdict.working_alternative.summary()
+    return extra
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -132,41 +164,19 @@ def cmd_check(args: argparse.Namespace) -> int:
         from app.cli.commands.detect import check_auto
 
         return check_auto(args)
-    from app.core.detect import run_pipeline
-
     reporter = Reporter(json_mode=args.json, verbosity=args.verbose)
     settings = None
     try:
-        _use_profile(args)
-        settings = settings_from_args(args)
-        provider = provider_from_args(args)
+        settings, provider = connection_settings(args)
         password = credentials(args, settings.username)
     except UsageError as exc:
         return usage_error("check", str(exc))
     except (DiagnosedError, SecretStoreError) as exc:
-        return _sign_in_failed(reporter, exc, settings)
+        return sign_in_failed(reporter, exc, settings)
     # one pipeline, one deadline (--timeout): the engine, then (for a non-definitive failure) a second
     # client and the alternatives; the verdict is rendered as it is, never re-decided here
-    verdict = asyncio.run(run_pipeline(settings, password, on_event=reporter, provider=provider))
-    extra: dict = {}
-    if verdict.by == "second_client":
-        extra["verified_by"] = "second client"
-    if verdict.notes:
-        extra["notes"] = list(verdict.notes)
-        extra["second_opinion"] = verdict.second_opinion.to_dict() if verdict.second_opinion else None
-    if verdict.working_alternative is not None:
-        extra["alternative"] = verdict.working_alternative.summary()
-    return reporter.finish(
-        verdict.ok,
-        verdict.diagnosis,
-        settings,
-        verdict.elapsed_ms,
-        tls=verdict.tls,
-        capabilities=list(verdict.capabilities),
-        auth_mechanism=verdict.auth_mechanism,
-        auth_verified=verdict.auth_verified,
-        **extra,
-    )
+    verdict = run_verdict(settings, password, provider, reporter)
+    return reporter.finish(verdict.ok, verdict.diagnosis, settings, verdict.elapsed_ms, **verdict_extras(verdict))
 
 
 def read_body(args: argparse.Namespace) -> str:
@@ -221,7 +231,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         flag = "--body-file" if exc.field == "body" and args.body_file else MESSAGE_OPTIONS.get(exc.field, "--body")
         return usage_error("send", f"{flag}: {exc.message}")
     except (DiagnosedError, SecretStoreError) as exc:
-        return _sign_in_failed(reporter, exc, settings)
+        return sign_in_failed(reporter, exc, settings)
     if args.security == "auto":
         from app.cli.commands.detect import detect_settings
 

@@ -159,10 +159,23 @@ def check_saved_incoming(
     """``profiles check NAME``: the saved incoming server, with the SMTP side's login and TLS policy.
 
     Adds ``incoming`` to ``extras``; the returned (ok, diagnosis) fail when the incoming side fails."""
+    result = run_saved_incoming(server, smtp, password, provider, reporter)
+    return merge_incoming(reporter, result, ok, diagnosis, extras)
+
+
+def run_saved_incoming(server: Any, smtp: SmtpSettings, password: str | None, provider: Any, on_event: Any) -> Any:
+    """The IncomingResult of a saved incoming server, checked with the SMTP side's login and TLS policy."""
     from app.core.incoming import run_incoming_check
 
     settings = server.settings_from(smtp)
-    result = asyncio.run(run_incoming_check(server.protocol, settings, password, on_event=reporter, provider=provider))
+    return asyncio.run(run_incoming_check(server.protocol, settings, password, on_event=on_event, provider=provider))
+
+
+def merge_incoming(
+    reporter: Reporter, result: Any, ok: bool, diagnosis: Any, extras: dict[str, Any]
+) -> tuple[bool, Any]:
+    """Add the incoming result to ``extras``; (ok, diagnosis) fail when the incoming side failed."""
+    settings = result.settings
     if reporter.json_mode:
         extras["incoming"] = result.to_dict()
     else:

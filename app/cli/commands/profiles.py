@@ -12,6 +12,7 @@ import getpass
 import json
 import logging
 import sys
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 from app.cli.options import UsageError, add_connection_options, add_output_options, read_password, settings_from_args
@@ -409,15 +410,41 @@ def _missing_secret(args: argparse.Namespace, loaded: Any, *, password_given: bo
     return None
 
 
-def cmd_check(args: argparse.Namespace) -> int:
+@dataclass
+class PreparedCheck:
+    """A saved account ready to check: its settings, secret and provider (and the sandbox it names, running)."""
+
+    profile: Profile
+    settings: Any
+    password: str | None
+    provider: Any
+    sandbox: Any = None
+
+    @property
+    def oauth(self) -> bool:
+        return _is_oauth(self.profile)
+
+    def close(self) -> None:
+        """Stop the sandbox this check started, if any."""
+        if self.sandbox is not None:
+            self.sandbox.stop()
+            self.sandbox = None
+
+
+def prepare_profile_check(args: argparse.Namespace, name: str, command: str = "profiles check") -> PreparedCheck | int:
+    """Load the account ``name`` with its password (or a fresh OAuth token) for a check.
+
+    The one path of ``profiles check`` and ``report PROFILE``. Returns the exit code (after printing
+    why) when it cannot be checked. The caller closes the result (a sandbox profile starts its server).
+    """
     accounts = AccountStore()
     try:
-        p = accounts.require(args.name)
+        p = accounts.require(name)
         given = read_password(args)
     except ProfileStoreError as exc:
         return _profile_fail(args, exc)
     except UsageError as exc:
-        return _fail(args, "usage", "", f"mailsetup profiles check: {exc}", EXIT_USAGE)
+        return _fail(args, "usage", "", f"mailsetup {command}: {exc}", EXIT_USAGE)
     try:
         loaded = accounts.load(p.name)
     except SecretStoreError as exc:
@@ -435,7 +462,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         try:
             password = bearer_for(p.name)  # a fresh access token from the sign-in in the keyring
         except UsageError as exc:
-            return _fail(args, "usage", "", f"mailsetup profiles check: {exc}", EXIT_USAGE)
+            return _fail(args, "usage", "", f"mailsetup {command}: {exc}", EXIT_USAGE)
         except SecretStoreError as exc:
             return _secret_fail(args, exc, profile=p.name)
         except DiagnosedError as exc:
@@ -449,25 +476,40 @@ def cmd_check(args: argparse.Namespace) -> int:
                 args,
                 "usage",
                 "",
-                f"mailsetup profiles check: '{p.name}' has no stored password; pass --password-stdin or --password-env",
+                f"mailsetup {command}: '{p.name}' has no stored password; pass --password-stdin or --password-env",
                 EXIT_USAGE,
             )
+    return _with_sandbox(args, PreparedCheck(p, settings, password, _provider_or_none(p.provider_id)))
+
+
+def _provider_or_none(provider_id: str | None) -> Any:
     try:
-        provider = _provider(p.provider_id)
+        return _provider(provider_id)
     except UsageError:
-        provider = None
-    sandbox = None
-    if p.sandbox:  # the profile names the sandbox, not its port: start it for this check
-        sandbox, settings = _start_sandbox(settings)
-        if sandbox is None:
-            return _fail(args, "sandbox_failed", "Sandbox", "The local sandbox server could not start.")
+        return None
+
+
+def _with_sandbox(args: argparse.Namespace, prepared: PreparedCheck) -> PreparedCheck | int:
+    if not prepared.profile.sandbox:
+        return prepared
+    # the profile names the sandbox, not its port: start it for this check
+    prepared.sandbox, prepared.settings = _start_sandbox(prepared.settings)
+    if prepared.sandbox is None:
+        return _fail(args, "sandbox_failed", "Sandbox", "The local sandbox server could not start.")
+    return prepared
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    prepared = prepare_profile_check(args, args.name)
+    if isinstance(prepared, int):
+        return prepared
+    p, settings, password, provider = prepared.profile, prepared.settings, prepared.password, prepared.provider
     try:
         reporter, result = _run_check(args, settings, password, provider)
     finally:
-        if sandbox is not None:
-            sandbox.stop()
+        prepared.close()
     ok, diagnosis, extras = result.ok, result.diagnosis, _check_extras(result)
-    if p.incoming is not None and not _is_oauth(p):  # the incoming side too, with the same login
+    if p.incoming is not None and not prepared.oauth:  # the incoming side too, with the same login
         from app.cli.commands.incoming import check_saved_incoming
 
         ok, diagnosis = check_saved_incoming(reporter, p.incoming, settings, password, provider, ok, diagnosis, extras)
