@@ -32,6 +32,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--disable-extensions",
     "--hide-scrollbars",
+    "--password-store=basic",  # never the test session's keyring
     "--window-size=1000,1300",
 ]
 
@@ -47,7 +48,8 @@ async def _report_page(smtp_server, *, fail: bool) -> str:
 
 def _chromium_png(page: Path, png: Path, profile: Path) -> None:
     cmd = [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={png}", page.as_uri()]
-    done = subprocess.run(cmd, capture_output=True, timeout=60, env=dict(os.environ, HOME=str(profile)))
+    env = {k: v for k, v in os.environ.items() if k != "DBUS_SESSION_BUS_ADDRESS"}  # no desktop services
+    done = subprocess.run(cmd, capture_output=True, timeout=60, env=dict(env, HOME=str(profile)))
     assert png.exists(), done.stderr.decode(errors="replace")[-2000:]
 
 
