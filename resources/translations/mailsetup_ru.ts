@@ -2533,6 +2533,37 @@
     </message>
 </context>
 <context>
+    <name>ReportButton</name>
+    <message>
+        <source>Sav&amp;e report…</source>
+        <translation>Сохранить о&amp;тчёт…</translation>
+    </message>
+    <message>
+        <source>Save everything a support engineer needs about this run (never a password) as one file.</source>
+        <translation>Сохранить в один файл всё, что нужно службе поддержки об этой проверке (пароль — никогда).</translation>
+    </message>
+    <message>
+        <source>Web page (*.html)</source>
+        <translation>Веб-страница (*.html)</translation>
+    </message>
+    <message>
+        <source>Plain text (*.txt)</source>
+        <translation>Простой текст (*.txt)</translation>
+    </message>
+    <message>
+        <source>Save report</source>
+        <translation>Сохранение отчёта</translation>
+    </message>
+    <message>
+        <source>The report was not saved: {reason}</source>
+        <translation>Отчёт не сохранён: {reason}</translation>
+    </message>
+    <message>
+        <source>Report saved to {path}.</source>
+        <translation>Отчёт сохранён в {path}.</translation>
+    </message>
+</context>
+<context>
     <name>SandboxInboxDialog</name>
     <message>
         <source>Sandbox inbox</source>

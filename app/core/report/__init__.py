@@ -6,7 +6,7 @@ from __future__ import annotations
 from app.core.report.build import build_report, default_app_version, default_os
 from app.core.report.model import NEVER_INCLUDED, Report, Section
 from app.core.report.output import ReportTargetError, check_report_target, write_report
-from app.core.report.recorder import ReportRecorder, StageRecord, TranscriptRecord
+from app.core.report.recorder import ReportRecorder, StageRecord, TranscriptRecord, merge_recorders
 from app.core.report.redact import Cleaner, mask_transcript, proxy_display
 from app.core.report.render import REPORT_FORMATS, render_html, render_report, render_text
 
@@ -25,6 +25,7 @@ __all__ = [
     "default_app_version",
     "default_os",
     "mask_transcript",
+    "merge_recorders",
     "proxy_display",
     "render_html",
     "render_report",

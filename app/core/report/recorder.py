@@ -110,4 +110,21 @@ class ReportRecorder:
         self._tail.append(rec)
 
 
-__all__ = ["ReportRecorder", "StageRecord", "TranscriptRecord"]
+def merge_recorders(*recorders: ReportRecorder | None) -> ReportRecorder:
+    """One recorder holding the runs of ``recorders`` in order (a check, then a test send), within the same bounds."""
+    merged = ReportRecorder()
+    for rec in recorders:
+        if rec is None:
+            continue
+        for stage in rec.stages:
+            if len(merged.stages) < MAX_STAGES:
+                merged.stages.append(stage)
+        merged.log.extend(rec.log[: max(MAX_LOG - len(merged.log), 0)])
+        merged.tls.update(rec.tls)
+        for line in rec.transcript:
+            merged._line(line)
+        merged.omitted_lines += rec.omitted_lines
+    return merged
+
+
+__all__ = ["ReportRecorder", "StageRecord", "TranscriptRecord", "merge_recorders"]

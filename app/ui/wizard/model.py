@@ -27,6 +27,7 @@ class WizardModel(QObject):
     check_changed = Signal()
     send_changed = Signal()
     saved_changed = Signal()
+    report_changed = Signal()  # a run a report can be made of started or ended
     oauth_sign_in_requested = Signal()  # a diagnosis' "Sign in again": the sign-in box opens its dialog
 
     def __init__(self, parent: QObject | None = None):
@@ -52,6 +53,11 @@ class WizardModel(QObject):
         self.detect_options: dict[str, Any] = {}  # extra detect() arguments (tests point it at local servers)
         # An OAuth sign-in (app.core.oauth): (OAuthAccount, Grant); the password is then its access token.
         self.oauth: Any = None
+        # what a "Save report…" is made of (app.core.report): the last runs' recorded events and results
+        self.check_record: Any = None  # ReportRecorder of the last check run
+        self.last_verdict: Any = None  # its Verdict, a failed one too
+        self.send_record: Any = None
+        self.delivery_result: Any = None
 
     # -- provider ------------------------------------------------------------------------------
     def set_provider(self, provider: Any) -> None:
@@ -73,6 +79,8 @@ class WizardModel(QObject):
         self.pins.clear()
         self.clear_check()
         self.send_result = None
+        self.check_record = self.last_verdict = self.send_record = self.delivery_result = None
+        self.report_changed.emit()
         self.pins_changed.emit()
         self.settings_changed.emit(self)
 
@@ -169,6 +177,55 @@ class WizardModel(QObject):
     def set_send_result(self, result: Any) -> None:
         self.send_result = result
         self.send_changed.emit()
+        self.report_changed.emit()
+
+    # -- reports -------------------------------------------------------------------------------
+    def record_check(self) -> Any:
+        """A fresh recorder for the check run that starts now (the page feeds it the run's events)."""
+        from app.core.report import ReportRecorder
+
+        self.check_record, self.last_verdict = ReportRecorder(), None
+        self.report_changed.emit()
+        return self.check_record
+
+    def set_last_verdict(self, verdict: Any) -> None:
+        """The Verdict of the last check run, whatever it said."""
+        self.last_verdict = verdict
+        self.report_changed.emit()
+
+    def record_send(self) -> Any:
+        """A fresh recorder for the test send that starts now; the previous send's results are dropped."""
+        from app.core.report import ReportRecorder
+
+        self.send_record, self.send_result, self.delivery_result = ReportRecorder(), None, None
+        self.send_record.begin("Send")
+        self.report_changed.emit()
+        return self.send_record
+
+    def set_delivery_result(self, result: Any) -> None:
+        self.delivery_result = result
+        self.report_changed.emit()
+
+    def report_inputs(self, kind: str) -> dict[str, Any] | None:
+        """build_report's arguments for the Check page ("check") or the Send page ("send"); None before a run.
+
+        Never a password: the report is made of results and recorded events only."""
+        from app.core.report import merge_recorders
+
+        verdict = self.last_verdict or self.check_result
+        if verdict is None or (kind == "send" and self.send_result is None):
+            return None
+        provider = getattr(self.provider, "id", "") or ""
+        args: dict[str, Any] = {"verdict": verdict, "provider": provider, "profile": self.editing_profile or ""}
+        if kind == "send":
+            args.update(
+                recorder=merge_recorders(self.check_record, self.send_record),
+                send=self.send_result,
+                delivery=self.delivery_result,
+            )
+        else:
+            args["recorder"] = self.check_record
+        return args
 
     def set_saved(self, profile: Any) -> None:
         self.saved_profile = profile

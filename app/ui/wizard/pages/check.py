@@ -27,6 +27,7 @@ from app.ui.widgets.diagnosis_panel import DiagnosisPanel, render_diagnosis
 from app.ui.widgets.form_rows import scrolled
 from app.ui.widgets.incoming_box import IncomingCheckBox
 from app.ui.widgets.log_view import LogView, stage_name
+from app.ui.widgets.report_button import ReportButton
 from app.ui.wizard.ids import PageId
 from app.ui.wizard.pages.base import LazyPage
 
@@ -249,7 +250,8 @@ class CheckPage(LazyPage):
         buttons.addWidget(self.start_check)
         buttons.addWidget(self.retry_check)
         buttons.addWidget(self.cancel_check)
-        buttons.addStretch(1)
+        self.report = ReportButton(self._wizard.model, "check")
+        buttons.addWidget(self.report, 1)
         top = QWidget()
         top_lay = QVBoxLayout(top)
         top_lay.setContentsMargins(0, 0, 0, 0)
@@ -348,6 +350,7 @@ class CheckPage(LazyPage):
 
         job = self._wizard.bridge.submit(check, name="check")
         self.incoming.start(provider, settings, password)
+        job.event.connect(model.record_check().record)  # for "Save report…"
         job.event.connect(self._event)
         job.finished.connect(lambda result, s=settings, pw=password_text: self._finished(result, s, pw))
         job.failed.connect(self._failed)
@@ -381,6 +384,7 @@ class CheckPage(LazyPage):
         from app.core.model import LogLevel
 
         self.last_result = result
+        self._wizard.model.set_last_verdict(result)
         if result.ok:
             self._wizard.model.set_check_result(result, settings, password)
 

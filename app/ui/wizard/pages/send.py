@@ -30,6 +30,7 @@ from app.ui.widgets.diagnosis_panel import DiagnosisPanel
 from app.ui.widgets.form_rows import FieldMessage, add_validated_row, scrolled
 from app.ui.widgets.incoming_box import DeliveryBox
 from app.ui.widgets.log_view import LogView
+from app.ui.widgets.report_button import ReportButton
 from app.ui.wizard.ids import PageId
 from app.ui.wizard.pages.base import LazyPage
 
@@ -122,7 +123,8 @@ class SendPage(LazyPage):
         buttons = QHBoxLayout()
         buttons.addWidget(self.send_test)
         buttons.addWidget(self.cancel_send)
-        buttons.addStretch(1)
+        self.report = ReportButton(self._wizard.model, "send")
+        buttons.addWidget(self.report, 1)
         top = QWidget()
         top_lay = QVBoxLayout(top)
         top_lay.setContentsMargins(0, 0, 0, 0)
@@ -135,6 +137,7 @@ class SendPage(LazyPage):
         top_lay.addLayout(inbox_row)
         top_lay.addWidget(self.diagnosis)
         self.delivery = DeliveryBox(self._wizard.bridge)
+        self.delivery.finished.connect(self._wizard.model.set_delivery_result)
         top_lay.addWidget(self.delivery)
         scroll = self.scroll = scrolled(top)
         splitter = QSplitter(Qt.Orientation.Vertical, objectName="send_splitter")
@@ -298,6 +301,7 @@ class SendPage(LazyPage):
             return await send_spec(settings, password, spec, on_event=on_event, provider=provider, prepare=prepare)
 
         job = self._wizard.bridge.submit(run, name="send")
+        job.event.connect(model.record_send().record)  # for "Save report…"
         job.event.connect(self.log_view.add_event)
         job.finished.connect(self._finished)
         job.failed.connect(self._failed)

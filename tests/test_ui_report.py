@@ -1,0 +1,77 @@
+"""“Save report…” on the Check and Send pages: real wizard, real server, real file dialog call (patched to answer),
+the report made of the model's last runs and never holding the password."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
+
+from tests.fixtures.ui import PASSWORD, USER, choose_custom, fill_account, make_wizard, wait_check_done
+from tests.test_report import assert_no_secret
+
+
+@pytest.fixture
+def answer_dialog(monkeypatch):
+    """QFileDialog.getSaveFileName answers with the path (and filter) the test sets; records what it was asked."""
+    asked: dict = {}
+
+    def fake(parent, caption, suggested, filters):
+        asked.update(caption=caption, suggested=suggested, filters=filters)
+        return asked.get("answer", ("", ""))
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(fake))
+    return asked
+
+
+def test_failed_check_then_send_reports(qtbot, starttls_server, tmp_path, answer_dialog):
+    w = make_wizard(qtbot)
+    choose_custom(w)
+    fill_account(w, starttls_server, password="wrong-" + PASSWORD)
+    w.next()
+    check_report = w.check_page.report
+    assert not wait_check_done(qtbot, w).ok
+    qtbot.waitUntil(check_report.button.isEnabled)
+    # a failed check is when a report is needed most: save it as text through the dialog
+    target = tmp_path / "failed.txt"
+    answer_dialog["answer"] = (str(target), "Plain text (*.txt)")
+    qtbot.mouseClick(check_report.button, Qt.MouseButton.LeftButton)
+    assert answer_dialog["suggested"].endswith(".html") and "mailsetup-report-127.0.0.1-" in answer_dialog["suggested"]
+    text = target.read_text("utf-8")
+    assert text.startswith("MailSetup report:") and "auth_failed" in text and "[SMTP] C: AUTH" in text
+    assert_no_secret(text, "wrong-" + PASSWORD, USER)
+    assert str(target) in check_report.status.text()
+    # a cancelled dialog writes nothing
+    answer_dialog["answer"] = ("", "")
+    qtbot.mouseClick(check_report.button, Qt.MouseButton.LeftButton)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["failed.txt"]
+    # a hostile target: a clear message, nothing followed
+    (tmp_path / "victim").write_text("keep")
+    (tmp_path / "link.html").symlink_to(tmp_path / "victim")
+    assert not check_report.save_to(str(tmp_path / "link.html"))
+    assert "symbolic link" in check_report.status.text() and (tmp_path / "victim").read_text() == "keep"
+
+    # the right password: the check passes, then the Send page's report has the check and the send
+    w.back()
+    w.account_page.password.setText(PASSWORD)
+    w.next()
+    assert wait_check_done(qtbot, w).ok
+    qtbot.waitUntil(lambda: w.check_page.last_result is not None and w.check_page.last_result.ok)
+    w.next()
+    send = w.send_page
+    assert not send.report.button.isEnabled()  # nothing to report before a send
+    qtbot.mouseClick(send.send_test, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: send.last_result is not None, timeout=10000)
+    qtbot.waitUntil(send.report.button.isEnabled)
+    page_path = tmp_path / "sent.html"
+    assert send.report.save_to(str(page_path))
+    page = page_path.read_text("utf-8")
+    assert "The settings work" in page and "Test message" in page and "[Send] C: MAIL FROM" in page
+    assert_no_secret(page, PASSWORD, USER)
+
+
+def test_report_strings_are_translated(qtbot):
+    w = make_wizard(qtbot, "ru")
+    w.build_all_pages()
+    assert w.check_page.report.button.text() == "Сохранить о&тчёт…"
+    assert w.send_page.report.button.text() == "Сохранить о&тчёт…"
