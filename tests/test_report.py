@@ -352,3 +352,32 @@ def test_cli_report_of_a_saved_profile(smtp_server, tmp_path, capsys, monkeypatc
     assert "office" in page and "E-mail addresses are masked." in page
     code, _, err = run(capsys, "report", "nosuch", "--output", str(target))
     assert code in (1, 2) and "nosuch" in err + _
+
+
+def test_audit_findings_render_generically(smtp_server):
+    class Audit:  # what app.core.audit returns: anything with to_dict()
+        def to_dict(self):
+            return {
+                "domain": "example.test",
+                "findings": [
+                    {"check": "SPF", "status": "ok", "explanation": "Authorised.", "record": "v=spf1 mx -all"},
+                    {"check": "DMARC", "status": "fail", "explanation": "No policy.", "record": "v=DMARC1; p=none"},
+                    {"check": "MTA-STS", "status": "warn", "explanation": "<b>none</b>", "record": ""},
+                    "not a finding",
+                ],
+                "password": "never read",
+            }
+
+    from app.core.detect import Verdict
+    from app.core.smtp import CheckResult
+
+    settings = smtp_server("plain").settings(username="")
+    verdict = Verdict(True, "engine", None, CheckResult(True, None, settings, 1.0))
+    report = build_report(verdict, audit=Audit())
+    audit = report.section("audit")
+    assert audit.title == "Sender domain audit: example.test" and audit.status == "failed"
+    assert audit.table[1] == ("SPF", "ok", "Authorised.", "v=spf1 mx -all")
+    assert audit.table_status == ("ok", "failed", "warn")
+    page, text = both(report)
+    assert "&lt;b&gt;none&lt;/b&gt;" in page and "never read" not in page + text
+    assert build_report(verdict, audit=[{"check": "MX", "status": "ok"}]).section("audit").table[1][0] == "MX"

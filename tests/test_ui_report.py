@@ -75,3 +75,28 @@ def test_report_strings_are_translated(qtbot):
     w.build_all_pages()
     assert w.check_page.report.button.text() == "Сохранить о&тчёт…"
     assert w.send_page.report.button.text() == "Сохранить о&тчёт…"
+
+
+def test_round_trip_report_from_the_send_page(qtbot, dovecot, dovecot_mta, tmp_path):
+    from PySide6.QtWidgets import QWizard
+
+    from tests.fixtures.smtp_servers import TEST_PASSWORD, TEST_USER
+    from tests.test_incoming_ui import to_check_page
+
+    w = make_wizard(qtbot)
+    to_check_page(qtbot, w, dovecot_mta, dovecot)
+    assert wait_check_done(qtbot, w).ok
+    qtbot.waitUntil(lambda: w.check_page.incoming.result is not None, timeout=10000)
+    qtbot.waitUntil(lambda: w.button(QWizard.WizardButton.NextButton).isEnabled())
+    w.next()
+    send = w.send_page
+    send.to.setText(TEST_USER)
+    send.send_test.click()
+    qtbot.waitUntil(lambda: send.delivery.result is not None, timeout=15000)
+    qtbot.waitUntil(lambda: w.model.delivery_result is not None)
+    target = tmp_path / "round-trip.txt"
+    assert send.report.save_to(str(target), "text")
+    text = target.read_text("utf-8")
+    assert "== Delivery round trip [OK]" in text and "Folder:" in text and "INBOX" in text
+    assert "== Incoming mail check [OK]" in text and "== Test message [OK]" in text
+    assert_no_secret(text, TEST_PASSWORD, TEST_USER)

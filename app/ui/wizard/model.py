@@ -56,6 +56,7 @@ class WizardModel(QObject):
         # what a "Save report…" is made of (app.core.report): the last runs' recorded events and results
         self.check_record: Any = None  # ReportRecorder of the last check run
         self.last_verdict: Any = None  # its Verdict, a failed one too
+        self.incoming_result: Any = None  # the IMAP/POP3 check that ran beside it
         self.send_record: Any = None
         self.delivery_result: Any = None
 
@@ -79,7 +80,8 @@ class WizardModel(QObject):
         self.pins.clear()
         self.clear_check()
         self.send_result = None
-        self.check_record = self.last_verdict = self.send_record = self.delivery_result = None
+        self.check_record = self.last_verdict = self.incoming_result = None
+        self.send_record = self.delivery_result = None
         self.report_changed.emit()
         self.pins_changed.emit()
         self.settings_changed.emit(self)
@@ -184,13 +186,18 @@ class WizardModel(QObject):
         """A fresh recorder for the check run that starts now (the page feeds it the run's events)."""
         from app.core.report import ReportRecorder
 
-        self.check_record, self.last_verdict = ReportRecorder(), None
+        self.check_record, self.last_verdict, self.incoming_result = ReportRecorder(), None, None
         self.report_changed.emit()
         return self.check_record
 
     def set_last_verdict(self, verdict: Any) -> None:
         """The Verdict of the last check run, whatever it said."""
         self.last_verdict = verdict
+        self.report_changed.emit()
+
+    def set_incoming_result(self, result: Any) -> None:
+        """The IMAP/POP3 check that ran beside the SMTP check."""
+        self.incoming_result = result
         self.report_changed.emit()
 
     def record_send(self) -> Any:
@@ -216,7 +223,12 @@ class WizardModel(QObject):
         if verdict is None or (kind == "send" and self.send_result is None):
             return None
         provider = getattr(self.provider, "id", "") or ""
-        args: dict[str, Any] = {"verdict": verdict, "provider": provider, "profile": self.editing_profile or ""}
+        args: dict[str, Any] = {
+            "verdict": verdict,
+            "incoming": self.incoming_result,
+            "provider": provider,
+            "profile": self.editing_profile or "",
+        }
         if kind == "send":
             args.update(
                 recorder=merge_recorders(self.check_record, self.send_record),

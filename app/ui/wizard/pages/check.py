@@ -261,6 +261,7 @@ class CheckPage(LazyPage):
         top_lay.addWidget(self.diagnosis)
         top_lay.addWidget(self.certificate)
         self.incoming = IncomingCheckBox(self._wizard.bridge)  # IMAP/POP3 beside SMTP, in parallel
+        self.incoming.finished.connect(self._wizard.model.set_incoming_result)  # for "Save report…"
         top_lay.addWidget(self.incoming)
         top_lay.addStretch(1)
         scroll = self.scroll = scrolled(top)
