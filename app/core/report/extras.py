@@ -10,6 +10,7 @@ from app.core.report.model import Section
 from app.core.report.parts import MAX_ROWS, SECURITY_LABELS, yes_no
 from app.core.report.redact import MAX_LINE, Cleaner
 
+MAX_FINDINGS = 100
 # how an audit finding's status is shown (anything else is neutral)
 _AUDIT_STATUS = {
     "ok": "ok",
@@ -121,7 +122,7 @@ def audit_section(audit: Any, c: Cleaner) -> Section | None:
         return None
     header = ("Check", "Status", "Explanation", "Record to publish")
     rows, status = [], []
-    for f in list(findings)[:MAX_ROWS]:
+    for f in list(findings)[:MAX_FINDINGS]:
         if not isinstance(f, Mapping):
             continue
         raw_status = str(f.get("status") or "")
