@@ -16,6 +16,10 @@ from app.core.model.settings import Security, SmtpSettings
 from app.core.smtp.connection import Reply
 
 KNOWN_PARAMS = {
+    # the reply decoder (app.core.diagnosis.explain)
+    "reply_code",
+    "status",
+    "status_meaning",
     # OAuth sign-in (app.core.diagnosis.oauth)
     "client_id",
     "description",
@@ -169,7 +173,7 @@ def test_table_strings_are_marked_for_translation_in_the_diagnosis_context():
     marked, table_strings = set(), set()
     nodes = [
         n
-        for f in ("table.py", "oauth.py", "incoming.py")
+        for f in ("table.py", "oauth.py", "incoming.py", "explain.py")
         for n in ast.walk(ast.parse((folder / f).read_text(encoding="utf-8")))
     ]
     for node in nodes:

@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "app.cli.commands.sandbox",  # sandbox
     "app.cli.commands.oauth",  # oauth login, logout, guide
     "app.cli.commands.report",  # report
+    "app.cli.commands.explain",  # explain
 )
 
 
@@ -52,6 +53,7 @@ COMMAND_OWNERS = {
     "sandbox": "app.cli.commands.sandbox",
     "oauth": "app.cli.commands.oauth",
     "report": "app.cli.commands.report",
+    "explain": "app.cli.commands.explain",
 }
 
 

@@ -1428,6 +1428,14 @@
         <translation>поиск тестового письма</translation>
     </message>
     <message>
+        <source>The server</source>
+        <translation>Сервер</translation>
+    </message>
+    <message>
+        <source>(unknown)</source>
+        <translation>(неизвестно)</translation>
+    </message>
+    <message>
         <source>In the Microsoft 365 admin center, enable &apos;Authenticated SMTP&apos; for this mailbox (Users &gt; Mail &gt; Manage email apps).</source>
         <translation>В центре администрирования Microsoft 365 включите для этого ящика «Authenticated SMTP» (Users &gt; Mail &gt; Manage email apps).</translation>
     </message>
@@ -2099,6 +2107,186 @@
         <source>Open the provider&apos;s page</source>
         <translation>Открыть страницу провайдера</translation>
     </message>
+    <message>
+        <source>a status without further detail</source>
+        <translation>состояние без подробностей</translation>
+    </message>
+    <message>
+        <source>a problem with an address (the recipient&apos;s or the sender&apos;s)</source>
+        <translation>проблему с адресом (получателя или отправителя)</translation>
+    </message>
+    <message>
+        <source>a problem with the recipient&apos;s mailbox</source>
+        <translation>проблему с ящиком получателя</translation>
+    </message>
+    <message>
+        <source>a problem with the receiving mail system</source>
+        <translation>проблему в принимающей почтовой системе</translation>
+    </message>
+    <message>
+        <source>a network or routing problem</source>
+        <translation>проблему сети или маршрутизации</translation>
+    </message>
+    <message>
+        <source>a problem in the SMTP conversation (a command the server did not accept)</source>
+        <translation>проблему в SMTP-диалоге (сервер не принял команду)</translation>
+    </message>
+    <message>
+        <source>a problem with the message&apos;s content or format</source>
+        <translation>проблему с содержимым или форматом письма</translation>
+    </message>
+    <message>
+        <source>a security or policy decision (permission, login, anti-spam)</source>
+        <translation>решение безопасности или политики (права, вход, антиспам)</translation>
+    </message>
+    <message>
+        <source>the recipient&apos;s mailbox does not exist</source>
+        <translation>что ящика получателя не существует</translation>
+    </message>
+    <message>
+        <source>the recipient&apos;s domain does not exist or takes no mail</source>
+        <translation>что домена получателя нет или он не принимает почту</translation>
+    </message>
+    <message>
+        <source>the recipient&apos;s address is not a valid address</source>
+        <translation>что адрес получателя записан неверно</translation>
+    </message>
+    <message>
+        <source>the recipient&apos;s mailbox has moved</source>
+        <translation>что ящик получателя переехал</translation>
+    </message>
+    <message>
+        <source>the sender&apos;s address is not a valid address</source>
+        <translation>что адрес отправителя записан неверно</translation>
+    </message>
+    <message>
+        <source>the sender&apos;s domain is not valid</source>
+        <translation>что домен отправителя недействителен</translation>
+    </message>
+    <message>
+        <source>the recipient&apos;s domain declares that it takes no mail (null MX)</source>
+        <translation>что домен получателя объявил, что не принимает почту (null MX)</translation>
+    </message>
+    <message>
+        <source>the recipient&apos;s mailbox is disabled</source>
+        <translation>что ящик получателя отключён</translation>
+    </message>
+    <message>
+        <source>the recipient&apos;s mailbox is full</source>
+        <translation>что ящик получателя переполнен</translation>
+    </message>
+    <message>
+        <source>the message is longer than the recipient&apos;s mailbox accepts</source>
+        <translation>что письмо больше, чем принимает ящик получателя</translation>
+    </message>
+    <message>
+        <source>the message is too big for the receiving system</source>
+        <translation>что письмо слишком велико для принимающей системы</translation>
+    </message>
+    <message>
+        <source>the receiving server did not answer</source>
+        <translation>что принимающий сервер не ответил</translation>
+    </message>
+    <message>
+        <source>no route to the recipient&apos;s mail server (a DNS or MX problem)</source>
+        <translation>что нет пути к почтовому серверу получателя (проблема DNS или MX)</translation>
+    </message>
+    <message>
+        <source>the delivery time ran out</source>
+        <translation>что истекло время доставки</translation>
+    </message>
+    <message>
+        <source>the server did not accept a command</source>
+        <translation>что сервер не принял команду</translation>
+    </message>
+    <message>
+        <source>too many recipients</source>
+        <translation>что получателей слишком много</translation>
+    </message>
+    <message>
+        <source>a security or policy reason the server does not name</source>
+        <translation>причину безопасности или политики, которую сервер не называет</translation>
+    </message>
+    <message>
+        <source>delivery is not authorised: the message was refused</source>
+        <translation>что доставка не разрешена: письмо отклонено</translation>
+    </message>
+    <message>
+        <source>the login credentials are not valid</source>
+        <translation>что данные для входа неверны</translation>
+    </message>
+    <message>
+        <source>the login method is too weak for this account</source>
+        <translation>что способ входа слишком слаб для этого аккаунта</translation>
+    </message>
+    <message>
+        <source>the SPF check of the sender&apos;s domain failed</source>
+        <translation>что проверка SPF домена отправителя не пройдена</translation>
+    </message>
+    <message>
+        <source>the reverse DNS check of the sending server failed</source>
+        <translation>что проверка обратной DNS-записи отправляющего сервера не пройдена</translation>
+    </message>
+    <message>
+        <source>several sender authentication checks (SPF, DKIM, DMARC) failed</source>
+        <translation>что не пройдены несколько проверок подлинности отправителя (SPF, DKIM, DMARC)</translation>
+    </message>
+    <message>
+        <source>the sender&apos;s domain declares that it sends no mail (null MX)</source>
+        <translation>что домен отправителя объявил, что не отправляет почту (null MX)</translation>
+    </message>
+    <message>
+        <source>A failure MailSetup has no specific advice for</source>
+        <translation>Ошибка, для которой у MailSetup нет особого совета</translation>
+    </message>
+    <message>
+        <source>The reply {reply_code} {status} matches no case MailSetup knows. By its status code it means {status_meaning}.</source>
+        <translation>Ответ {reply_code} {status} не подходит ни под один известный MailSetup случай. По коду состояния он означает {status_meaning}.</translation>
+    </message>
+    <message>
+        <source>Read the server&apos;s own words below: they usually name the reason.</source>
+        <translation>Прочитайте текст самого сервера ниже: обычно в нём названа причина.</translation>
+    </message>
+    <message>
+        <source>If the reason is unclear, send the whole bounce to the recipient&apos;s mail administrator.</source>
+        <translation>Если причина неясна, отправьте весь отчёт о недоставке администратору почты получателя.</translation>
+    </message>
+    <message>
+        <source>A permanent failure MailSetup has no specific advice for</source>
+        <translation>Постоянная ошибка, для которой у MailSetup нет особого совета</translation>
+    </message>
+    <message>
+        <source>The reply {reply_code} {status} matches no case MailSetup knows. It is a permanent failure: sending the same message again fails the same way. By its status code it means {status_meaning}.</source>
+        <translation>Ответ {reply_code} {status} не подходит ни под один известный MailSetup случай. Это постоянная ошибка: повторная отправка того же письма закончится так же. По коду состояния он означает {status_meaning}.</translation>
+    </message>
+    <message>
+        <source>A temporary failure MailSetup has no specific advice for</source>
+        <translation>Временная ошибка, для которой у MailSetup нет особого совета</translation>
+    </message>
+    <message>
+        <source>The reply {reply_code} {status} matches no case MailSetup knows. It is a temporary failure: the server may accept the message later, and mail servers retry by themselves. By its status code it means {status_meaning}.</source>
+        <translation>Ответ {reply_code} {status} не подходит ни под один известный MailSetup случай. Это временная ошибка: сервер может принять письмо позже, а почтовые серверы повторяют отправку сами. По коду состояния он означает {status_meaning}.</translation>
+    </message>
+    <message>
+        <source>Wait and try again later.</source>
+        <translation>Подождите и повторите позже.</translation>
+    </message>
+    <message>
+        <source>If it keeps failing, read the server&apos;s own words below for the reason.</source>
+        <translation>Если ошибка повторяется, прочитайте причину в тексте сервера ниже.</translation>
+    </message>
+    <message>
+        <source>This reply is not a failure</source>
+        <translation>Этот ответ — не ошибка</translation>
+    </message>
+    <message>
+        <source>The reply {reply_code} {status} means the server accepted the command or the message (or, for a 3xx reply, waits for more).</source>
+        <translation>Ответ {reply_code} {status} означает, что сервер принял команду или письмо (а ответ 3xx — что он ждёт продолжения).</translation>
+    </message>
+    <message>
+        <source>If mail still goes missing, look for a bounce message and decode that.</source>
+        <translation>Если письма всё равно пропадают, найдите отчёт о недоставке и расшифруйте его.</translation>
+    </message>
 </context>
 <context>
     <name>DiagnosisPanel</name>
@@ -2113,6 +2301,89 @@
     <message>
         <source>&amp;Retry</source>
         <translation>Повто&amp;рить</translation>
+    </message>
+</context>
+<context>
+    <name>ExplainDialog</name>
+    <message>
+        <source>Open a bounce message</source>
+        <translation>Открыть отчёт о недоставке</translation>
+    </message>
+    <message>
+        <source>Email messages (*.eml *.msg *.txt);;All files (*)</source>
+        <translation>Письма (*.eml *.msg *.txt);;Все файлы (*)</translation>
+    </message>
+    <message>
+        <source>{file} cannot be read: {reason}</source>
+        <translation>Не удалось прочитать {file}: {reason}</translation>
+    </message>
+    <message>
+        <source>{file} is larger than 1 MB; a bounce is much smaller.</source>
+        <translation>{file} больше 1 МБ; отчёт о недоставке гораздо меньше.</translation>
+    </message>
+    <message>
+        <source>Paste a server reply or a bounce message first.</source>
+        <translation>Сначала вставьте ответ сервера или отчёт о недоставке.</translation>
+    </message>
+    <message>
+        <source>This is larger than 1 MB; paste only the bounce or the reply.</source>
+        <translation>Текст больше 1 МБ; вставьте только отчёт о недоставке или ответ сервера.</translation>
+    </message>
+    <message>
+        <source>No SMTP reply or delivery status was found in this text.</source>
+        <translation>В этом тексте не найдено ни ответа SMTP, ни статуса доставки.</translation>
+    </message>
+    <message>
+        <source>A server reply</source>
+        <translation>Ответ сервера</translation>
+    </message>
+    <message>
+        <source>A delivery status notification with {count} recipient(s)</source>
+        <translation>Уведомление о статусе доставки, получателей: {count}</translation>
+    </message>
+    <message>
+        <source>A bounce message with {count} reply(ies)</source>
+        <translation>Отчёт о недоставке, ответов сервера: {count}</translation>
+    </message>
+    <message>
+        <source>(provider: {name})</source>
+        <translation>(провайдер: {name})</translation>
+    </message>
+    <message>
+        <source>Only the first part was read; the rest is left out.</source>
+        <translation>Прочитана только первая часть; остальное пропущено.</translation>
+    </message>
+    <message>
+        <source>Decode a server reply</source>
+        <translation>Расшифровка ответа сервера</translation>
+    </message>
+    <message>
+        <source>Paste an SMTP reply (for example &apos;535 5.7.8 Username and Password not accepted&apos;) or a whole bounce message, or open a saved .eml file.</source>
+        <translation>Вставьте ответ SMTP-сервера (например, «535 5.7.8 Username and Password not accepted») или весь отчёт о недоставке либо откройте сохранённый файл .eml.</translation>
+    </message>
+    <message>
+        <source>Server reply or bounce message</source>
+        <translation>Ответ сервера или отчёт о недоставке</translation>
+    </message>
+    <message>
+        <source>&amp;Provider:</source>
+        <translation>&amp;Провайдер:</translation>
+    </message>
+    <message>
+        <source>Recognise automatically</source>
+        <translation>Определить автоматически</translation>
+    </message>
+    <message>
+        <source>&amp;Open .eml…</source>
+        <translation>&amp;Открыть .eml…</translation>
+    </message>
+    <message>
+        <source>&amp;Decode</source>
+        <translation>&amp;Расшифровать</translation>
+    </message>
+    <message>
+        <source>Recipient</source>
+        <translation>Получатель</translation>
     </message>
 </context>
 <context>
@@ -3263,6 +3534,14 @@ If you can read it, sending mail works. You can delete this message.
     <message>
         <source>Save</source>
         <translation>Сохранение</translation>
+    </message>
+    <message>
+        <source>Decode a server reply…</source>
+        <translation>Расшифровать ответ сервера…</translation>
+    </message>
+    <message>
+        <source>Explain an SMTP reply or a bounce message</source>
+        <translation>Объяснить ответ SMTP-сервера или отчёт о недоставке</translation>
     </message>
     <message>
         <source>&amp;Language:</source>

@@ -3,8 +3,10 @@ Diagnosis from a failure."""
 
 from __future__ import annotations
 
-from app.core.diagnosis import classify, detection, incoming, mismatch, oauth, stages
+from app.core.diagnosis import classify, detection, dsn, explain, incoming, mismatch, oauth, stages
 from app.core.diagnosis.alternatives import SECURITY_LABELS, drop_failed_switches, offer_switch, security_label
+from app.core.diagnosis.dsn import MAX_INPUT as EXPLAIN_MAX_INPUT
+from app.core.diagnosis.explain import ExplainInputError, Explanation, Finding, explain_input
 from app.core.diagnosis.table import (
     QT_TRANSLATE_NOOP,
     TABLE,
@@ -19,8 +21,10 @@ from app.core.diagnosis.table import (
 # One table: the OAuth rows are kept in diagnosis/oauth.py and joined here, before anyone reads TABLE.
 TABLE.update(oauth.OAUTH_ROWS)
 TABLE.update(incoming.INCOMING_ROWS)
+TABLE.update(explain.EXPLAIN_ROWS)
 
 __all__ = [
+    "EXPLAIN_MAX_INPUT",
     "QT_TRANSLATE_NOOP",
     "SECURITY_LABELS",
     "TABLE",
@@ -28,11 +32,17 @@ __all__ = [
     "Code",
     "DiagnosedError",
     "Diagnosis",
+    "ExplainInputError",
+    "Explanation",
+    "Finding",
     "classify",
     "detection",
     "diagnose",
     "drop_failed_switches",
+    "dsn",
     "entry_for",
+    "explain",
+    "explain_input",
     "incoming",
     "mismatch",
     "oauth",

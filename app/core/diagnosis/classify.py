@@ -239,7 +239,9 @@ def sender_rejected(settings: SmtpSettings, reply: Reply, address: str) -> Diagn
         return busy
     variant = (
         "not_owner"
-        if re.search(r"5\.7\.1|not owned|not allowed|sender address rejected|does not match", reply.text, re.I)
+        if re.search(
+            r"5\.7\.1|5\.7\.60|not owned|not allowed|send as|sender address rejected|does not match", reply.text, re.I
+        )
         else ""
     )
     if reply.code in (450, 451, 452):

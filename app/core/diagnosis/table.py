@@ -884,6 +884,17 @@ STAGE_NAMES: dict[str, str] = {
 }
 
 
+# Values that are words, translated when rendered: param name -> {value -> template}. An empty or
+# missing host, login or address (the reply decoder knows none) reads as a word, never as "{host}".
+PARAM_WORDS: dict[str, dict[str, str]] = {
+    "stage": STAGE_NAMES,
+    "host": {"": QT_TRANSLATE_NOOP("Diagnosis", "The server")},
+    "user": {"": QT_TRANSLATE_NOOP("Diagnosis", "(unknown)")},
+    "address": {"": QT_TRANSLATE_NOOP("Diagnosis", "(unknown)")},
+    "addresses": {"": QT_TRANSLATE_NOOP("Diagnosis", "(unknown)")},
+}
+
+
 def entry_for(code: Code, variant: str = "") -> Entry:
     """The table row for (code, variant), falling back to the code's general row."""
     return TABLE.get((code, variant)) or TABLE.get((code, "")) or Entry(code.value, code.value)
@@ -909,11 +920,12 @@ class Diagnosis:
         """
         e = entry_for(self.code, self.variant)
         params = dict(self.params)
-        stage = params.get("stage")
-        if isinstance(stage, Enum):
-            stage = stage.value
-        if stage in STAGE_NAMES:
-            params["stage"] = translate(STAGE_NAMES[stage])
+        for key, words in PARAM_WORDS.items():
+            value = params.get(key, "")
+            if isinstance(value, Enum):
+                value = value.value
+            if isinstance(value, str) and value in words:
+                params[key] = translate(words[value])
         fixes = [_fill(translate(f), params) for f in e.fixes_for.get(front_end, e.fixes)]
         extra = self.provider_fixes.get(lang) or self.provider_fixes.get("en") or ()
         return _fill(translate(e.title), params), _fill(translate(e.explanation), params), list(extra) + fixes

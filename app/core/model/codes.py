@@ -45,5 +45,7 @@ class Code(str, Enum):
     INCOMING_DISABLED = "incoming_disabled"
     DELIVERY_IN_SPAM = "delivery_in_spam"
     DELIVERY_NOT_CONFIRMED = "delivery_not_confirmed"
+    # the reply decoder (mailsetup explain): a reply or status code that matches no specific case
+    REPLY_UNKNOWN = "reply_unknown"
     # not from the network: the input itself is unusable (caught before connecting)
     INVALID_INPUT = "invalid_input"

@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QEvent, QSize, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QFont
-from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QVBoxLayout, QWidget, QWizard
+from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QPushButton, QVBoxLayout, QWidget, QWizard
 
 from app.ui import i18n
 from app.ui.bridge import EngineBridge, Job
@@ -47,6 +47,10 @@ class _SideBar(QWidget):
             label.setWordWrap(True)
             lay.addWidget(label)
         lay.addStretch(1)
+        # the reply decoder: reachable on every page, for a reply seen here or a bounce from elsewhere
+        self.explain = QPushButton(objectName="open_explain")
+        self.explain.clicked.connect(wizard.open_explain)
+        lay.addWidget(self.explain)
         self.language_label = QLabel()
         self.language = QComboBox(objectName="language")
         for code, name in i18n.language_names().items():
@@ -68,6 +72,8 @@ class _SideBar(QWidget):
         }
         for pid, label in self.steps.items():
             label.setText(names[pid])
+        self.explain.setText(self.tr("Decode a server reply…"))
+        self.explain.setToolTip(self.tr("Explain an SMTP reply or a bounce message"))
         self.language_label.setText(self.tr("&Language:"))
         self.language.setAccessibleName(self.tr("Interface language"))
         self.highlight(self._wizard.currentId())
@@ -120,6 +126,17 @@ class SetupWizard(QWizard):
         self._restore_geometry()
         self._lazy_scheduled = False
         self.discard_box: Any = None
+        self.explain_dialog: Any = None
+
+    def open_explain(self) -> None:
+        """The "Decode a server reply…" dialog (one at a time; raised when already open)."""
+        from app.ui.dialogs.explain import ExplainDialog
+
+        if self.explain_dialog is None:
+            self.explain_dialog = ExplainDialog(self.catalogue, self)
+        self.explain_dialog.show()
+        self.explain_dialog.raise_()
+        self.explain_dialog.activateWindow()
 
     # -- lazy pages ------------------------------------------------------------------------
     def ensure_pages(self) -> None:
