@@ -2287,6 +2287,30 @@
         <source>If mail still goes missing, look for a bounce message and decode that.</source>
         <translation>Если письма всё равно пропадают, найдите отчёт о недоставке и расшифруйте его.</translation>
     </message>
+    <message>
+        <source>the name does not match the certificate</source>
+        <translation>имя сервера не совпадает с сертификатом</translation>
+    </message>
+    <message>
+        <source>the certificate has expired</source>
+        <translation>срок действия сертификата истёк</translation>
+    </message>
+    <message>
+        <source>the certificate is not valid yet</source>
+        <translation>сертификат ещё не вступил в силу</translation>
+    </message>
+    <message>
+        <source>the certificate is self-signed</source>
+        <translation>сертификат самоподписанный</translation>
+    </message>
+    <message>
+        <source>the issuing authority is unknown</source>
+        <translation>центр сертификации, выдавший сертификат, неизвестен</translation>
+    </message>
+    <message>
+        <source>OpenSSL: “{message}”</source>
+        <translation>OpenSSL: «{message}»</translation>
+    </message>
 </context>
 <context>
     <name>DiagnosisPanel</name>
@@ -2490,6 +2514,265 @@
     <message>
         <source>The {protocol} check failed.</source>
         <translation>Проверка {protocol} не прошла.</translation>
+    </message>
+</context>
+<context>
+    <name>Log</name>
+    <message>
+        <source>Settings found by {source}: {url}</source>
+        <translation>Настройки найдены через {source}: {url}</translation>
+    </message>
+    <message>
+        <source>Settings found by {source} over plain HTTP: {url} (not trusted without confirmation).</source>
+        <translation>Настройки найдены через {source} по незащищённому HTTP: {url} (без подтверждения им не доверяем).</translation>
+    </message>
+    <message>
+        <source>Settings found by {source} after a redirect to another domain: {url} (not trusted without confirmation).</source>
+        <translation>Настройки найдены через {source} после перенаправления на другой домен: {url} (без подтверждения им не доверяем).</translation>
+    </message>
+    <message>
+        <source>{domain} is served by {provider} (known provider).</source>
+        <translation>Почту {domain} обслуживает {provider} (известный провайдер).</translation>
+    </message>
+    <message>
+        <source>DNS is not configured on this computer; trying the usual server names.</source>
+        <translation>На этом компьютере не настроен DNS; пробуем обычные имена серверов.</translation>
+    </message>
+    <message>
+        <source>DNS did not answer within {seconds} s; trying the usual server names.</source>
+        <translation>DNS не ответил за {seconds} с; пробуем обычные имена серверов.</translation>
+    </message>
+    <message>
+        <source>The domain {domain} does not exist in DNS (NXDOMAIN).</source>
+        <translation>Домена {domain} нет в DNS (NXDOMAIN).</translation>
+    </message>
+    <message>
+        <source>MX of {domain}: {hosts}.</source>
+        <translation>MX домена {domain}: {hosts}.</translation>
+    </message>
+    <message>
+        <source>{domain} receives mail at {provider} ({host}); using its settings.</source>
+        <translation>Почта {domain} приходит на {provider} ({host}); берём его настройки.</translation>
+    </message>
+    <message>
+        <source>{domain} publishes submission SRV records: {records}.</source>
+        <translation>Домен {domain} публикует SRV-записи для отправки: {records}.</translation>
+    </message>
+    <message>
+        <source>Trying the usual server names for {domain}: {hosts}.</source>
+        <translation>Пробуем обычные имена серверов для {domain}: {hosts}.</translation>
+    </message>
+    <message>
+        <source>None of {hosts} exists in DNS, and {domain} publishes no submission records.</source>
+        <translation>Ни одного из имён {hosts} нет в DNS, и {domain} не публикует записей для отправки.</translation>
+    </message>
+    <message>
+        <source>Trying the mail exchangers of {domain}: {hosts}.</source>
+        <translation>Пробуем почтовые серверы (MX) домена {domain}: {hosts}.</translation>
+    </message>
+    <message>
+        <source>{port} with no encryption</source>
+        <translation>порт {port} без шифрования</translation>
+    </message>
+    <message>
+        <source>{port} with {security}</source>
+        <translation>порт {port} с {security}</translation>
+    </message>
+    <message>
+        <source>A second client ({client}) succeeded where the first failed ({detail}); the settings work, the first client had a problem.</source>
+        <translation>Вторая программа ({client}) справилась там, где первая не смогла ({detail}): настройки рабочие, проблема была в первой программе.</translation>
+    </message>
+    <message>
+        <source>A second client ({client}) connected but did not verify the login; the failure stands.</source>
+        <translation>Вторая программа ({client}) подключилась, но вход не проверила: ошибка остаётся в силе.</translation>
+    </message>
+    <message>
+        <source>Confirmed by a second client ({client}): {detail}.</source>
+        <translation>Подтверждено второй программой ({client}): {detail}.</translation>
+    </message>
+    <message>
+        <source>No time left within the overall timeout for a second opinion.</source>
+        <translation>В общем времени ожидания не осталось времени на проверку второй программой.</translation>
+    </message>
+    <message>
+        <source>Not a definitive answer yet; asking a second client and trying {settings}.</source>
+        <translation>Окончательного ответа пока нет: спрашиваем вторую программу и пробуем {settings}.</translation>
+    </message>
+    <message>
+        <source>Not a definitive answer yet; asking a second client.</source>
+        <translation>Окончательного ответа пока нет: спрашиваем вторую программу.</translation>
+    </message>
+    <message>
+        <source>The second client had no result within the overall timeout.</source>
+        <translation>Вторая программа не получила результата за общее время ожидания.</translation>
+    </message>
+    <message>
+        <source>{settings} works: switch?</source>
+        <translation>{settings} работает: переключиться?</translation>
+    </message>
+    <message>
+        <source>{settings} does not work either: {problem}.</source>
+        <translation>{settings} тоже не работает: {problem}.</translation>
+    </message>
+    <message>
+        <source>{settings} does not work either.</source>
+        <translation>{settings} тоже не работает.</translation>
+    </message>
+    <message>
+        <source>Verifying the login on {server}.</source>
+        <translation>Проверяем вход на {server}.</translation>
+    </message>
+    <message>
+        <source>the certificate does not match the pinned fingerprint</source>
+        <translation>сертификат не совпадает с сохранённым отпечатком</translation>
+    </message>
+    <message>
+        <source>greeting {reply}</source>
+        <translation>приветствие {reply}</translation>
+    </message>
+    <message>
+        <source>the server offers no STARTTLS</source>
+        <translation>сервер не предлагает STARTTLS</translation>
+    </message>
+    <message>
+        <source>connected and logged in</source>
+        <translation>подключилась и вошла</translation>
+    </message>
+    <message>
+        <source>connected</source>
+        <translation>подключилась</translation>
+    </message>
+    <message>
+        <source>login not tried: unencrypted connection not allowed</source>
+        <translation>вход не пробовали: соединение без шифрования не разрешено</translation>
+    </message>
+    <message>
+        <source>login not tried: the server offers no AUTH</source>
+        <translation>вход не пробовали: сервер не предлагает AUTH</translation>
+    </message>
+    <message>
+        <source>login not tried: the server does not offer {mechanism}</source>
+        <translation>вход не пробовали: сервер не предлагает {mechanism}</translation>
+    </message>
+    <message>
+        <source>login refused: {reply}</source>
+        <translation>вход отклонён: {reply}</translation>
+    </message>
+    <message>
+        <source>no answer within {seconds} s</source>
+        <translation>нет ответа за {seconds} с</translation>
+    </message>
+    <message>
+        <source>certificate not trusted: “{reason}”</source>
+        <translation>сертификату нет доверия: «{reason}»</translation>
+    </message>
+    <message>
+        <source>TLS failed: “{reason}”</source>
+        <translation>ошибка TLS: «{reason}»</translation>
+    </message>
+    <message>
+        <source>connection refused</source>
+        <translation>в соединении отказано</translation>
+    </message>
+    <message>
+        <source>the server closed the connection</source>
+        <translation>сервер закрыл соединение</translation>
+    </message>
+    <message>
+        <source>proxy: {reason}</source>
+        <translation>прокси: {reason}</translation>
+    </message>
+    <message>
+        <source>no result within {seconds} s</source>
+        <translation>нет результата за {seconds} с</translation>
+    </message>
+    <message>
+        <source>No clean answer to the goodbye ({error}); closing anyway.</source>
+        <translation>Нет чистого ответа на завершение сеанса ({error}); всё равно закрываем.</translation>
+    </message>
+    <message>
+        <source>Looking for {token} in {folders}.</source>
+        <translation>Ищем {token} в папках: {folders}.</translation>
+    </message>
+    <message>
+        <source>The server has no UIDPLUS: the test message is kept.</source>
+        <translation>Сервер не поддерживает UIDPLUS: тестовое письмо остаётся в ящике.</translation>
+    </message>
+    <message>
+        <source>The server sent a plaintext greeting before the TLS handshake.</source>
+        <translation>Сервер прислал открытое приветствие до установки TLS.</translation>
+    </message>
+    <message>
+        <source>The certificate matches the pinned SHA-256 fingerprint.</source>
+        <translation>Сертификат совпадает с сохранённым отпечатком SHA-256.</translation>
+    </message>
+    <message>
+        <source>Certificate verification is turned off.</source>
+        <translation>Проверка сертификата выключена.</translation>
+    </message>
+    <message>
+        <source>TLS {protocol}, {cipher}; certificate {subject}.</source>
+        <translation>TLS {protocol}, {cipher}; сертификат {subject}.</translation>
+    </message>
+    <message>
+        <source>{host} resolves to {addresses}.</source>
+        <translation>{host} — это адреса {addresses}.</translation>
+    </message>
+    <message>
+        <source>Connected to {host}:{port} through the proxy.</source>
+        <translation>Подключились к {host}:{port} через прокси.</translation>
+    </message>
+    <message>
+        <source>no answer</source>
+        <translation>нет ответа</translation>
+    </message>
+    <message>
+        <source>Connecting to {address} failed: {reason}.</source>
+        <translation>Не удалось подключиться к {address}: {reason}.</translation>
+    </message>
+    <message>
+        <source>{address} did not answer first ({error}); another address did.</source>
+        <translation>{address} ответил не первым ({error}); ответил другой адрес.</translation>
+    </message>
+    <message>
+        <source>Connected to {address}.</source>
+        <translation>Подключились к {address}.</translation>
+    </message>
+    <message>
+        <source>No greeting yet: checking whether the port expects SSL/TLS.</source>
+        <translation>Приветствия пока нет: проверяем, не ждёт ли порт SSL/TLS.</translation>
+    </message>
+    <message>
+        <source>Envelope: from {sender} to {recipients}.</source>
+        <translation>Конверт: от {sender} для {recipients}.</translation>
+    </message>
+    <message>
+        <source>The message has 8-bit content but the server does not announce 8BITMIME.</source>
+        <translation>В письме есть 8-битное содержимое, а сервер не объявляет 8BITMIME.</translation>
+    </message>
+    <message>
+        <source>Recipient {address} refused: “{reply}”</source>
+        <translation>Получатель {address} отклонён: «{reply}»</translation>
+    </message>
+    <message>
+        <source>Uploaded {bytes} bytes in {seconds} s.</source>
+        <translation>Передано {bytes} байт за {seconds} с.</translation>
+    </message>
+    <message>
+        <source>Server capabilities: {caps}</source>
+        <translation>Возможности сервера: {caps}</translation>
+    </message>
+    <message>
+        <source>The server rejected EHLO; falling back to HELO.</source>
+        <translation>Сервер отклонил EHLO; переходим на HELO.</translation>
+    </message>
+    <message>
+        <source>Logging in as {user} with {mechanism}.</source>
+        <translation>Входим как {user} через {mechanism}.</translation>
+    </message>
+    <message>
+        <source>No clean answer to QUIT ({error}); closing anyway.</source>
+        <translation>Нет чистого ответа на QUIT ({error}); всё равно закрываем.</translation>
     </message>
 </context>
 <context>

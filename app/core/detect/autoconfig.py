@@ -36,6 +36,7 @@ from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
 from app.core.catalog import Endpoint
+from app.core.model import QT_TRANSLATE_NOOP, Text, log_text
 
 log = logging.getLogger(__name__)
 
@@ -287,7 +288,7 @@ async def lookup_autoconfig(
     ispdb_url: str = ISPDB_URL,
     allow_http: bool = True,
     autodiscover: bool = True,
-    say: Callable[[str], None] = lambda _text: None,
+    say: Callable[[Text], None] = lambda _text: None,
 ) -> tuple[AutoconfigResult | None, list[str]]:
     """The best autoconfig answer for ``email`` (or None) and notes on every source that gave nothing.
 
@@ -338,11 +339,27 @@ async def lookup_autoconfig(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
     if found is not None:
-        say(f"Settings found by {found.source}: {found.url}")
+        say(log_text(QT_TRANSLATE_NOOP("Log", "Settings found by {source}: {url}"), source=found.source, url=found.url))
         return found, notes
     if untrusted:
         fallback = dataclasses.replace(untrusted[0], trusted=False)
-        why = "over plain HTTP" if fallback.url.startswith("http://") else "after a redirect to another domain"
-        say(f"Settings found by {fallback.source} {why}: {fallback.url} (not trusted without confirmation)")
+        if fallback.url.startswith("http://"):
+            why = log_text(
+                QT_TRANSLATE_NOOP(
+                    "Log", "Settings found by {source} over plain HTTP: {url} (not trusted without confirmation)."
+                ),
+                source=fallback.source,
+                url=fallback.url,
+            )
+        else:
+            why = log_text(
+                QT_TRANSLATE_NOOP(
+                    "Log",
+                    "Settings found by {source} after a redirect to another domain: {url} (not trusted without confirmation).",
+                ),
+                source=fallback.source,
+                url=fallback.url,
+            )
+        say(why)
         return fallback, notes
     return None, notes

@@ -26,7 +26,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core.catalog import Endpoint, Provider
-from app.core.model import AddressError, EventCallback, LogLevel, LogLine, Security, ignore, parse_address
+from app.core.model import (
+    QT_TRANSLATE_NOOP,
+    AddressError,
+    EventCallback,
+    LogLevel,
+    LogLine,
+    Security,
+    ignore,
+    log_text,
+    parse_address,
+)
 
 log = logging.getLogger(__name__)
 
@@ -219,15 +229,23 @@ async def discover(
 
     provider = cat.by_domain(domain) if cat is not None else None
     if provider is not None and provider.smtp:
-        say(f"{domain} is served by {provider.display_name()} (known provider).")
+        say(
+            log_text(
+                QT_TRANSLATE_NOOP("Log", "{domain} is served by {provider} (known provider)."),
+                domain=domain,
+                provider=provider.display_name(),
+            )
+        )
         return Discovery(email, domain, "provider", provider, endpoints=tuple(provider.smtp))
 
     res = resolver if resolver is not None else default_resolver(timeout)
     if res is None:
         hosts = tuple(p + domain for p in GUESS_PREFIXES)
-        note = "DNS is not configured on this computer; trying the usual server names."
+        note = log_text(
+            QT_TRANSLATE_NOOP("Log", "DNS is not configured on this computer; trying the usual server names.")
+        )
         say(note)
-        return Discovery(email, domain, "guess", hosts=hosts, notes=(note,))
+        return Discovery(email, domain, "guess", hosts=hosts, notes=(str(note),))
 
     guesses = [p + domain for p in GUESS_PREFIXES]
     mx_future = asyncio.ensure_future(lookup_mx(domain, res, timeout))
@@ -265,43 +283,77 @@ async def _after_dns(
             timeout + 0.5,
         )
     except asyncio.TimeoutError:
-        note = f"DNS did not answer within {timeout:g} s; trying the usual server names."
+        note = log_text(
+            QT_TRANSLATE_NOOP("Log", "DNS did not answer within {seconds} s; trying the usual server names."),
+            seconds=f"{timeout:g}",
+        )
         say(note)
-        return Discovery(email, domain, "guess", hosts=tuple(guesses), notes=(note,))
+        return Discovery(email, domain, "guess", hosts=tuple(guesses), notes=(str(note),))
 
     notes: list[str] = []
     if mx.nxdomain:
-        note = f"The domain {domain} does not exist in DNS (NXDOMAIN)."
+        note = log_text(
+            QT_TRANSLATE_NOOP("Log", "The domain {domain} does not exist in DNS (NXDOMAIN)."), domain=domain
+        )
         say(note)
-        return Discovery(email, domain, "none", nxdomain=True, notes=(note,))
+        return Discovery(email, domain, "none", nxdomain=True, notes=(str(note),))
     if mx.error:
         notes.append(f"MX lookup for {domain} failed: {mx.error}.")
     elif mx.hosts:
-        say(f"MX of {domain}: {', '.join(mx.hosts)}.")
+        say(log_text(QT_TRANSLATE_NOOP("Log", "MX of {domain}: {hosts}."), domain=domain, hosts=", ".join(mx.hosts)))
     for mx_host in mx.hosts:
         p = cat.by_mx(mx_host) if cat is not None else None
         if p is not None and p.smtp:
-            say(f"{domain} receives mail at {p.display_name()} ({mx_host}); using its settings.")
+            say(
+                log_text(
+                    QT_TRANSLATE_NOOP("Log", "{domain} receives mail at {provider} ({host}); using its settings."),
+                    domain=domain,
+                    provider=p.display_name(),
+                    host=mx_host,
+                )
+            )
             return Discovery(email, domain, "mx", p, endpoints=tuple(p.smtp), mx_hosts=mx.hosts, notes=tuple(notes))
     if auto_task is not None:
         found = await _autoconfig_result(auto_task, email, domain, mx.hosts, notes)
         if found is not None:
             return found
     if srv:
+        records = ", ".join(f"{e.host}:{e.port} ({e.security})" for e in srv)
         say(
-            f"{domain} publishes submission SRV records: " + ", ".join(f"{e.host}:{e.port} ({e.security})" for e in srv)
+            log_text(
+                QT_TRANSLATE_NOOP("Log", "{domain} publishes submission SRV records: {records}."),
+                domain=domain,
+                records=records,
+            )
         )
         return Discovery(email, domain, "srv", endpoints=srv, mx_hosts=mx.hosts, notes=tuple(notes))
     hosts = tuple(h for h, ok in zip(guesses, exists) if ok is not False)
     if hosts:
-        say(f"Trying the usual server names for {domain}: {', '.join(hosts)}.")
+        say(
+            log_text(
+                QT_TRANSLATE_NOOP("Log", "Trying the usual server names for {domain}: {hosts}."),
+                domain=domain,
+                hosts=", ".join(hosts),
+            )
+        )
         return Discovery(email, domain, "guess", hosts=hosts, mx_hosts=mx.hosts, notes=tuple(notes))
-    notes.append(f"None of {', '.join(guesses)} exists in DNS, and {domain} publishes no submission records.")
-    say(notes[-1])
+    none = log_text(
+        QT_TRANSLATE_NOOP("Log", "None of {hosts} exists in DNS, and {domain} publishes no submission records."),
+        hosts=", ".join(guesses),
+        domain=domain,
+    )
+    notes.append(str(none))
+    say(none)
     if mx.hosts:
         # last resort: small hosters often accept submission on the mail exchanger itself
         hosts = mx.hosts[:2]
-        say(f"Trying the mail exchanger{'s' if len(hosts) > 1 else ''} of {domain}: {', '.join(hosts)}.")
+        say(
+            log_text(
+                QT_TRANSLATE_NOOP("Log", "Trying the mail exchangers of {domain}: {hosts}."),
+                domain=domain,
+                hosts=", ".join(hosts),
+            )
+        )
         return Discovery(email, domain, "mx_host", hosts=hosts, mx_hosts=mx.hosts, notes=tuple(notes))
     return Discovery(email, domain, "none", mx_hosts=mx.hosts, notes=tuple(notes))
 

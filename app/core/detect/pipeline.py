@@ -29,7 +29,17 @@ from typing import Any
 from app.core.catalog import Provider
 from app.core.detect.second_opinion import SecondOpinion, second_opinion
 from app.core.diagnosis import Code, Diagnosis, drop_failed_switches, offer_switch, security_label
-from app.core.model import EventCallback, LogLevel, LogLine, Security, SmtpSettings, ignore
+from app.core.model import (
+    QT_TRANSLATE_NOOP,
+    EventCallback,
+    LogLevel,
+    LogLine,
+    Security,
+    SmtpSettings,
+    Text,
+    ignore,
+    log_text,
+)
 
 # failures that are not a definitive server answer: worth a second opinion
 RETRYABLE = frozenset(
@@ -158,21 +168,38 @@ def decide(check: Any, opinion: SecondOpinion | None) -> tuple[bool, str, bool]:
     return False, "", False
 
 
-def _where(s: SmtpSettings) -> str:
-    return f"{s.port} with {security_label(s.security)}"
+def _where(s: SmtpSettings) -> Text:
+    if Security(s.security) is Security.NONE:
+        return log_text(QT_TRANSLATE_NOOP("Log", "{port} with no encryption"), port=s.port)
+    return log_text(
+        QT_TRANSLATE_NOOP("Log", "{port} with {security}"), port=s.port, security=security_label(s.security)
+    )
 
 
-def opinion_note(opinion: SecondOpinion) -> str:
-    """The second opinion as one sentence for the log and the result."""
-    who = f"a second client ({opinion.client})"
+def opinion_note(opinion: SecondOpinion) -> Text:
+    """The second opinion as one sentence for the log and the result (the client's own words stay a value)."""
     if opinion.ok and (opinion.login_verified or not opinion.login_wanted):
-        return (
-            f"{who.capitalize()} succeeded where the first failed ({opinion.detail}); "
-            "the settings work, the first client had a problem."
+        return log_text(
+            QT_TRANSLATE_NOOP(
+                "Log",
+                "A second client ({client}) succeeded where the first failed ({detail}); "
+                "the settings work, the first client had a problem.",
+            ),
+            client=opinion.client,
+            detail=opinion.reason_text(),
         )
     if opinion.ok:
-        return f"{who.capitalize()} connected but did not verify the login; the failure stands."
-    return f"Confirmed by {who}: {opinion.detail}."
+        return log_text(
+            QT_TRANSLATE_NOOP(
+                "Log", "A second client ({client}) connected but did not verify the login; the failure stands."
+            ),
+            client=opinion.client,
+        )
+    return log_text(
+        QT_TRANSLATE_NOOP("Log", "Confirmed by a second client ({client}): {detail}."),
+        client=opinion.client,
+        detail=opinion.reason_text(),
+    )
 
 
 async def _gather_within(aws: list[Any], limit: float) -> tuple[list[Any], bool]:
@@ -220,14 +247,19 @@ async def run_pipeline(
     alts = alternatives_for(settings, first.diagnosis) if alternatives is None else alternatives
     left = deadline - loop.time()
     if left < MIN_SECOND_OPINION:
-        note = "No time left within the overall timeout for a second opinion."
+        note = log_text(QT_TRANSLATE_NOOP("Log", "No time left within the overall timeout for a second opinion."))
         on_event(LogLine(LogLevel.INFO, note))
-        return Verdict(False, "", first.diagnosis, first, notes=(note,), elapsed_ms=_ms(t0), deadline_hit=True)
+        return Verdict(False, "", first.diagnosis, first, notes=(str(note),), elapsed_ms=_ms(t0), deadline_hit=True)
     assert first.diagnosis is not None
-    tried = " and trying " + ", ".join(_where(a) for a in alts) if alts else ""
-    on_event(
-        LogLine(LogLevel.INFO, f"Not a definitive answer ({first.diagnosis.code.value}); asking a second client{tried}")
-    )
+    if alts:
+        tried = ", ".join(str(_where(a)) for a in alts)
+        line = log_text(
+            QT_TRANSLATE_NOOP("Log", "Not a definitive answer yet; asking a second client and trying {settings}."),
+            settings=tried,
+        )
+    else:
+        line = log_text(QT_TRANSLATE_NOOP("Log", "Not a definitive answer yet; asking a second client."))
+    on_event(LogLine(LogLevel.INFO, line))
     bounded = replace(settings.timeouts, total=left)
     # the second client gets a hair less than the deadline, so it reports its own timeout instead of being cut
     jobs: list[Any] = [second_opinion(settings, password, limit=max(left - 0.05, 0.01), provider=provider)]
@@ -242,19 +274,31 @@ async def run_pipeline(
 def _verdict(
     first: Any, opinion: SecondOpinion | None, alts: tuple[Any, ...], hit: bool, t0: float, on_event: EventCallback
 ) -> Verdict:
-    notes: list[str] = []
+    notes: list[Text] = []
     if opinion is not None:
         notes.append(opinion_note(opinion))
     else:
-        notes.append("The second client had no result within the overall timeout.")
+        notes.append(log_text(QT_TRANSLATE_NOOP("Log", "The second client had no result within the overall timeout.")))
     diagnosis = first.diagnosis
     working = next((a for a in alts if a.ok), None)
     for alt in alts:
         if alt.ok:
-            notes.append(f"{_where(alt.settings)} works: switch?")
+            notes.append(log_text(QT_TRANSLATE_NOOP("Log", "{settings} works: switch?"), settings=_where(alt.settings)))
+        elif alt.diagnosis is not None:
+            notes.append(
+                log_text(
+                    QT_TRANSLATE_NOOP("Log", "{settings} does not work either: {problem}."),
+                    settings=_where(alt.settings),
+                    problem=alt.diagnosis.title_text(),
+                )
+            )
         else:
-            title = alt.diagnosis.title if alt.diagnosis is not None else "failed"
-            notes.append(f"{_where(alt.settings)} does not work either: {title}.")
+            notes.append(
+                log_text(
+                    QT_TRANSLATE_NOOP("Log", "{settings} does not work either."),
+                    settings=_where(alt.settings),
+                )
+            )
     diagnosis = drop_failed_switches(diagnosis, [a.settings for a in alts if not a.ok])
     if working is not None:
         diagnosis = offer_switch(diagnosis, working.settings)
@@ -268,7 +312,7 @@ def _verdict(
         first,
         opinion,
         alts,
-        tuple(notes),
+        tuple(str(n) for n in notes),
         _ms(t0),
         auth_verified=verified,
         deadline_hit=hit,

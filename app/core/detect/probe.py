@@ -46,6 +46,7 @@ from app.core.detect.ranking import (
 from app.core.detect.results import DetectResult, ProbeOutcome
 from app.core.diagnosis import Diagnosis, detection
 from app.core.model import (
+    QT_TRANSLATE_NOOP,
     AuthMechanism,
     EventCallback,
     LogLevel,
@@ -55,6 +56,7 @@ from app.core.model import (
     Timeouts,
     TlsOptions,
     ignore,
+    log_text,
 )
 
 log = logging.getLogger(__name__)
@@ -166,7 +168,12 @@ async def _confirm_login(
             on_event(event)
         res = probe.result
     else:
-        on_event(LogLine(LogLevel.INFO, f"Verifying the login on {winner.name}"))
+        on_event(
+            LogLine(
+                LogLevel.INFO,
+                log_text(QT_TRANSLATE_NOOP("Log", "Verifying the login on {server}."), server=winner.name),
+            )
+        )
         res = await _verify(chosen, password, provider, on_event)
     if res.ok:
         reasons.append(f"The login was verified on {winner.name}.")

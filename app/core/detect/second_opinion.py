@@ -20,12 +20,22 @@ import logging
 import socket
 import ssl
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.catalog import Provider
 from app.core.diagnosis import DiagnosedError
-from app.core.model import AuthMechanism, Security, SmtpSettings, TlsMinimum, normalize_fingerprint
+from app.core.model import (
+    QT_TRANSLATE_NOOP,
+    AuthMechanism,
+    Security,
+    SmtpSettings,
+    Text,
+    TlsMinimum,
+    log_text,
+    normalize_fingerprint,
+    plain,
+)
 from app.core.net import ConnectFailed
 
 log = logging.getLogger(__name__)
@@ -49,6 +59,10 @@ class SecondOpinion:
     login_wanted: bool = False
     login_verified: bool = False
     client: str = CLIENT
+    reason: Text | None = field(default=None, compare=False)  # ``detail`` as a translatable Text (the UI's log)
+
+    def reason_text(self) -> Text:
+        return self.reason if self.reason is not None else plain(self.detail)
 
     @property
     def agrees(self) -> bool:
@@ -106,9 +120,11 @@ class _Run:
         self.waited = max(min(own, self.deadline - time.monotonic()), 0.01)
         return self.waited
 
-    def result(self, ok: bool, detail: str) -> SecondOpinion:
+    def result(self, ok: bool, reason: Text) -> SecondOpinion:
         elapsed = (time.monotonic() - self.t0) * 1000
-        return SecondOpinion(ok, self.stage, detail, elapsed, self.login_wanted, self.login_verified)
+        return SecondOpinion(
+            ok, self.stage, str(reason), elapsed, self.login_wanted, self.login_verified, reason=reason
+        )
 
     async def go(self) -> SecondOpinion:
         import aiosmtplib
@@ -139,38 +155,50 @@ class _Run:
         reply = await self.client.connect(timeout=self.wait(first_wait))
         self.stage = "greeting"
         if s.security is Security.SSL and not _pin_ok(self.client, s):
-            return self.result(False, "the certificate does not match the pinned fingerprint")
+            return self.result(
+                False, log_text(QT_TRANSLATE_NOOP("Log", "the certificate does not match the pinned fingerprint"))
+            )
         if reply.code != 220:
-            return self.result(False, f"greeting {reply.code} {_text(reply.message)}")
+            return self.result(
+                False,
+                log_text(QT_TRANSLATE_NOOP("Log", "greeting {reply}"), reply=f"{reply.code} {_text(reply.message)}"),
+            )
         self.stage = "ehlo"
         await self.client.ehlo(timeout=self.wait(t.command))
         if s.security is Security.STARTTLS:
             self.stage = "starttls"
             if not self.client.supports_extension("starttls"):
-                return self.result(False, "the server offers no STARTTLS")
+                return self.result(False, log_text(QT_TRANSLATE_NOOP("Log", "the server offers no STARTTLS")))
             await self.client.starttls(tls_context=ctx, timeout=self.wait(t.command))
             if not _pin_ok(self.client, s):
-                return self.result(False, "the certificate does not match the pinned fingerprint")
+                return self.result(
+                    False, log_text(QT_TRANSLATE_NOOP("Log", "the certificate does not match the pinned fingerprint"))
+                )
             await self.client.ehlo(timeout=self.wait(t.command))
         if self.login_wanted:
             refused = await self.login()
-            if refused:
+            if refused is not None:
                 return self.result(False, refused)
         self.stage = "done"
         try:
             await self.client.quit(timeout=self.wait(min(t.command, 2.0)))
         except (aiosmtplib.SMTPException, OSError):
             pass
-        return self.result(True, "connected and logged in" if self.login_verified else "connected")
+        return self.result(
+            True,
+            log_text(QT_TRANSLATE_NOOP("Log", "connected and logged in"))
+            if self.login_verified
+            else log_text(QT_TRANSLATE_NOOP("Log", "connected")),
+        )
 
-    async def login(self) -> str:
-        """Log in as the settings say; '' when accepted, else why the login was not verified."""
+    async def login(self) -> Text | None:
+        """Log in as the settings say; None when accepted, else why the login was not verified."""
         s, t = self.settings, self.settings.timeouts
         self.stage = "auth"
         if s.security is Security.NONE and not s.allow_plain_auth:
-            return "login not tried: unencrypted connection not allowed"
+            return log_text(QT_TRANSLATE_NOOP("Log", "login not tried: unencrypted connection not allowed"))
         if not self.client.supports_extension("auth"):
-            return "login not tried: the server offers no AUTH"
+            return log_text(QT_TRANSLATE_NOOP("Log", "login not tried: the server offers no AUTH"))
         timeout = self.wait(t.command)
         if s.auth is AuthMechanism.AUTO:
             await self.client.login(s.username, self.password, timeout=timeout)
@@ -182,42 +210,67 @@ class _Run:
                 AuthMechanism.XOAUTH2: self.client.auth_xoauth2,
             }[s.auth]
             if s.auth.value.upper() not in self.client.server_auth_methods:
-                return f"login not tried: the server does not offer {s.auth.value.upper()}"
+                return log_text(
+                    QT_TRANSLATE_NOOP("Log", "login not tried: the server does not offer {mechanism}"),
+                    mechanism=s.auth.value.upper(),
+                )
             await method(s.username, self.password, timeout=timeout)
         self.login_verified = True
-        return ""
+        return None
 
     def explain(self, exc: BaseException) -> SecondOpinion:
         """A failure as a plain sentence (never the password: aiosmtplib's errors do not carry it)."""
         import aiosmtplib
 
         if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
-            return self.result(False, f"login refused: {exc.code} {_text(exc.message)}")
+            return self.result(
+                False,
+                log_text(QT_TRANSLATE_NOOP("Log", "login refused: {reply}"), reply=f"{exc.code} {_text(exc.message)}"),
+            )
         if isinstance(exc, (aiosmtplib.SMTPTimeoutError, TimeoutError, asyncio.TimeoutError)):
-            return self.result(False, f"no answer within {self.waited:.3g} s")
+            return self.result(
+                False, log_text(QT_TRANSLATE_NOOP("Log", "no answer within {seconds} s"), seconds=f"{self.waited:.3g}")
+            )
         if isinstance(exc, aiosmtplib.SMTPResponseException):
-            return self.result(False, f"{exc.code} {_text(exc.message)}")
+            return self.result(False, plain(f"{exc.code} {_text(exc.message)}"))
         cause = exc.__cause__ if isinstance(exc, aiosmtplib.SMTPConnectError) else exc
         if isinstance(cause, ssl.SSLCertVerificationError):
-            return self.result(False, f"certificate not trusted: {cause.verify_message or cause.reason}")
+            return self.result(
+                False,
+                log_text(
+                    QT_TRANSLATE_NOOP("Log", "certificate not trusted: “{reason}”"),
+                    reason=cause.verify_message or cause.reason,
+                ),
+            )
         if isinstance(cause, ssl.SSLError):
-            return self.result(False, f"TLS failed: {cause.reason or cause}")
+            return self.result(
+                False, log_text(QT_TRANSLATE_NOOP("Log", "TLS failed: “{reason}”"), reason=cause.reason or str(cause))
+            )
         if isinstance(cause, ConnectFailed):
             if cause.timed_out and not any(isinstance(a.error, OSError) for a in cause.attempts):
-                return self.result(False, f"no answer within {self.waited:.3g} s")
+                return self.result(
+                    False,
+                    log_text(QT_TRANSLATE_NOOP("Log", "no answer within {seconds} s"), seconds=f"{self.waited:.3g}"),
+                )
             refused = [a for a in cause.attempts if isinstance(a.error, ConnectionRefusedError)]
             if refused:
-                return self.result(False, "connection refused")
-            return self.result(False, str(cause))
+                return self.result(False, log_text(QT_TRANSLATE_NOOP("Log", "connection refused")))
+            return self.result(False, plain(str(cause)))
         if isinstance(cause, ConnectionRefusedError):
-            return self.result(False, "connection refused")
+            return self.result(False, log_text(QT_TRANSLATE_NOOP("Log", "connection refused")))
         if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
-            return self.result(False, "the server closed the connection")
+            return self.result(False, log_text(QT_TRANSLATE_NOOP("Log", "the server closed the connection")))
         if isinstance(exc, DiagnosedError):  # the proxy failed; its reason never holds the proxy password
-            return self.result(False, f"proxy: {exc.diagnosis.params.get('reason', exc.diagnosis.code.value)}")
+            return self.result(
+                False,
+                log_text(
+                    QT_TRANSLATE_NOOP("Log", "proxy: {reason}"),
+                    reason=exc.diagnosis.params.get("reason", exc.diagnosis.code.value),
+                ),
+            )
         if isinstance(cause, OSError):
-            return self.result(False, cause.strerror or str(cause) or type(cause).__name__)
-        return self.result(False, type(exc).__name__)
+            return self.result(False, plain(cause.strerror or str(cause) or type(cause).__name__))
+        return self.result(False, plain(type(exc).__name__))
 
     def close(self) -> None:
         if self.client is not None:
@@ -239,7 +292,9 @@ async def second_opinion(
     except asyncio.TimeoutError as exc:
         if time.monotonic() < run.deadline:  # aiosmtplib's own timeout (a TimeoutError too), not our limit
             return run.explain(exc)
-        return run.result(False, f"no result within {limit:.3g} s")
+        return run.result(
+            False, log_text(QT_TRANSLATE_NOOP("Log", "no result within {seconds} s"), seconds=f"{limit:.3g}")
+        )
     except Exception as exc:
         return run.explain(exc)
     finally:

@@ -7,10 +7,12 @@ from collections.abc import Iterable
 
 from app.core.diagnosis.classify import IMPLICIT_TLS_PORT, base_params, switch_action
 from app.core.diagnosis.table import QT_TRANSLATE_NOOP, Action, Code, Diagnosis, diagnose
-from app.core.model import Reply, Security, SmtpSettings, TlsDetails
+from app.core.model import Reply, Security, SmtpSettings, Text, TlsDetails
 
 
-def certificate(settings: SmtpSettings, code: Code, variant: str, details: TlsDetails | None, detail: str) -> Diagnosis:
+def certificate(
+    settings: SmtpSettings, code: Code, variant: str, details: TlsDetails | None, detail: Text | str
+) -> Diagnosis:
     """A certificate problem with its details and the one-click fixes (trust it, choose a CA file, use its name)."""
     params = dict(base_params(settings), detail=detail)
     actions: list[Action] = []

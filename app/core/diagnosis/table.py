@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from app.core.model import QT_TRANSLATE_NOOP, Code
+from app.core.model import QT_TRANSLATE_NOOP, Code, Text
 from app.core.model import fill as _fill
 
 log = logging.getLogger(__name__)
@@ -919,7 +919,10 @@ class Diagnosis:
         ``front_end`` ("cli" or "gui") picks the fixes worded for it (a flag there, a button here).
         """
         e = entry_for(self.code, self.variant)
-        params = dict(self.params)
+        # a value may itself be our own phrase (a Text, e.g. a certificate verify error): translated too
+        params = {
+            k: v.render(lambda _c, s: translate(s)) if isinstance(v, Text) else v for k, v in self.params.items()
+        }
         for key, words in PARAM_WORDS.items():
             value = params.get(key, "")
             if isinstance(value, Enum):
@@ -933,6 +936,16 @@ class Diagnosis:
     @property
     def title(self) -> str:
         return self.render()[0]
+
+    def title_text(self) -> Text:
+        """The title as a translatable Text (for a log line): the template, then its values."""
+        params: dict[str, Any] = {}
+        for k, v in self.params.items():
+            name = v.value if isinstance(v, Enum) else v
+            if isinstance(name, str) and name in PARAM_WORDS.get(k, {}):
+                v = Text.of(CONTEXT, PARAM_WORDS[k][name])
+            params[k] = v
+        return Text.of(CONTEXT, entry_for(self.code, self.variant).title, **params)
 
     @property
     def explanation(self) -> str:

@@ -22,6 +22,7 @@ from app.core.diagnosis import DiagnosedError, Diagnosis
 from app.core.diagnosis import classify as rc
 from app.core.diagnosis import incoming as dx
 from app.core.model import (
+    QT_TRANSLATE_NOOP,
     EventCallback,
     IncomingProtocol,
     LogLevel,
@@ -30,6 +31,7 @@ from app.core.model import (
     Stage,
     TlsDetails,
     TranscriptLine,
+    log_text,
 )
 from app.core.smtp import SmtpProtocolError, SmtpSession, StageAborted, credentials_problem
 
@@ -152,7 +154,13 @@ class IncomingSession(SmtpSession):
                 await asyncio.wait_for(say(), max(min(self.settings.timeouts.command, self.remaining(), 2.0), 0.01))
                 return "bye"
             except (asyncio.TimeoutError, SmtpProtocolError, DiagnosedError, OSError) as exc:
-                self.info(f"No clean answer to the goodbye ({exc}); closing anyway", LogLevel.DETAIL)
+                self.info(
+                    log_text(
+                        QT_TRANSLATE_NOOP("Log", "No clean answer to the goodbye ({error}); closing anyway."),
+                        error=str(exc),
+                    ),
+                    LogLevel.DETAIL,
+                )
                 return "closed"
             finally:
                 self.close()
@@ -188,7 +196,7 @@ def input_problem(
     problem = credentials_problem(settings, password)
     if problem is None:
         return None
-    safe_emit(on_event, LogLine(LogLevel.INFO, problem.title))
+    safe_emit(on_event, LogLine(LogLevel.INFO, problem.title_text()))
     return IncomingResult(False, protocol, problem, settings, round((time.monotonic() - t0) * 1000, 1))
 
 

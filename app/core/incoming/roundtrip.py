@@ -28,7 +28,16 @@ from app.core.catalog import Provider
 from app.core.diagnosis import Code, Diagnosis
 from app.core.diagnosis import incoming as dx
 from app.core.incoming.imap import ImapResponse, ImapSession
-from app.core.model import EventCallback, IncomingProtocol, LogLevel, SmtpSettings, Stage, ignore
+from app.core.model import (
+    QT_TRANSLATE_NOOP,
+    EventCallback,
+    IncomingProtocol,
+    LogLevel,
+    SmtpSettings,
+    Stage,
+    ignore,
+    log_text,
+)
 from app.core.smtp import SmtpProtocolError, StageAborted
 
 TOKEN_HEADER = "X-MailSetup-Token"
@@ -189,7 +198,14 @@ class _Search:
         """The DELIVERY stage: INBOX and Junk each round, IDLE or a growing pause between rounds."""
         self.junk = await self.find_junk()
         folders = ["INBOX"] + ([self.junk] if self.junk else [])
-        self.s.info(f"Looking for {self.token} in {', '.join(decode_mutf7(f) for f in folders)}", LogLevel.DETAIL)
+        self.s.info(
+            log_text(
+                QT_TRANSLATE_NOOP("Log", "Looking for {token} in {folders}."),
+                token=self.token,
+                folders=", ".join(decode_mutf7(f) for f in folders),
+            ),
+            LogLevel.DETAIL,
+        )
         deadline = time.monotonic() + timeout
         pause = 0.25
         while True:
@@ -277,7 +293,10 @@ class _Search:
 
     async def remove(self) -> bool:
         if self.found_uid is None or "UIDPLUS" not in self.s.caps:
-            self.s.info("The server has no UIDPLUS: the test message is kept", LogLevel.DETAIL)
+            self.s.info(
+                log_text(QT_TRANSLATE_NOOP("Log", "The server has no UIDPLUS: the test message is kept.")),
+                LogLevel.DETAIL,
+            )
             return False
         r: ImapResponse = await self.s.ask(f"UID STORE {self.found_uid} +FLAGS.SILENT (\\Deleted)", Stage.DELIVERY)
         if r.ok:

@@ -47,11 +47,12 @@ from app.core.model.settings import (
     TlsOptions,
     normalize_fingerprint,
 )
-from app.core.model.text import QT_TRANSLATE_NOOP, Text, fill
+from app.core.model.text import LOG, QT_TRANSLATE_NOOP, Text, fill, log_text, plain
 
 __all__ = [
     "DEFAULT_PORTS",
     "INCOMING_PORTS",
+    "LOG",
     "QT_TRANSLATE_NOOP",
     "AddressError",
     "AuthMechanism",
@@ -89,9 +90,11 @@ __all__ = [
     "forbidden_char",
     "ignore",
     "incoming_port",
+    "log_text",
     "normalize_fingerprint",
     "parse_address",
     "parse_addresses",
+    "plain",
     "secret_problem",
     "split_list",
 ]

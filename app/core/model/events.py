@@ -12,6 +12,8 @@ from dataclasses import dataclass, fields, is_dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Union
 
+from app.core.model.text import Text
+
 if TYPE_CHECKING:  # pragma: no cover
     from app.core.diagnosis import Diagnosis
 
@@ -69,8 +71,17 @@ class StageSkipped:
 
 @dataclass(frozen=True)
 class LogLine:
+    """A line for people: ``message`` is a translatable template plus its values (``log_text``).
+
+    The GUI translates the template and fills the values after; ``text`` is the English line (CLI).
+    """
+
     level: LogLevel
-    text: str
+    message: Text
+
+    @property
+    def text(self) -> str:
+        return self.message.render()
 
 
 @dataclass(frozen=True)
@@ -152,6 +163,8 @@ _EVENT_NAMES = {
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, Text):
+        return value.render()
     if isinstance(value, Enum):
         return value.value
     if hasattr(value, "to_dict"):
@@ -174,6 +187,8 @@ def event_to_dict(event: Any) -> dict[str, Any]:
     """JSON-ready dict: ``{"event": name, ...fields}``."""
     out = {"event": event_name(event)}
     out.update({f.name: _plain(getattr(event, f.name)) for f in fields(event)})
+    if isinstance(event, LogLine):  # the JSON keeps its "text" key: the English line
+        out["text"] = out.pop("message")
     return out
 
 

@@ -57,3 +57,19 @@ class Text:
 
     def __str__(self) -> str:
         return self.render()
+
+
+LOG = "Log"
+
+
+def log_text(template: str, **params: Any) -> Text:
+    """A log line or reason for people: ``template`` is marked with ``QT_TRANSLATE_NOOP("Log", ...)`` at the call.
+
+    Values (host names, server text, OpenSSL's own words) stay values: they are never translated.
+    """
+    return Text.of(LOG, template, **params)
+
+
+def plain(text: str) -> Text:
+    """A value shown as it is (a server's reply, a protocol line): nothing to translate."""
+    return Text((("", "{0}", {"0": text}),)) if text else Text(())

@@ -19,12 +19,15 @@ from app.core.diagnosis import Code, DiagnosedError, Diagnosis, stages
 from app.core.diagnosis import classify as rc
 from app.core.diagnosis import mismatch as modes
 from app.core.model import (
+    QT_TRANSLATE_NOOP,
     LogLevel,
     SmtpSettings,
+    Text,
     TlsDetails,
     TlsEstablished,
     TlsMinimum,
     TranscriptLine,
+    log_text,
     normalize_fingerprint,
 )
 from app.core.smtp import tls as tls_info
@@ -46,7 +49,7 @@ class TlsStages:
     if TYPE_CHECKING:
 
         def emit(self, event: Any) -> None: ...
-        def info(self, text: str, level: LogLevel = LogLevel.INFO) -> None: ...
+        def info(self, text: Text, level: LogLevel = LogLevel.INFO) -> None: ...
         def remaining(self) -> float: ...
         def ehlo_name(self, conn: SmtpConnection | None = None) -> str: ...
         def _transcript(self, line: TranscriptLine) -> None: ...
@@ -68,7 +71,10 @@ class TlsStages:
         # a plaintext SMTP greeting that arrived before our ClientHello: the port is not implicit TLS
         early = self.conn.peek(4) if implicit else b""
         if early[:3].isdigit():  # a plaintext greeting instead of a ServerHello: certain, nothing to wait for
-            self.info("The server sent a plaintext greeting before the TLS handshake", LogLevel.DETAIL)
+            self.info(
+                log_text(QT_TRANSLATE_NOOP("Log", "The server sent a plaintext greeting before the TLS handshake.")),
+                LogLevel.DETAIL,
+            )
             greeting = self.conn.peek(120).split(b"\r\n")[0].decode("utf-8", "replace")
             raise DiagnosedError(modes.plaintext_greeting(s, greeting))
 
@@ -87,7 +93,7 @@ class TlsStages:
             code, variant = tls_info.cert_failure(exc)
             details = await self._probe_certificate(implicit=implicit)
             raise DiagnosedError(
-                stages.certificate(s, Code(code), variant, details, exc.verify_message or str(exc))
+                stages.certificate(s, Code(code), variant, details, tls_info.verify_reason(exc))
             ) from None
         except ssl.SSLError as exc:
             kind = tls_info.handshake_failure_kind(exc) or ("plaintext" if early[:3].isdigit() else "")
@@ -111,12 +117,23 @@ class TlsStages:
                 self.emit(TlsEstablished(details))
                 raise DiagnosedError(stages.certificate(s, Code.CERT_UNTRUSTED, "pin_mismatch", details, ""))
             details = replace(details, verified=True)
-            self.info("The certificate matches the pinned SHA-256 fingerprint", LogLevel.DETAIL)
+            self.info(
+                log_text(QT_TRANSLATE_NOOP("Log", "The certificate matches the pinned SHA-256 fingerprint.")),
+                LogLevel.DETAIL,
+            )
         elif not s.tls.verify:
-            self.info("Certificate verification is turned off (--insecure)", LogLevel.INFO)
+            self.info(log_text(QT_TRANSLATE_NOOP("Log", "Certificate verification is turned off.")), LogLevel.INFO)
         self.tls = details
         self.emit(TlsEstablished(details))
-        self.info(f"TLS {details.protocol}, {details.cipher}; certificate {details.subject}", LogLevel.DETAIL)
+        self.info(
+            log_text(
+                QT_TRANSLATE_NOOP("Log", "TLS {protocol}, {cipher}; certificate {subject}."),
+                protocol=details.protocol,
+                cipher=details.cipher,
+                subject=details.subject,
+            ),
+            LogLevel.DETAIL,
+        )
 
     async def _version_probe(self, implicit: bool) -> str:
         """With TLS 1.3 required, an unexplained failure is 'version' if the server completes a TLS 1.2 handshake."""

@@ -10,13 +10,13 @@ import asyncio
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from app.core import net
 from app.core.diagnosis import DiagnosedError, Diagnosis, stages
 from app.core.diagnosis import classify as rc
 from app.core.diagnosis import mismatch as modes
-from app.core.model import LogLevel, Security, SmtpSettings, TranscriptLine
+from app.core.model import QT_TRANSLATE_NOOP, LogLevel, Security, SmtpSettings, Text, TranscriptLine, log_text
 from app.core.smtp import mismatch
 from app.core.smtp.connection import SmtpConnection
 
@@ -35,7 +35,7 @@ class ReachStages:
 
     if TYPE_CHECKING:
 
-        def info(self, text: str, level: LogLevel = LogLevel.INFO) -> None: ...
+        def info(self, text: Text, level: LogLevel = LogLevel.INFO) -> None: ...
         def remaining(self) -> float: ...
         def _transcript(self, line: TranscriptLine) -> None: ...
         async def timed(self, aw: Awaitable[T], timeout: float, on_timeout: Callable[[float], Diagnosis]) -> T: ...
@@ -60,7 +60,10 @@ class ReachStages:
         if not self.addresses:
             raise DiagnosedError(stages.no_addresses(s))
         shown = ", ".join(a[3][0] for a in self.addresses)
-        self.info(f"{s.host} resolves to {shown}", LogLevel.DETAIL)
+        self.info(
+            log_text(QT_TRANSLATE_NOOP("Log", "{host} resolves to {addresses}."), host=s.host, addresses=shown),
+            LogLevel.DETAIL,
+        )
         return shown
 
     async def _connect(self) -> str:
@@ -75,7 +78,12 @@ class ReachStages:
                 lambda secs: stages.proxy_timeout(s, secs, _redacted_proxy(s.proxy)),
             )
             self.conn = await SmtpConnection.from_socket(sock, self._transcript)
-            self.info(f"Connected to {s.host}:{s.port} through the proxy", LogLevel.DETAIL)
+            self.info(
+                log_text(
+                    QT_TRANSLATE_NOOP("Log", "Connected to {host}:{port} through the proxy."), host=s.host, port=s.port
+                ),
+                LogLevel.DETAIL,
+            )
             return f"{s.host}:{s.port} via proxy"
         sock, address = await self._connect_direct(quiet=False)
         self.conn = await SmtpConnection.from_socket(sock, self._transcript)
@@ -93,16 +101,32 @@ class ReachStages:
         except net.ConnectFailed as failed:
             if not quiet:
                 for a in failed.attempts:
-                    why = "no answer" if a.error == "timeout" else getattr(a.error, "strerror", None) or a.error
-                    self.info(f"Connecting to {a.address} failed: {why}", LogLevel.DETAIL)
+                    why: Any = getattr(a.error, "strerror", None) or a.error
+                    if a.error == "timeout":
+                        why = log_text(QT_TRANSLATE_NOOP("Log", "no answer"))
+                    self.info(
+                        log_text(
+                            QT_TRANSLATE_NOOP("Log", "Connecting to {address} failed: {reason}."),
+                            address=a.address,
+                            reason=why,
+                        ),
+                        LogLevel.DETAIL,
+                    )
             raise DiagnosedError(rc.connect_failure(s, failed.attempts, limit)) from None
         self.address_used = address
         shown = net.show(address[3])
         if not quiet:
             for a in attempts:
                 if a.error is not None:
-                    self.info(f"{a.address} did not answer first ({a.error}); another address did", LogLevel.DETAIL)
-            self.info(f"Connected to {shown}", LogLevel.DETAIL)
+                    self.info(
+                        log_text(
+                            QT_TRANSLATE_NOOP("Log", "{address} did not answer first ({error}); another address did."),
+                            address=a.address,
+                            error=a.error,
+                        ),
+                        LogLevel.DETAIL,
+                    )
+            self.info(log_text(QT_TRANSLATE_NOOP("Log", "Connected to {address}."), address=shown), LogLevel.DETAIL)
         return sock, shown
 
     # greeting / EHLO ----------------------------------------------------------------------------
@@ -149,7 +173,10 @@ class ReachStages:
         if read.done() or conn.bytes_received > before:
             return False
         left = min(s.timeouts.greeting - self._greeting_waited(), self.remaining())
-        self.info("No greeting yet: checking whether the port expects SSL/TLS", LogLevel.DETAIL)
+        self.info(
+            log_text(QT_TRANSLATE_NOOP("Log", "No greeting yet: checking whether the port expects SSL/TLS.")),
+            LogLevel.DETAIL,
+        )
         # the probe ends a little before the greeting wait, so a silent non-TLS port is named as such
         probe = asyncio.ensure_future(mismatch.speaks_tls(self._fresh_socket, s.host.strip("[]"), left * 0.9))
         try:

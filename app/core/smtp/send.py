@@ -21,7 +21,17 @@ from typing import Any
 from app.core.catalog import Provider
 from app.core.diagnosis import Code, DiagnosedError, Diagnosis, diagnose
 from app.core.diagnosis import classify as rc
-from app.core.model import EventCallback, LogLevel, LogLine, SmtpSettings, Stage, TlsDetails, ignore
+from app.core.model import (
+    QT_TRANSLATE_NOOP,
+    EventCallback,
+    LogLevel,
+    LogLine,
+    SmtpSettings,
+    Stage,
+    TlsDetails,
+    ignore,
+    log_text,
+)
 from app.core.smtp.connection import Reply
 from app.core.smtp.message import MessageError, MessageSpec, build_message, envelope_recipients, envelope_sender
 from app.core.smtp.result import _StageFailed, _tls_dict, credentials_problem
@@ -111,7 +121,7 @@ async def send_message(
     if problem is None and not env_to:
         problem = diagnose(Code.INVALID_INPUT, "message", field="to", message="the message has no recipients")
     if problem is not None:
-        _safe_emit(on_event, LogLine(LogLevel.INFO, problem.title))
+        _safe_emit(on_event, LogLine(LogLevel.INFO, problem.title_text()))
         return SendResult(False, problem, settings, round((time.monotonic() - t0) * 1000, 1))
 
     outgoing = copy.copy(message)
@@ -119,7 +129,15 @@ async def send_message(
     del outgoing["Resent-Bcc"]
     # what was understood, shown back before anything is sent
     _safe_emit(
-        on_event, LogLine(LogLevel.INFO, f"Envelope: from <{env_from}> to " + ", ".join(f"<{a}>" for a in env_to))
+        on_event,
+        LogLine(
+            LogLevel.INFO,
+            log_text(
+                QT_TRANSLATE_NOOP("Log", "Envelope: from {sender} to {recipients}."),
+                sender=f"<{env_from}>",
+                recipients=", ".join(f"<{a}>" for a in env_to),
+            ),
+        ),
     )
 
     session = SmtpSession(settings, password, on_event, provider)
@@ -160,7 +178,7 @@ async def send_spec(
         message = await asyncio.to_thread(build_message, spec)
     except MessageError as exc:
         problem = diagnose(Code.INVALID_INPUT, "message", field=exc.field, message=exc.message)
-        _safe_emit(on_event, LogLine(LogLevel.INFO, f"{exc.field}: {exc.message}"))
+        _safe_emit(on_event, LogLine(LogLevel.INFO, problem.title_text()))
         return SendResult(False, problem, settings, round((time.monotonic() - t0) * 1000, 1))
     if prepare is not None:
         prepare(message)
@@ -221,7 +239,14 @@ async def _mail_from(
             if "8BITMIME" in caps:
                 params.append("BODY=8BITMIME")
             else:
-                session.info("The message has 8-bit content but the server does not announce 8BITMIME", LogLevel.DETAIL)
+                session.info(
+                    log_text(
+                        QT_TRANSLATE_NOOP(
+                            "Log", "The message has 8-bit content but the server does not announce 8BITMIME."
+                        )
+                    ),
+                    LogLevel.DETAIL,
+                )
         if "SIZE" in caps:
             params.append(f"SIZE={len(payload)}")
         line = f"MAIL FROM:<{sender}>" + ("".join(" " + p for p in params))
@@ -242,7 +267,14 @@ async def _rcpt_to(session: SmtpSession, recipients: Sequence[str], state: dict)
                 state["accepted"].append(addr)
             else:
                 refused[addr] = reply
-                session.info(f"Recipient {addr} refused: {reply.message}", LogLevel.INFO)
+                session.info(
+                    log_text(
+                        QT_TRANSLATE_NOOP("Log", "Recipient {address} refused: “{reply}”"),
+                        address=addr,
+                        reply=reply.message,
+                    ),
+                    LogLevel.INFO,
+                )
         state["refused"] = refused
         if not state["accepted"]:
             raise DiagnosedError(
@@ -275,7 +307,14 @@ async def _data(session: SmtpSession, state: dict) -> None:
         upload = session.loop.time() - started
         session.deadline += upload
         if upload >= 1.0:
-            session.info(f"Uploaded {len(payload)} bytes in {upload:.1f} s", LogLevel.DETAIL)
+            session.info(
+                log_text(
+                    QT_TRANSLATE_NOOP("Log", "Uploaded {bytes} bytes in {seconds} s."),
+                    bytes=len(payload),
+                    seconds=f"{upload:.1f}",
+                ),
+                LogLevel.DETAIL,
+            )
         final = await session.read_reply(Stage.DATA)
         state["reply"] = final.text
         if final.code != 250:

@@ -33,6 +33,7 @@ from app.core.catalog import Provider
 from app.core.diagnosis import DiagnosedError, Diagnosis, stages
 from app.core.diagnosis import classify as rc
 from app.core.model import (
+    QT_TRANSLATE_NOOP,
     EventCallback,
     LogLevel,
     LogLine,
@@ -43,9 +44,11 @@ from app.core.model import (
     StageFinished,
     StageSkipped,
     StageStarted,
+    Text,
     TlsDetails,
     TranscriptLine,
     ignore,
+    log_text,
 )
 from app.core.smtp import esmtp, sasl
 from app.core.smtp.connection import MASK, Reply, SmtpConnection, SmtpProtocolError
@@ -92,7 +95,7 @@ class SmtpSession(ReachStages, TlsStages):
         except Exception:  # a broken observer must not break the check
             log.exception("event callback failed for %r", type(event).__name__)
 
-    def info(self, text: str, level: LogLevel = LogLevel.INFO) -> None:
+    def info(self, text: Text, level: LogLevel = LogLevel.INFO) -> None:
         self.emit(LogLine(level, text))
 
     def _transcript(self, line: TranscriptLine) -> None:
@@ -228,11 +231,13 @@ class SmtpSession(ReachStages, TlsStages):
         if reply.ok:
             self.capabilities = esmtp.parse_capabilities(reply)
             caps = " ".join(self.capabilities)
-            self.info(f"Server capabilities: {caps}", LogLevel.DETAIL)
+            self.info(log_text(QT_TRANSLATE_NOOP("Log", "Server capabilities: {caps}"), caps=caps), LogLevel.DETAIL)
             return f"{len(self.capabilities)} capabilities"
         if reply.code == 421:
             raise DiagnosedError(rc.greeting_refused(s, reply))
-        self.info("The server rejected EHLO; falling back to HELO", LogLevel.DETAIL)
+        self.info(
+            log_text(QT_TRANSLATE_NOOP("Log", "The server rejected EHLO; falling back to HELO.")), LogLevel.DETAIL
+        )
         helo = await self.command(f"HELO {name}", stage)
         if not helo.ok:
             raise DiagnosedError(stages.helo_rejected(s, helo, stage.value))
@@ -279,7 +284,12 @@ class SmtpSession(ReachStages, TlsStages):
             raise DiagnosedError(stages.auth_needs_tls(s, starttls, bool(self.auth_offered())))
         mech = self.choose_mechanism()
         self.auth_mechanism = mech
-        self.info(f"Logging in as {s.username} with {mech}", LogLevel.DETAIL)
+        self.info(
+            log_text(
+                QT_TRANSLATE_NOOP("Log", "Logging in as {user} with {mechanism}."), user=s.username, mechanism=mech
+            ),
+            LogLevel.DETAIL,
+        )
         reply = await self._auth_exchange(mech)
         if reply.code != 235:
             raise DiagnosedError(rc.auth_reply(s, reply, mech, self.provider, getattr(self, "bearer_challenge", None)))
@@ -332,7 +342,12 @@ class SmtpSession(ReachStages, TlsStages):
                 )
                 return reply.message[:80]
             except (asyncio.TimeoutError, SmtpProtocolError, OSError) as exc:
-                self.info(f"No clean answer to QUIT ({exc}); closing anyway", LogLevel.DETAIL)
+                self.info(
+                    log_text(
+                        QT_TRANSLATE_NOOP("Log", "No clean answer to QUIT ({error}); closing anyway."), error=str(exc)
+                    ),
+                    LogLevel.DETAIL,
+                )
                 return "closed"
             finally:
                 self.close()
@@ -367,7 +382,7 @@ async def run_check(
     t0 = time.monotonic()
     problem = credentials_problem(settings, password)
     if problem is not None:
-        _safe_emit(on_event, LogLine(LogLevel.INFO, problem.title))
+        _safe_emit(on_event, LogLine(LogLevel.INFO, problem.title_text()))
         return CheckResult(False, problem, settings, _ms(t0))
     session = SmtpSession(settings, password, on_event, provider)
     try:

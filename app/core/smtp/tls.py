@@ -14,7 +14,7 @@ import os
 import ssl
 from functools import lru_cache
 
-from app.core.model import TlsDetails, TlsMinimum, TlsOptions
+from app.core.model import QT_TRANSLATE_NOOP, Text, TlsDetails, TlsMinimum, TlsOptions
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,29 @@ def cert_failure(exc: ssl.SSLCertVerificationError) -> tuple[str, str]:
     if code in _SELF_SIGNED or "self-signed" in message or "self signed" in message:
         return "cert_untrusted", "self_signed"
     return "cert_untrusted", ""
+
+
+def verify_reason(exc: ssl.SSLCertVerificationError) -> Text:
+    """OpenSSL's verify error as our own translatable phrase for the common ones, else its own words quoted.
+
+    (OpenSSL's text is English and would otherwise sit inside a translated sentence.)
+    """
+    code = getattr(exc, "verify_code", None)
+    message = getattr(exc, "verify_message", "") or str(exc)
+    low = message.lower()
+    if code in _HOSTNAME or "hostname mismatch" in low or "ip address mismatch" in low:
+        phrase = QT_TRANSLATE_NOOP("Diagnosis", "the name does not match the certificate")
+    elif code in _EXPIRED or "expired" in low:
+        phrase = QT_TRANSLATE_NOOP("Diagnosis", "the certificate has expired")
+    elif code in _NOT_YET_VALID or "not yet valid" in low:
+        phrase = QT_TRANSLATE_NOOP("Diagnosis", "the certificate is not valid yet")
+    elif code in _SELF_SIGNED or "self-signed" in low or "self signed" in low:
+        phrase = QT_TRANSLATE_NOOP("Diagnosis", "the certificate is self-signed")
+    elif code in _UNTRUSTED or "local issuer" in low or "unable to get issuer" in low:
+        phrase = QT_TRANSLATE_NOOP("Diagnosis", "the issuing authority is unknown")
+    else:
+        return Text.of("Diagnosis", QT_TRANSLATE_NOOP("Diagnosis", "OpenSSL: “{message}”"), message=message)
+    return Text.of("Diagnosis", phrase)
 
 
 _MODE_MISMATCH_REASONS = {

@@ -125,7 +125,8 @@ class LogView(QWidget):
         )
 
         if isinstance(event, LogLine):
-            self.add_line(event.level, event.text)
+            # the engine's template in the UI language, its values (hosts, server words) filled after
+            self.add_line(event.level, event.message.render(QCoreApplication.translate))
         elif isinstance(event, TranscriptLine):
             arrow = "C:" if event.direction.upper().startswith("C") else "S:"
             for part in event.text.splitlines() or [""]:
