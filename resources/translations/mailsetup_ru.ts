@@ -2608,15 +2608,15 @@
     </message>
     <message>
         <source>{settings} works: switch?</source>
-        <translation>{settings} работает: переключиться?</translation>
+        <translation>Вариант {settings} работает: переключиться?</translation>
     </message>
     <message>
         <source>{settings} does not work either: {problem}.</source>
-        <translation>{settings} тоже не работает: {problem}.</translation>
+        <translation>Вариант {settings} тоже не работает: {problem}.</translation>
     </message>
     <message>
         <source>{settings} does not work either.</source>
-        <translation>{settings} тоже не работает.</translation>
+        <translation>Вариант {settings} тоже не работает.</translation>
     </message>
     <message>
         <source>Verifying the login on {server}.</source>

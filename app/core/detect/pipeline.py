@@ -176,6 +176,13 @@ def _where(s: SmtpSettings) -> Text:
     )
 
 
+def _joined(items: list[Text]) -> Text:
+    out = Text(())
+    for i, item in enumerate(items):
+        out = out + (", " if i else "") + item
+    return out
+
+
 def opinion_note(opinion: SecondOpinion) -> Text:
     """The second opinion as one sentence for the log and the result (the client's own words stay a value)."""
     if opinion.ok and (opinion.login_verified or not opinion.login_wanted):
@@ -252,7 +259,7 @@ async def run_pipeline(
         return Verdict(False, "", first.diagnosis, first, notes=(str(note),), elapsed_ms=_ms(t0), deadline_hit=True)
     assert first.diagnosis is not None
     if alts:
-        tried = ", ".join(str(_where(a)) for a in alts)
+        tried = _joined([_where(a) for a in alts])
         line = log_text(
             QT_TRANSLATE_NOOP("Log", "Not a definitive answer yet; asking a second client and trying {settings}."),
             settings=tried,
