@@ -179,11 +179,11 @@ def test_hostile_values_in_every_field_are_escaped_and_bounded(smtp_server):
     check = CheckResult(False, diagnosis, settings, 1.0, capabilities=(HOSTILE,) * 500)
     verdict = Verdict(False, "", diagnosis, check, notes=(HOSTILE,) * 100)
     recorder = ReportRecorder()
-    from app.core.model import LogLevel, LogLine, Stage, StageFinished, TranscriptLine
+    from app.core.model import LogLevel, LogLine, Stage, StageFinished, TranscriptLine, plain
 
     for _ in range(5000):
         recorder(TranscriptLine("S", huge))
-        recorder(LogLine(LogLevel.INFO, huge))
+        recorder(LogLine(LogLevel.INFO, plain(huge)))
         recorder(StageFinished(Stage.EHLO, 1.0, huge))
     audit = {
         "domain": HOSTILE,

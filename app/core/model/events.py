@@ -81,7 +81,8 @@ class LogLine:
 
     @property
     def text(self) -> str:
-        return self.message.render()
+        m: Any = self.message  # a plain str (from a caller mypy does not see) is shown as it is
+        return m if isinstance(m, str) else m.render()
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,10 @@ class LogView(QWidget):
 
         if isinstance(event, LogLine):
             # the engine's template in the UI language, its values (hosts, server words) filled after
-            self.add_line(event.level, event.message.render(QCoreApplication.translate))
+            message = event.message
+            self.add_line(
+                event.level, message.render(QCoreApplication.translate) if hasattr(message, "render") else str(message)
+            )
         elif isinstance(event, TranscriptLine):
             arrow = "C:" if event.direction.upper().startswith("C") else "S:"
             for part in event.text.splitlines() or [""]:
