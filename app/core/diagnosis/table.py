@@ -920,9 +920,7 @@ class Diagnosis:
         """
         e = entry_for(self.code, self.variant)
         # a value may itself be our own phrase (a Text, e.g. a certificate verify error): translated too
-        params = {
-            k: v.render(lambda _c, s: translate(s)) if isinstance(v, Text) else v for k, v in self.params.items()
-        }
+        params = {k: v.render(lambda _c, s: translate(s)) if isinstance(v, Text) else v for k, v in self.params.items()}
         for key, words in PARAM_WORDS.items():
             value = params.get(key, "")
             if isinstance(value, Enum):
