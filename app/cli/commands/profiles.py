@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``profiles`` and its subcommands."""
     top = subparsers.add_parser(
         "profiles",
-        help="saved accounts: add, list, show, check, rename, delete, export",
+        help="saved accounts: add, list, show, check, rename, delete, export, export-bundle, import-bundle",
         description="Saved accounts. Passwords are kept only in the system password store, never in files.",
     )
     sub = top.add_subparsers(dest="profiles_command", metavar="ACTION")
@@ -114,6 +114,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--include-password", action="store_true", help="write the stored password into the export")
     p.add_argument("--output", "-o", metavar="FILE", help=f"write to FILE (mode 0600), e.g. {EXPORT_FILENAMES['env']}")
     p.set_defaults(func=cmd_export)
+
+    from app.cli.commands.profiles_bundle import register_actions as register_bundle_actions
+
+    register_bundle_actions(sub)  # export-bundle, import-bundle
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:

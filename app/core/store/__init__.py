@@ -3,6 +3,21 @@
 from __future__ import annotations
 
 from app.core.store.accounts import AccountStore, DeleteResult, LoadedAccount, SaveResult, sandbox_settings
+from app.core.store.bundle import (
+    BUNDLE_FORMAT,
+    BUNDLE_VERSION,
+    MAX_BUNDLE_BYTES,
+    BundleEntry,
+    BundleError,
+    ImportOutcome,
+    ImportStatus,
+    bundle_entry,
+    import_bundle,
+    parse_bundle,
+    read_bundle,
+    render_bundle,
+    write_bundle,
+)
 from app.core.store.export import (
     EXPORT_FILENAMES,
     EXPORT_FORMATS,
@@ -37,8 +52,11 @@ from app.core.store.secrets import (
 )
 
 __all__ = [
+    "BUNDLE_FORMAT",
+    "BUNDLE_VERSION",
     "EXPORT_FILENAMES",
     "EXPORT_FORMATS",
+    "MAX_BUNDLE_BYTES",
     "MAX_NAME_LENGTH",
     "OAUTH_SERVICE",
     "OWNED_SERVICES",
@@ -47,8 +65,12 @@ __all__ = [
     "SECURE_BACKENDS",
     "SERVICE",
     "AccountStore",
+    "BundleEntry",
+    "BundleError",
     "DeleteResult",
     "ExportError",
+    "ImportOutcome",
+    "ImportStatus",
     "LoadedAccount",
     "Profile",
     "ProfileErrorKind",
@@ -61,18 +83,24 @@ __all__ = [
     "TargetError",
     "atomic_write",
     "backend_display_name",
+    "bundle_entry",
     "check_target",
     "default_profiles_path",
     "dotenv_quote",
     "export_warnings",
+    "import_bundle",
     "is_secure_backend",
     "join_proxy_secret",
     "js_str",
     "normalize_name",
+    "parse_bundle",
     "php_str",
     "py_str",
+    "read_bundle",
+    "render_bundle",
     "render_export",
     "sandbox_settings",
     "split_proxy_secret",
+    "write_bundle",
     "write_export",
 ]
