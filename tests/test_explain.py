@@ -271,8 +271,12 @@ def test_nested_multipart_bomb_is_read_as_text(catalogue):
     depth = 3000
     parts = "".join(f'Content-Type: multipart/mixed; boundary="b{i}"\n\n--b{i}\n' for i in range(depth))
     bomb = "From: x@example.org\nSubject: s\nMIME-Version: 1.0\n" + parts + "\n550 5.1.1 deep\n"
-    _, f = one(bomb, catalogue)
+    result, f = one(bomb, catalogue)
+    assert result.kind == "reply"  # more MIME headers than parts walked: read as text, at once
     assert f.reply == "550 5.1.1 deep" and f.diagnosis.code is Code.RECIPIENT_REJECTED
+    shallow = "From: x@example.org\nSubject: s\nMIME-Version: 1.0\n" + parts[: parts.index('"b190"')] + '"b190"\n\n'
+    result = explain_input(shallow + "--b190\nContent-Type: text/plain\n\n550 5.1.1 deep\n", catalogue)
+    assert result.kind == "bounce" and [f.reply for f in result.findings] == ["550 5.1.1 deep"]
 
 
 # -- the command ----------------------------------------------------------------------------------

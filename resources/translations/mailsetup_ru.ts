@@ -1432,8 +1432,8 @@
         <translation>Сервер</translation>
     </message>
     <message>
-        <source>(unknown)</source>
-        <translation>(неизвестно)</translation>
+        <source>…</source>
+        <translation>…</translation>
     </message>
     <message>
         <source>In the Microsoft 365 admin center, enable &apos;Authenticated SMTP&apos; for this mailbox (Users &gt; Mail &gt; Manage email apps).</source>

@@ -94,7 +94,8 @@ def as_text(data: bytes | str) -> str:
 def parse(data: bytes | str) -> Parsed:
     """Read a pasted reply or a bounce message (see the module doc)."""
     text = as_text(data)
-    if _looks_like_message(text):
+    # more MIME headers than parts are walked: a part bomb, read as plain text (the parser would take long)
+    if _looks_like_message(text) and text.lower().count("content-type:") <= MAX_PARTS:
         raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogateescape")
         try:
             msg = email.message_from_bytes(raw, policy=policy.default)

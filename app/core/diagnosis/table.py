@@ -889,9 +889,9 @@ STAGE_NAMES: dict[str, str] = {
 PARAM_WORDS: dict[str, dict[str, str]] = {
     "stage": STAGE_NAMES,
     "host": {"": QT_TRANSLATE_NOOP("Diagnosis", "The server")},
-    "user": {"": QT_TRANSLATE_NOOP("Diagnosis", "(unknown)")},
-    "address": {"": QT_TRANSLATE_NOOP("Diagnosis", "(unknown)")},
-    "addresses": {"": QT_TRANSLATE_NOOP("Diagnosis", "(unknown)")},
+    "user": {"": QT_TRANSLATE_NOOP("Diagnosis", "…")},
+    "address": {"": QT_TRANSLATE_NOOP("Diagnosis", "…")},
+    "addresses": {"": QT_TRANSLATE_NOOP("Diagnosis", "…")},
 }
 
 
