@@ -323,3 +323,29 @@ def test_command_errors(capsys, tmp_path):
     )
     code, out, err = run(capsys, "profiles", "export-bundle", "R", "--output", str(fifo))
     assert code == 2 and out == "" and err.startswith("Not written: ")
+
+
+def test_terminal_import_prompts_for_each_password_without_echo(capsys, tmp_path, monkeypatch):
+    from tests.fixtures.smtp_servers import free_port
+
+    port = free_port()  # nothing listens: the check fails at once (loopback only)
+    settings = {"host": "127.0.0.1", "port": port, "security": "ssl", "username": USER, "timeouts": {"total": 5}}
+    bundle = tmp_path / "b.json"
+    other = {"host": "127.0.0.1", "port": free_port(), "security": "none", "timeouts": {"total": 5}}
+    bundle.write_text(doc(entry("Tty", settings=settings), entry("Other", settings=other)))
+    prompts: list[str] = []
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr("sys.stdin", Terminal())
+    monkeypatch.setattr("getpass.getpass", lambda prompt: prompts.append(prompt) or PASSWORD)
+    code, out, err = run(capsys, "profiles", "import-bundle", str(bundle), "--json")
+    assert prompts == [f"Password for {USER} (Tty): "]
+    lines = [json.loads(ln) for ln in out.splitlines()]
+    assert [(ln.get("profile"), ln.get("status")) for ln in lines[:2]] == [
+        ("Tty", "check_failed"),
+        ("Other", "check_failed"),
+    ]
+    assert code == 1 and PASSWORD not in out + err
