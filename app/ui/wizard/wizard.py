@@ -127,6 +127,12 @@ class SetupWizard(QWizard):
         self._lazy_scheduled = False
         self.discard_box: Any = None
         self.explain_dialog: Any = None
+        from app.ui.widgets.alt_keys import AltKeyGuard
+
+        self._alt_guard = AltKeyGuard(self)  # Alt+<key> of a hidden/disabled button never types a letter
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self._alt_guard)
 
     def open_explain(self) -> None:
         """The "Decode a server reply…" dialog (one at a time; raised when already open)."""

@@ -1,0 +1,29 @@
+"""Alt+<letter> never types into a field.
+
+Qt hands an Alt+<key> press that no shortcut took (a wizard button's mnemonic while the button is hidden or
+disabled, a Latin key under a Russian mnemonic) to the focused editor, and line edits insert the letter:
+Alt+N in the Port field typed "n". One application-wide filter drops such presses before an editor sees
+them. AltGr (a real character on many layouts) is not Alt here: X11 reports it as a group switch, Windows
+as Ctrl+Alt, and neither is dropped.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QAbstractSpinBox, QLineEdit, QPlainTextEdit, QTextEdit
+
+_EDITORS = (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)
+_ALT_ONLY = (Qt.KeyboardModifier.AltModifier, Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier)
+
+
+class AltKeyGuard(QObject):
+    """Install on the QApplication: swallows unclaimed Alt+<printable> presses aimed at a text editor."""
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() is QEvent.Type.KeyPress and isinstance(obj, _EDITORS):
+            key_event: QKeyEvent = event  # type: ignore[assignment]
+            text = key_event.text()
+            if key_event.modifiers() in _ALT_ONLY and text and text.isprintable():
+                return True
+        return False
