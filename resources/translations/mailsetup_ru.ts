@@ -3090,7 +3090,7 @@
     <name>ReportButton</name>
     <message>
         <source>Sav&amp;e report…</source>
-        <translation>Сох<translation>Сохранить о&amp;тчёт…</translation>amp;ранить отчёт…</translation>
+        <translation>Сох&amp;ранить отчёт…</translation>
     </message>
     <message>
         <source>Save everything a support engineer needs about this run (never a password) as one file.</source>
