@@ -46,7 +46,7 @@ def run_self_test(out: TextIO | None = None) -> int:
         flush=True,
     )
     items: list[Item] = []
-    for check in (_resources, _catalogue, _translations, _sandbox_round_trip, _keyring):
+    for check in (_resources, _catalogue, _audit_parsers, _translations, _sandbox_round_trip, _keyring):
         started = time.perf_counter()
         try:
             results = check()
@@ -100,6 +100,14 @@ def _catalogue() -> list[Item]:
     if errors:
         return [Item("provider catalogue", FAIL, f"{count} providers, {len(errors)} problem(s), first: {errors[0]}")]
     return [Item("provider catalogue", OK, f"{count} providers")]
+
+
+def _audit_parsers() -> list[Item]:
+    """The sender-domain audit's record parsers (checkdmarc) and public-suffix data, offline."""
+    audit = _optional("app.core.audit")
+    if audit is None:
+        return [Item("audit parsers", NOTE, "skipped: app.core.audit is not part of this build")]
+    return [Item("audit parsers", OK, audit.parsers_self_test())]
 
 
 def _translations() -> list[Item]:

@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "app.cli.commands.oauth",  # oauth login, logout, guide
     "app.cli.commands.report",  # report
     "app.cli.commands.explain",  # explain
+    "app.cli.commands.audit",  # audit
 )
 
 
@@ -54,6 +55,7 @@ COMMAND_OWNERS = {
     "oauth": "app.cli.commands.oauth",
     "report": "app.cli.commands.report",
     "explain": "app.cli.commands.explain",
+    "audit": "app.cli.commands.audit",
 }
 
 

@@ -257,6 +257,301 @@
     </message>
 </context>
 <context>
+    <name>Audit</name>
+    <message>
+        <source>No DMARC record for {domain}</source>
+        <translation>Нет записи DMARC для {domain}</translation>
+    </message>
+    <message>
+        <source>Gmail, Yahoo and Microsoft expect a DMARC record from domains that send mail; without it mail is more likely to be rejected or marked as spam. Start with &quot;p=none&quot; and reports, then tighten the policy once reports show all your mail passes.</source>
+        <translation>Gmail, Yahoo и Microsoft ждут запись DMARC от доменов, с которых отправляют почту; без неё письма чаще отклоняются или попадают в спам. Начните с «p=none» и отчётов, а когда отчёты покажут, что вся ваша почта проходит проверку, ужесточите политику.</translation>
+    </message>
+    <message>
+        <source>The DMARC record of {domain} is invalid</source>
+        <translation>Запись DMARC домена {domain} некорректна</translation>
+    </message>
+    <message>
+        <source>Receivers ignore a record they cannot read. The problem: {error}</source>
+        <translation>Получатели игнорируют запись, которую не могут прочитать. Проблема: {error}</translation>
+    </message>
+    <message>
+        <source>DMARC policy: {policy}</source>
+        <translation>Политика DMARC: {policy}</translation>
+    </message>
+    <message>
+        <source>The record only monitors (p=none): mail that fails DMARC is still delivered, so others can still send as this domain. When the reports show your own mail passes, move to p=quarantine and then p=reject.</source>
+        <translation>Запись только наблюдает (p=none): письма, не прошедшие DMARC, всё равно доставляются, и чужие по-прежнему могут слать почту от имени домена. Когда отчёты покажут, что ваша почта проходит проверку, перейдите на p=quarantine, а затем на p=reject.</translation>
+    </message>
+    <message>
+        <source>Receivers are asked to apply &quot;{policy}&quot; to mail that fails DMARC for this domain: a good policy.</source>
+        <translation>Получателей просят применять «{policy}» к письмам этого домена, не прошедшим DMARC: хорошая политика.</translation>
+    </message>
+    <message>
+        <source>relaxed</source>
+        <translation>мягкое (relaxed)</translation>
+    </message>
+    <message>
+        <source>strict</source>
+        <translation>строгое (strict)</translation>
+    </message>
+    <message>
+        <source>DMARC can pass through {via}</source>
+        <translation>DMARC может пройти через {via}</translation>
+    </message>
+    <message>
+        <source>At least one check that DMARC counts passes for a domain aligned with the From address ({domain}); SPF alignment is {aspf}, DKIM alignment is {adkim}.</source>
+        <translation>Хотя бы одна проверка, которую учитывает DMARC, проходит для домена, совпадающего с адресом From ({domain}); совпадение для SPF — {aspf}, для DKIM — {adkim}.</translation>
+    </message>
+    <message>
+        <source>SPF is checked for the envelope sender&apos;s domain {mail_from}, which does not match the From domain {domain} under {aspf} alignment, and no DKIM key was found for {domain}. Use an envelope sender in {domain}, set aspf=r, or publish the provider&apos;s DKIM key.</source>
+        <translation>SPF проверяется для домена отправителя конверта {mail_from}, а он не совпадает с доменом From {domain} при правиле {aspf}, и ключ DKIM для {domain} не найден. Используйте отправителя конверта в {domain}, задайте aspf=r или опубликуйте ключ DKIM провайдера.</translation>
+    </message>
+    <message>
+        <source>Neither SPF nor DKIM passes for a domain aligned with {domain}, so receivers apply the DMARC policy to your mail. Authorise the server in SPF and publish the provider&apos;s DKIM key.</source>
+        <translation>Ни SPF, ни DKIM не проходят для домена, совпадающего с {domain}, поэтому получатели применят к вашим письмам политику DMARC. Разрешите сервер в SPF и опубликуйте ключ DKIM провайдера.</translation>
+    </message>
+    <message>
+        <source>Mail from {domain} will fail DMARC</source>
+        <translation>Письма от {domain} не пройдут DMARC</translation>
+    </message>
+    <message>
+        <source>{domain} says it receives no mail (null MX)</source>
+        <translation>{domain} объявляет, что не принимает почту (пустой MX)</translation>
+    </message>
+    <message>
+        <source>Replies and bounces to this domain cannot be delivered, and some receivers reject mail from a domain that accepts none.</source>
+        <translation>Ответы и уведомления о недоставке на этот домен не доставить, а некоторые получатели отклоняют почту от домена, который сам почту не принимает.</translation>
+    </message>
+    <message>
+        <source>No MX record for {domain}</source>
+        <translation>Нет записи MX для {domain}</translation>
+    </message>
+    <message>
+        <source>Replies and bounces to this domain have nowhere to go, and some receivers distrust mail from a domain without MX. Publish the MX records your mail provider gives you.</source>
+        <translation>Ответам и уведомлениям о недоставке некуда прийти, а некоторые получатели не доверяют почте от домена без MX. Опубликуйте записи MX, которые даёт ваш почтовый провайдер.</translation>
+    </message>
+    <message>
+        <source>{domain} receives mail</source>
+        <translation>{domain} принимает почту</translation>
+    </message>
+    <message>
+        <source>Mail for the domain goes to {hosts}.</source>
+        <translation>Почта для домена идёт на {hosts}.</translation>
+    </message>
+    <message>
+        <source>DKIM not checked: no selector known</source>
+        <translation>DKIM не проверен: селектор неизвестен</translation>
+    </message>
+    <message>
+        <source>A DKIM key is published under a name (the selector) your provider chooses. Give the selector (--dkim-selector on the command line), or run the delivery round trip, which reads it from the delivered message.</source>
+        <translation>Ключ DKIM публикуется под именем (селектором), которое выбирает провайдер. Укажите селектор (--dkim-selector в командной строке) или запустите проверку доставки: она прочитает его из доставленного письма.</translation>
+    </message>
+    <message>
+        <source>DKIM key published (selector {selector})</source>
+        <translation>Ключ DKIM опубликован (селектор {selector})</translation>
+    </message>
+    <message>
+        <source>Receivers can verify the signature the provider adds to your mail with this key.</source>
+        <translation>Этим ключом получатели проверяют подпись, которую провайдер добавляет к вашим письмам.</translation>
+    </message>
+    <message>
+        <source>No DKIM key for {domain}</source>
+        <translation>Нет ключа DKIM для {domain}</translation>
+    </message>
+    <message>
+        <source>No key was found under the selectors tried ({selectors}). Turn on DKIM signing for your domain in the provider&apos;s admin console and publish the TXT record it shows; the record below is its shape, the key itself comes from the provider.</source>
+        <translation>Ключ не найден ни под одним из проверенных селекторов ({selectors}). Включите подпись DKIM для домена в панели администратора провайдера и опубликуйте TXT-запись, которую она покажет; запись ниже — только её вид, сам ключ даёт провайдер.</translation>
+    </message>
+    <message>
+        <source>No MTA-STS for {domain}</source>
+        <translation>Нет MTA-STS для {domain}</translation>
+    </message>
+    <message>
+        <source>The MTA-STS record of {domain} is invalid</source>
+        <translation>Запись MTA-STS домена {domain} некорректна</translation>
+    </message>
+    <message>
+        <source>MTA-STS (optional) tells other servers to deliver mail to this domain only over verified TLS. It needs this TXT record and a policy file at https://mta-sts.{domain}/.well-known/mta-sts.txt.</source>
+        <translation>MTA-STS (необязательно) велит другим серверам доставлять почту на этот домен только по проверенному TLS. Нужны эта TXT-запись и файл политики по адресу https://mta-sts.{domain}/.well-known/mta-sts.txt.</translation>
+    </message>
+    <message>
+        <source>MTA-STS record found</source>
+        <translation>Запись MTA-STS найдена</translation>
+    </message>
+    <message>
+        <source>Other servers are told to deliver to this domain over verified TLS. The policy file itself was not fetched.</source>
+        <translation>Другим серверам велено доставлять почту на этот домен по проверенному TLS. Сам файл политики не загружался.</translation>
+    </message>
+    <message>
+        <source>TLS reporting (TLS-RPT) is on</source>
+        <translation>Отчёты о TLS (TLS-RPT) включены</translation>
+    </message>
+    <message>
+        <source>Other servers send reports about TLS problems delivering to this domain.</source>
+        <translation>Другие серверы присылают отчёты о проблемах TLS при доставке на этот домен.</translation>
+    </message>
+    <message>
+        <source>No valid TLS-RPT record for {domain}</source>
+        <translation>Нет корректной записи TLS-RPT для {domain}</translation>
+    </message>
+    <message>
+        <source>TLS-RPT (optional) asks other servers to report failed TLS deliveries to an address you choose.</source>
+        <translation>TLS-RPT (необязательно) просит другие серверы сообщать о неудачных доставках по TLS на выбранный вами адрес.</translation>
+    </message>
+    <message>
+        <source>DNSSEC: the answers are signed and validated</source>
+        <translation>DNSSEC: ответы подписаны и проверены</translation>
+    </message>
+    <message>
+        <source>The resolver confirmed the domain&apos;s DNS answers are authentic.</source>
+        <translation>Резолвер подтвердил подлинность DNS-ответов домена.</translation>
+    </message>
+    <message>
+        <source>DNSSEC not confirmed</source>
+        <translation>DNSSEC не подтверждён</translation>
+    </message>
+    <message>
+        <source>The resolver did not mark the answers as validated: the domain may be unsigned, or the resolver does not check DNSSEC. It is optional for mail, but protects the records above from forgery.</source>
+        <translation>Резолвер не отметил ответы как проверенные: домен может быть не подписан или резолвер не проверяет DNSSEC. Для почты это необязательно, но защищает записи выше от подделки.</translation>
+    </message>
+    <message>
+        <source>This check could not be completed</source>
+        <translation>Эту проверку не удалось завершить</translation>
+    </message>
+    <message>
+        <source>MailSetup could not read the answer: {error}</source>
+        <translation>MailSetup не смог прочитать ответ: {error}</translation>
+    </message>
+    <message>
+        <source>The audit ran out of time ({seconds} s)</source>
+        <translation>Время проверки истекло ({seconds} с)</translation>
+    </message>
+    <message>
+        <source>The DNS server did not answer every question about {domain} in time, so some checks above are incomplete. Check the network and the DNS server, or allow more time, and run the audit again.</source>
+        <translation>DNS-сервер не ответил вовремя на все вопросы о {domain}, поэтому часть проверок выше неполна. Проверьте сеть и DNS-сервер или дайте больше времени и запустите проверку снова.</translation>
+    </message>
+    <message>
+        <source>{provider} refuses a From address other than the login</source>
+        <translation>{provider} отклоняет адрес From, отличный от логина</translation>
+    </message>
+    <message>
+        <source>Mail from {sender} sent with the login {login} is refused by the server. Send from the mailbox&apos;s own address, or give the login the right to send as {sender} in the provider&apos;s settings.</source>
+        <translation>Письмо от {sender}, отправленное под логином {login}, сервер отклонит. Отправляйте с адреса самого ящика или дайте логину право отправлять от имени {sender} в настройках провайдера.</translation>
+    </message>
+    <message>
+        <source>{provider} rewrites the From address to the login</source>
+        <translation>{provider} заменяет адрес From на логин</translation>
+    </message>
+    <message>
+        <source>Recipients will see {login} instead of {sender} unless {sender} is added to the account as a verified &quot;send mail as&quot; address.</source>
+        <translation>Получатели увидят {login} вместо {sender}, если {sender} не добавлен в аккаунт как подтверждённый адрес «Отправлять письма как».</translation>
+    </message>
+    <message>
+        <source>The From address differs from the login</source>
+        <translation>Адрес From отличается от логина</translation>
+    </message>
+    <message>
+        <source>Some servers refuse or rewrite a From address the login does not own. If the test send from {sender} arrived unchanged, this server allows it.</source>
+        <translation>Некоторые серверы отклоняют или заменяют адрес From, который не принадлежит логину. Если тестовое письмо от {sender} пришло без изменений, этот сервер такое разрешает.</translation>
+    </message>
+    <message>
+        <source>SPF lets anyone send as {domain}</source>
+        <translation>SPF разрешает кому угодно отправлять от имени {domain}</translation>
+    </message>
+    <message>
+        <source>The record ends with &quot;+all&quot;: every server in the world passes SPF for this domain, so it protects nothing. End it with &quot;~all&quot; (or &quot;-all&quot;) instead.</source>
+        <translation>Запись заканчивается на «+all»: любой сервер в мире проходит SPF для этого домена, так что она ни от чего не защищает. Заканчивайте её на «~all» (или «-all»).</translation>
+    </message>
+    <message>
+        <source>The SPF record is valid and needs {lookups} of the 10 DNS lookups allowed. It ends with &quot;?all&quot; (neutral), which tells receivers nothing about other servers: &quot;~all&quot; is safer.</source>
+        <translation>Запись SPF корректна и использует {lookups} из 10 разрешённых DNS-запросов. Она заканчивается на «?all» (нейтрально) и ничего не говорит получателям о других серверах: «~all» надёжнее.</translation>
+    </message>
+    <message>
+        <source>The SPF record is valid and needs {lookups} of the 10 DNS lookups allowed.</source>
+        <translation>Запись SPF корректна и использует {lookups} из 10 разрешённых DNS-запросов.</translation>
+    </message>
+    <message>
+        <source>SPF record found for {domain}</source>
+        <translation>Запись SPF для {domain} найдена</translation>
+    </message>
+    <message>
+        <source>No SPF record for {domain}</source>
+        <translation>Нет записи SPF для {domain}</translation>
+    </message>
+    <message>
+        <source>Without SPF, receivers cannot tell which servers may send mail as this domain, and mail from it is more likely to land in spam. Publish one TXT record listing your mail provider.</source>
+        <translation>Без SPF получатели не знают, каким серверам можно отправлять почту от имени домена, и письма чаще попадают в спам. Опубликуйте одну TXT-запись с вашим почтовым провайдером.</translation>
+    </message>
+    <message>
+        <source>More than one SPF record for {domain}</source>
+        <translation>Больше одной записи SPF для {domain}</translation>
+    </message>
+    <message>
+        <source>A domain may have only one TXT record starting with &quot;v=spf1&quot;; with two, SPF fails for every message. Merge them into one record.</source>
+        <translation>У домена может быть только одна TXT-запись, начинающаяся с «v=spf1»; при двух SPF не проходит ни для одного письма. Объедините их в одну запись.</translation>
+    </message>
+    <message>
+        <source>SPF needs too many DNS lookups ({lookups} of 10)</source>
+        <translation>SPF требует слишком много DNS-запросов ({lookups} из 10)</translation>
+    </message>
+    <message>
+        <source>SPF allows at most 10 DNS lookups (include, a, mx, ptr, exists, redirect). This record needs {lookups}, so receivers treat it as an error and SPF fails. Remove includes you no longer use or replace &quot;a&quot;/&quot;mx&quot; terms with ip4:/ip6: addresses.</source>
+        <translation>SPF допускает не больше 10 DNS-запросов (include, a, mx, ptr, exists, redirect). Этой записи нужно {lookups}, поэтому получатели считают её ошибкой и SPF не проходит. Уберите ненужные include или замените «a»/«mx» адресами ip4:/ip6:.</translation>
+    </message>
+    <message>
+        <source>SPF points at names that do not exist ({voids} void lookups)</source>
+        <translation>SPF ссылается на несуществующие имена ({voids} пустых запросов)</translation>
+    </message>
+    <message>
+        <source>More than two terms of the SPF record name domains with no answer; receivers then treat the record as an error. Remove or correct those terms.</source>
+        <translation>Больше двух элементов записи SPF указывают на домены без ответа; тогда получатели считают запись ошибкой. Удалите или исправьте эти элементы.</translation>
+    </message>
+    <message>
+        <source>The SPF record of {domain} is invalid</source>
+        <translation>Запись SPF домена {domain} некорректна</translation>
+    </message>
+    <message>
+        <source>Receivers cannot read the record, so SPF fails for every message. The problem: {error}</source>
+        <translation>Получатели не могут прочитать запись, поэтому SPF не проходит ни для одного письма. Проблема: {error}</translation>
+    </message>
+    <message>
+        <source>its address {address} is listed</source>
+        <translation>его адрес {address} указан в записи</translation>
+    </message>
+    <message>
+        <source>it includes the provider&apos;s &quot;{include}&quot;</source>
+        <translation>запись включает «{include}» провайдера</translation>
+    </message>
+    <message>
+        <source>SPF allows {server} to send for {domain}</source>
+        <translation>SPF разрешает {server} отправлять почту от {domain}</translation>
+    </message>
+    <message>
+        <source>The SPF record covers the server you send through: {how}.</source>
+        <translation>Запись SPF охватывает сервер, через который вы отправляете: {how}.</translation>
+    </message>
+    <message>
+        <source>The record uses terms MailSetup does not evaluate ({terms}); they may or may not cover the server.</source>
+        <translation>В записи есть элементы, которые MailSetup не вычисляет ({terms}); они могут охватывать сервер, а могут и нет.</translation>
+    </message>
+    <message>
+        <source>Mail you send through this server fails SPF for {domain} and may be rejected or marked as spam. Add &quot;{term}&quot; to the record.</source>
+        <translation>Письма, отправленные через этот сервер, не проходят SPF для {domain} и могут быть отклонены или помечены как спам. Добавьте в запись «{term}».</translation>
+    </message>
+    <message>
+        <source>SPF does not list {server} for {domain}</source>
+        <translation>SPF не разрешает {server} для {domain}</translation>
+    </message>
+    <message>
+        <source>No DNS answer in time for {name}</source>
+        <translation>Нет своевременного DNS-ответа для {name}</translation>
+    </message>
+    <message>
+        <source>The DNS server did not answer before the audit&apos;s time ran out, so this check could not be made. Check the network or the DNS server and run the audit again.</source>
+        <translation>DNS-сервер не ответил до конца отведённого на проверку времени, поэтому эту проверку сделать не удалось. Проверьте сеть или DNS-сервер и запустите проверку снова.</translation>
+    </message>
+</context>
+<context>
     <name>CertificateBox</name>
     <message>
         <source>The server&apos;s certificate</source>

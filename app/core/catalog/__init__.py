@@ -19,6 +19,7 @@ from app.core.catalog.model import (
     PasswordKind,
     Provider,
     ProviderKind,
+    Sending,
     UsernameRule,
 )
 from app.core.catalog.oauth import (
@@ -43,6 +44,7 @@ __all__ = [
     "PasswordKind",
     "Provider",
     "ProviderKind",
+    "Sending",
     "UsernameRule",
     "default_catalogue",
     "default_clients_file",

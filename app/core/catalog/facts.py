@@ -24,7 +24,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from app.core.catalog.model import Limit, LimitKind, Notice
+from app.core.catalog.model import Limit, LimitKind, Notice, Sending
 from app.core.resources import resource_path
 
 if TYPE_CHECKING:
@@ -63,7 +63,31 @@ def parse_facts(c: _Checker, data: Mapping[str, Any], *, preset: bool) -> dict[s
         "limits": tuple(_limits(c, data)),
         "ispdb": tuple(_snapshot_names(c, data, "ispdb")),
         "provider_db": tuple(_snapshot_names(c, data, "provider_db")),
+        "sending": _sending(c, data),
     }
+
+
+FOREIGN_FROM = ("rewrite", "reject")
+_LABEL_RE = re.compile(r"^[a-z0-9_](?:[a-z0-9_.-]{0,120}[a-z0-9])?$")
+
+
+def _sending(c: _Checker, data: Mapping[str, Any]) -> Sending:
+    """The optional ``[sending]`` table: ``dkim_selectors``, ``spf_include``, ``foreign_from``."""
+    table = c.get(data, "sending", dict, "sending") or {}
+    for key in table:
+        if key not in ("dkim_selectors", "spf_include", "foreign_from"):
+            c.err(f"sending.{key}", "unknown field (typo?)")
+    selectors = c.str_list(table, "dkim_selectors", "sending.dkim_selectors") if "dkim_selectors" in table else []
+    for i, sel in enumerate(selectors):
+        if not _LABEL_RE.match(sel.lower()):
+            c.err(f"sending.dkim_selectors[{i}]", "must be a DNS label such as selector1")
+    include = (c.text(table, "spf_include", "sending.spf_include") or "").strip().lower()
+    if include and not _LABEL_RE.match(include):
+        c.err("sending.spf_include", "must be a domain such as _spf.example.com")
+    foreign = c.text(table, "foreign_from", "sending.foreign_from") or ""
+    if foreign and foreign not in FOREIGN_FROM:
+        c.err("sending.foreign_from", f"must be one of {', '.join(FOREIGN_FROM)}")
+    return Sending(tuple(selectors), include, foreign)
 
 
 def _snapshot_files(key: str) -> Mapping[str, Any]:

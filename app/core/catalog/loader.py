@@ -58,6 +58,7 @@ _TOP_KEYS = {
     "errors", "oauth",
     "sources", "notices", "limits", "audience", "ispdb", "provider_db",  # dated facts: app.core.catalog.facts
     "regions",  # regional servers: app.core.catalog.regions
+    "sending",  # DKIM selectors, SPF include, From rule: app.core.catalog.facts
 }  # fmt: skip
 
 

@@ -61,6 +61,17 @@ class ErrorHint:
 
 
 @dataclass(frozen=True)
+class Sending:
+    """What the provider does with outgoing mail (the ``[sending]`` table; used by the sender-domain audit):
+    the DKIM selectors it signs a customer domain with, the domain to ``include:`` in SPF, and what it does
+    with a From address other than the login (``foreign_from``: "rewrite", "reject" or "" when unknown)."""
+
+    dkim_selectors: tuple[str, ...] = ()
+    spf_include: str = ""
+    foreign_from: str = ""
+
+
+@dataclass(frozen=True)
 class Provider:
     id: str
     kind: ProviderKind
@@ -92,6 +103,7 @@ class Provider:
     # Regional servers (app.core.catalog.regions): Zoho's data centres, SES regions, Mailgun US/EU, GMX
     regions: tuple[Region, ...] = ()
     region: str = ""  # the region this Provider value is for ("" = the file's default servers)
+    sending: Sending = field(default_factory=Sending)  # DKIM selectors, SPF include, From rule ([sending])
 
     def display_name(self, lang: str = "en") -> str:
         return self.name.get(lang) or self.name.get("en") or self.id

@@ -109,7 +109,8 @@ def delivery_section(result: Any, c: Cleaner) -> Section:
 
 
 def audit_section(audit: Any, c: Cleaner) -> Section | None:
-    """A sender-domain audit, rendered generically: findings of {check, status, explanation, record}.
+    """A sender-domain audit, rendered generically: findings of {check, status, explanation, record_to_publish}
+    (``record`` is read too).
 
     ``audit`` is an object with ``to_dict()`` or a plain dict (``{"domain", "findings": [...]}``),
     or a list of findings. Only those keys are read."""
@@ -131,7 +132,7 @@ def audit_section(audit: Any, c: Cleaner) -> Section | None:
                 c.line(f.get("check") or ""),
                 c.line(raw_status),
                 c.block(f.get("explanation") or ""),
-                c.block(f.get("record") or ""),
+                c.block(f.get("record_to_publish") or f.get("record") or ""),  # app.core.audit: record_to_publish
             )
         )
         status.append(_AUDIT_STATUS.get(raw_status.lower(), ""))
