@@ -17,11 +17,11 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import authlib.deprecate  # noqa: F401 - installs an "always" filter on import; ours below must follow it
-import httpx
 
 from app.core.catalog import ClientSecretUse, OAuthSpec, valid_client_id, valid_tenant
 from app.core.diagnosis import Code, DiagnosedError, Diagnosis
 from app.core.diagnosis import oauth as od
+from app.core.oauth.http import httpx
 
 with warnings.catch_warnings():
     # authlib 1.9 prefers the "httpx2" distribution and warns when it falls back to httpx, which it supports.

@@ -13,8 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from app.core.diagnosis import Code, DiagnosedError
 from app.core.diagnosis import oauth as od
 from app.core.oauth.client import (
@@ -26,6 +24,7 @@ from app.core.oauth.client import (
     Tokens,
     tokens_from,
 )
+from app.core.oauth.http import httpx
 from app.core.oauth.loopback import LoopbackReceiver
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
