@@ -15,7 +15,7 @@ from typing import TextIO
 from app.cli.exits import Exit, usage_error
 from app.cli.output import describe_diagnosis, json_line, terminal_safe
 from app.core.catalog import default_catalogue
-from app.core.diagnosis import EXPLAIN_MAX_INPUT, ExplainInputError, Explanation, explain_input
+from app.core.diagnosis import EXPLAIN_MAX_INPUT, Explanation, explain_input
 
 COMMAND = "explain"
 
@@ -48,6 +48,8 @@ def _read_input(args: argparse.Namespace) -> bytes | str:
         with path.open("rb") as f:
             return f.read(EXPLAIN_MAX_INPUT + 1)
     if args.text == "-":
+        if sys.stdin.isatty():
+            print("Paste the reply or the bounce, then press Ctrl+D (Ctrl+Z, Enter on Windows).", file=sys.stderr)
         return sys.stdin.buffer.read(EXPLAIN_MAX_INPUT + 1)
     if args.text is None:
         raise ValueError("give the reply text, --file FILE, or '-' to read stdin")
@@ -105,4 +107,4 @@ def _print_text(result: Explanation, out: TextIO) -> None:
             print(terminal_safe(line), file=out)
 
 
-__all__ = ["ExplainInputError", "register", "run"]
+__all__ = ["register", "run"]
