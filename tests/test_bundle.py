@@ -310,6 +310,9 @@ def test_command_errors(capsys, tmp_path):
     code, out, err = run(capsys, "profiles", "export-bundle", "Nope", "--output", str(tmp_path / "b.json"))
     assert code == 1 and "There is no saved profile called 'Nope'" in err
     assert not (tmp_path / "b.json").exists()
+    code, out, err = run(capsys, "profiles", "export-bundle", "Nope", "--output", str(tmp_path / "b.json"), "--json")
+    result = json.loads(out)
+    assert code == 1 and (result["event"], result["ok"], result["code"]) == ("result", False, "profile_not_found")
     bad = tmp_path / "bad.json"
     bad.write_text(doc(entry(), version=7))
     code, out, err = run(capsys, "profiles", "import-bundle", str(bad))

@@ -14,6 +14,7 @@ import sys
 from typing import Any, TextIO
 
 from app import __version__
+from app.cli.commands.profiles.common import fail, profile_fail
 from app.cli.exits import Exit
 from app.cli.options import add_output_options
 from app.cli.output import json_line, terminal_safe
@@ -74,11 +75,7 @@ def _say(args: argparse.Namespace, text: str, data: dict[str, Any], out: TextIO 
 
 
 def _refuse(args: argparse.Namespace, code: str, message: str, exit_code: int = Exit.FAILED) -> int:
-    if args.json:
-        print(json_line({"event": "result", "ok": False, "code": code, "message": message}), flush=True)
-    else:
-        print(terminal_safe(message), file=sys.stderr, flush=True)
-    return exit_code
+    return fail(args, code, "", message, exit_code)
 
 
 # -- export --------------------------------------------------------------------------------------
@@ -90,7 +87,7 @@ def cmd_export_bundle(args: argparse.Namespace) -> int:
         profiles = [accounts.require(n) for n in args.names]
         path = write_bundle(args.output, profiles, app_version=__version__)
     except ProfileStoreError as exc:
-        return _refuse(args, f"profile_{exc.kind.value}", exc.message)
+        return profile_fail(args, exc)
     except BundleError as exc:
         return _refuse(args, "bundle_refused", f"Not written: {exc.message}")
     except TargetError as exc:
