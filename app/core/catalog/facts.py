@@ -28,7 +28,7 @@ from app.core.catalog.model import Limit, LimitKind, Notice, Sending
 from app.core.resources import resource_path
 
 if TYPE_CHECKING:
-    from app.core.catalog.loader import _Checker
+    from app.core.catalog.checker import Checker
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def ispdb_snapshot() -> Mapping[str, Any]:
     return data if isinstance(data, dict) and isinstance(data.get("files"), dict) else {"files": {}}
 
 
-def parse_facts(c: _Checker, data: Mapping[str, Any], *, preset: bool) -> dict[str, Any]:
+def parse_facts(c: Checker, data: Mapping[str, Any], *, preset: bool) -> dict[str, Any]:
     """Validate the fact fields; returns keyword arguments for Provider (only the valid parts)."""
     sources = _sources(c, data)
     audience = c.text(data, "audience", "audience") or ""
@@ -71,7 +71,7 @@ FOREIGN_FROM = ("rewrite", "reject")
 _LABEL_RE = re.compile(r"^[a-z0-9_](?:[a-z0-9_.-]{0,120}[a-z0-9])?$")
 
 
-def _sending(c: _Checker, data: Mapping[str, Any]) -> Sending:
+def _sending(c: Checker, data: Mapping[str, Any]) -> Sending:
     """The optional ``[sending]`` table: ``dkim_selectors``, ``spf_include``, ``foreign_from``."""
     table = c.get(data, "sending", dict, "sending") or {}
     for key in table:
@@ -108,7 +108,7 @@ def ispdb_domains(names: tuple[str, ...], key: str = "ispdb") -> list[str]:
     return out
 
 
-def _sources(c: _Checker, data: Mapping[str, Any]) -> list[str]:
+def _sources(c: Checker, data: Mapping[str, Any]) -> list[str]:
     if "sources" not in data:
         return []
     out = c.str_list(data, "sources", "sources")
@@ -122,7 +122,7 @@ def _sources(c: _Checker, data: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def _date(c: _Checker, table: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> date | None:
+def _date(c: Checker, table: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> date | None:
     if key not in table:
         if required:
             c.err(path, "is required (a TOML date such as 2026-12-31)")
@@ -134,7 +134,7 @@ def _date(c: _Checker, table: Mapping[str, Any], key: str, path: str, *, require
     return value
 
 
-def _table_list(c: _Checker, data: Mapping[str, Any], key: str, allowed: set[str]) -> list[tuple[str, dict]]:
+def _table_list(c: Checker, data: Mapping[str, Any], key: str, allowed: set[str]) -> list[tuple[str, dict]]:
     out = []
     for i, item in enumerate(c.get(data, key, list, key) or []):
         path = f"{key}[{i}]"
@@ -148,7 +148,7 @@ def _table_list(c: _Checker, data: Mapping[str, Any], key: str, allowed: set[str
     return out
 
 
-def _window(c: _Checker, item: Mapping[str, Any], path: str) -> tuple[date | None, date | None, bool]:
+def _window(c: Checker, item: Mapping[str, Any], path: str) -> tuple[date | None, date | None, bool]:
     since = _date(c, item, "since", f"{path}.since")
     until = _date(c, item, "valid_until", f"{path}.valid_until")
     ok = not (since and until and until < since)
@@ -157,15 +157,15 @@ def _window(c: _Checker, item: Mapping[str, Any], path: str) -> tuple[date | Non
     return since, until, ok
 
 
-def _source(c: _Checker, item: Mapping[str, Any], path: str) -> str | None:
+def _source(c: Checker, item: Mapping[str, Any], path: str) -> str | None:
     source = c.text(item, "source", path, required=True)
     if source is not None and "://" in source and not c.check_https(source, path):
         return None
     return source
 
 
-def _notices(c: _Checker, data: Mapping[str, Any]) -> list[Notice]:
-    from app.core.catalog.loader import LANGS
+def _notices(c: Checker, data: Mapping[str, Any]) -> list[Notice]:
+    from app.core.catalog.checker import LANGS
 
     out = []
     for path, item in _table_list(c, data, "notices", {"text", "since", "valid_until", "source"}):
@@ -185,8 +185,8 @@ def _digits(text: str) -> set[int]:
     return {int(re.sub(r"[ ,\u00a0\u202f]", "", m)) for m in re.findall(r"\d{1,3}(?:[ ,\u00a0\u202f]\d{3})+|\d+", text)}
 
 
-def _limits(c: _Checker, data: Mapping[str, Any]) -> list[Limit]:
-    from app.core.catalog.loader import LANGS
+def _limits(c: Checker, data: Mapping[str, Any]) -> list[Limit]:
+    from app.core.catalog.checker import LANGS
 
     allowed = {"kind", "value", "scope", "text", "source", "checked", "since", "valid_until"}
     out = []
@@ -212,7 +212,7 @@ def _limits(c: _Checker, data: Mapping[str, Any]) -> list[Limit]:
     return out
 
 
-def _snapshot_names(c: _Checker, data: Mapping[str, Any], key: str, prefix: str = "") -> list[str]:
+def _snapshot_names(c: Checker, data: Mapping[str, Any], key: str, prefix: str = "") -> list[str]:
     files = _snapshot_files(key)
     what = "ISPDB" if key == "ispdb" else "Delta Chat provider-db"
     out = []

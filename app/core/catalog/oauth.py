@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from app.core.catalog import loader as _loader
+from app.core.catalog import checker as _checker
+from app.core.catalog import sections as _sections
+from app.core.catalog.loader import user_providers_dir as _user_providers_dir
 from app.core.catalog.model import ClientSecretUse, OAuthSpec
 
 if sys.version_info >= (3, 11):
@@ -25,7 +27,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 if TYPE_CHECKING:
-    from app.core.catalog.loader import _Checker
+    from app.core.catalog.checker import Checker
 
 PROTOCOLS = ("smtp", "imap", "pop3")
 SASL_MECHANISMS = ("XOAUTH2", "OAUTHBEARER")
@@ -47,19 +49,19 @@ _KEYS = {
 }  # fmt: skip
 
 
-def parse_oauth(c: _Checker, data: Mapping[str, Any], links: Mapping[str, str]) -> OAuthSpec | None:
+def parse_oauth(c: Checker, data: Mapping[str, Any], links: Mapping[str, str]) -> OAuthSpec | None:
     """The provider's ``[oauth]`` table as an OAuthSpec (None when absent or broken; problems go to ``c``)."""
     raw = c.get(data, "oauth", dict, "oauth")
     if raw is None:
         return None
-    sub = _loader._Checker(c.file)  # paths below are relative to [oauth]; prefixed when merged
+    sub = _checker.Checker(c.file)  # paths below are relative to [oauth]; prefixed when merged
     spec = _parse(sub, raw, links)
     for e in sub.errors:
         c.err(f"oauth.{e.field}" if e.field else "oauth", e.message)
     return spec if not sub.errors else None
 
 
-def _parse(c: _Checker, raw: Mapping[str, Any], links: Mapping[str, str]) -> OAuthSpec | None:
+def _parse(c: Checker, raw: Mapping[str, Any], links: Mapping[str, str]) -> OAuthSpec | None:
     for key in raw:
         if key not in _KEYS:
             c.err(key, "unknown field (typo?)")
@@ -91,7 +93,7 @@ def _parse(c: _Checker, raw: Mapping[str, Any], links: Mapping[str, str]) -> OAu
         else:
             params[k] = v
     registration = c.url(raw["registration"], "registration", links) if "registration" in raw else None
-    guide = _loader._guides(c, raw, links, required=True)
+    guide = _sections._guides(c, raw, links, required=True)
     if c.errors or auth is None or token is None:
         return None
     return OAuthSpec(
@@ -119,9 +121,7 @@ _RESERVED_PARAMS = {
 }  # fmt: skip
 
 
-def _endpoint(
-    c: _Checker, raw: Mapping[str, Any], key: str, allowed: set[str], *, required: bool = False
-) -> str | None:
+def _endpoint(c: Checker, raw: Mapping[str, Any], key: str, allowed: set[str], *, required: bool = False) -> str | None:
     value = c.text(raw, key, key, required=required)
     if value is None:
         return None
@@ -135,7 +135,7 @@ def _endpoint(
     return value
 
 
-def _scope_list(c: _Checker, table: Mapping[str, Any], key: str, path: str) -> list[str]:
+def _scope_list(c: Checker, table: Mapping[str, Any], key: str, path: str) -> list[str]:
     out: list[str] = []
     for i, s in enumerate(c.str_list(table, key, path)):
         if not _SCOPE_RE.match(s):
@@ -145,7 +145,7 @@ def _scope_list(c: _Checker, table: Mapping[str, Any], key: str, path: str) -> l
     return out
 
 
-def _scopes(c: _Checker, raw: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+def _scopes(c: Checker, raw: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
     table = c.get(raw, "scopes", dict, "scopes", required=True)
     out: dict[str, tuple[str, ...]] = {}
     for proto in table or {}:
@@ -162,7 +162,7 @@ def _scopes(c: _Checker, raw: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def _redirect(c: _Checker, raw: Mapping[str, Any]) -> tuple[str, bool]:
+def _redirect(c: Checker, raw: Mapping[str, Any]) -> tuple[str, bool]:
     any_port = c.get(raw, "redirect_any_port", bool, "redirect_any_port")
     any_port = True if any_port is None else any_port
     value = c.text(raw, "redirect", "redirect", required=True)
@@ -186,7 +186,7 @@ def _port_ok(parts: Any) -> bool:
         return False
 
 
-def _sasl(c: _Checker, raw: Mapping[str, Any]) -> tuple[str, ...]:
+def _sasl(c: Checker, raw: Mapping[str, Any]) -> tuple[str, ...]:
     names = c.str_list(raw, "sasl", "sasl") if "sasl" in raw else ["XOAUTH2"]
     out: list[str] = []
     for i, name in enumerate(names):
@@ -242,7 +242,7 @@ class ClientPreset:
 @dataclass
 class ClientPresets:
     presets: dict[str, ClientPreset] = field(default_factory=dict)
-    errors: list[_loader.CatalogueError] = field(default_factory=list)
+    errors: list[_checker.CatalogueError] = field(default_factory=list)
 
     def get(self, provider_id: str) -> ClientPreset | None:
         return self.presets.get(provider_id)
@@ -250,7 +250,7 @@ class ClientPresets:
 
 def default_clients_file() -> Path:
     """``<user config dir>/mailsetup/oauth_clients.toml``, next to the user's ``providers`` folder."""
-    return _loader.user_providers_dir().parent / CLIENTS_FILE
+    return _user_providers_dir().parent / CLIENTS_FILE
 
 
 def load_client_presets(path: Path | None = None) -> ClientPresets:
@@ -266,9 +266,9 @@ def load_client_presets(path: Path | None = None) -> ClientPresets:
         with file.open("rb") as fh:
             data = tomllib.load(fh)
     except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as exc:
-        out.errors.append(_loader.CatalogueError(file.name, "", f"cannot be read: {exc}", str(file)))
+        out.errors.append(_checker.CatalogueError(file.name, "", f"cannot be read: {exc}", str(file)))
         return out
-    c = _loader._Checker(file)
+    c = _checker.Checker(file)
     for pid, table in data.items():
         if not isinstance(table, dict):
             c.err(pid, "must be a table with client_id (and tenant)")

@@ -26,14 +26,14 @@ from typing import TYPE_CHECKING, Any
 from app.core.catalog.model import Region
 
 if TYPE_CHECKING:
-    from app.core.catalog.loader import _Checker
+    from app.core.catalog.checker import Checker
 
 _REGION_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
 _ALLOWED = {"id", "name", "smtp", "domains", "mx_patterns", "ispdb"}
 
 
-def parse_regions(c: _Checker, data: Mapping[str, Any]) -> tuple[Region, ...]:
-    from app.core.catalog import loader
+def parse_regions(c: Checker, data: Mapping[str, Any]) -> tuple[Region, ...]:
+    from app.core.catalog import checker, sections
     from app.core.catalog.facts import _snapshot_names, ispdb_domains
 
     out: list[Region] = []
@@ -52,14 +52,14 @@ def parse_regions(c: _Checker, data: Mapping[str, Any]) -> tuple[Region, ...]:
         elif rid is not None and any(r.id == rid for r in out):
             c.err(f"{path}.id", f"{rid!r} is listed twice")
             rid = None
-        name = c.lang_table(item, "name", f"{path}.name", required_langs=loader.LANGS)
+        name = c.lang_table(item, "name", f"{path}.name", required_langs=checker.LANGS)
         before = len(c.errors)
-        smtp = loader._endpoints(c, item, "smtp", False)
+        smtp = sections._endpoints(c, item, "smtp", False)
         c.errors[before:] = [dataclasses.replace(e, field=f"{path}.{e.field}") for e in c.errors[before:]]
         if not smtp and "smtp" not in item:
             c.err(f"{path}.smtp", "is required")
-        domains = loader._domain_list(c, item, f"{path}.domains")
-        mx = loader._mx_pattern_list(c, item, f"{path}.mx_patterns")
+        domains = sections._domain_list(c, item, f"{path}.domains")
+        mx = sections._mx_pattern_list(c, item, f"{path}.mx_patterns")
         ispdb = tuple(_snapshot_names(c, item, "ispdb", prefix=f"{path}."))
         domains += [d for d in ispdb_domains(ispdb) if d not in domains]
         if rid is not None and name and smtp:
