@@ -19,6 +19,7 @@ every port with a wrong password would only lock the account.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -26,269 +27,82 @@ from typing import Any
 
 from app.core.catalog import Endpoint, Provider
 from app.core.detect.discovery import (
-    AddressError,
     Discovery,
     discover,
     endpoints_for_host,
     modes_for_port,
-    split_email,
 )
-from app.core.detect.race import Detector
+from app.core.detect.probing import probe_endpoints
 from app.core.detect.ranking import (
     AUTH_CODES,
     DEFAULT_PORTS,
     STAGGER,
-    _reason_for_winner,
-    _Slot,
-    loser_reasons,
     security_label,
 )
+from app.core.detect.request import (
+    base_settings,
+    candidates,
+    check_proxy,
+    check_request,
+    invalid_request,
+    login_for,
+)
 from app.core.detect.results import DetectResult, ProbeOutcome
-from app.core.diagnosis import Diagnosis, detection
+from app.core.diagnosis import Diagnosis
 from app.core.model import (
-    QT_TRANSLATE_NOOP,
     AuthMechanism,
     EventCallback,
-    LogLevel,
-    LogLine,
     Security,
-    SmtpSettings,
     Timeouts,
     TlsOptions,
     ignore,
-    log_text,
 )
 
 log = logging.getLogger(__name__)
 
 
-async def _verify(settings: SmtpSettings, password: str, provider: Provider | None, on_event: EventCallback):
-    from app.core.smtp import run_check
+def _catalogue_and_provider(catalogue: Any, email: str | None, domain: str) -> tuple[Any, Provider | None]:
+    """The catalogue to look in (the default one for an address) and the provider of ``domain``."""
+    if catalogue is None and email:
+        from app.core.catalog import default_catalogue
 
-    return await run_check(settings, password, on_event=on_event, provider=provider)
-
-
-async def _probe_endpoints(
-    endpoints: Sequence[Endpoint],
-    *,
-    base: SmtpSettings,
-    password: str | None,
-    ranked_by_order: bool,
-    allow_plain: bool,
-    provider: Provider | None,
-    on_event: EventCallback,
-    strict: bool,
-    t0: float,
-    stagger: float = STAGGER,
-    discovery: Discovery | None = None,
-    reasons_before: Sequence[str] = (),
-) -> DetectResult:
-    det = Detector(
-        base,
-        password,
-        endpoints,
-        ranked_by_order=ranked_by_order,
-        allow_plain=allow_plain,
-        provider=provider,
-        on_event=on_event,
-        strict=strict,
-        stagger=stagger,
-    )
-    if not det.slots:  # every candidate is unencrypted and plain connections are not allowed
-        first = endpoints[0] if endpoints else Endpoint(base.host, base.port, "none")
-        d = detection.only_unencrypted(first.host, first.port)
-        msg = "Every candidate is unencrypted; not probed because plain connections were not allowed."
-        return DetectResult(
-            False,
-            None,
-            d,
-            provider.id if provider else None,
-            [],
-            list(reasons_before) + [msg],
-            (time.monotonic() - t0) * 1000,
-            discovery=discovery,
-        )
-    winner, outcomes, reasons = await det.run()
-    reasons = list(reasons_before) + reasons
-    by_key = {(o.host, o.port, o.security): o for o in outcomes}
-    warnings: list[str] = []
-    pid = provider.id if provider else None
-    elapsed = lambda: (time.monotonic() - t0) * 1000  # noqa: E731
-
-    def others(w: _Slot | None) -> list[str]:
-        return loser_reasons(det.slots, det.hidden_plain, w, by_key)
-
-    if winner is None:
-        d = det.failure_diagnosis() or detection.nothing_answered(base.host, base.port)
-        if det.hidden_plain and any(
-            by_key.get(s.probe.key) and by_key[s.probe.key].plain_only for s in det.hidden_plain
-        ):
-            d = detection.with_allow_plain(d)
-        return DetectResult(
-            False, None, d, pid, outcomes, reasons + others(None), elapsed(), False, warnings, discovery
-        )
-
-    chosen = base.with_(
-        host=winner.probe.endpoint.host,
-        port=winner.probe.endpoint.port,
-        security=winner.security,
-        allow_plain_auth=winner.security is Security.NONE,
-    )
-    reasons = [_reason_for_winner(winner, ranked_by_order, provider)] + reasons + others(winner)
-    if winner.security is Security.NONE:
-        warnings.append(
-            f"{winner.name}: the connection is not encrypted; the login and every message travel in clear text."
-        )
-
-    if not password:
-        return DetectResult(
-            True, chosen, None, pid, outcomes, reasons, elapsed(), False, warnings, discovery, winner.probe.result
-        )
-    res = await _confirm_login(winner, chosen, password, provider, on_event, reasons)
-    ok = bool(res.ok)
-    verdict: Diagnosis | None = None if ok else res.diagnosis
-    return DetectResult(
-        ok, chosen, verdict, pid, outcomes, reasons, elapsed(), ok and res.auth_verified, warnings, discovery, res
-    )
+        catalogue = default_catalogue()
+    return catalogue, (catalogue.by_domain(domain) if (catalogue is not None and domain) else None)
 
 
-async def _confirm_login(
-    winner: _Slot,
-    chosen: SmtpSettings,
-    password: str,
-    provider: Provider | None,
-    on_event: EventCallback,
-    reasons: list[str],
-) -> Any:
-    """The CheckResult that verified (or refused) the login on the winner; a reason line is added."""
-    probe = winner.probe
-    if probe.full and probe.security is winner.security:
-        # the speculative full check on the top candidate already ran the login: replay its events
-        for event in probe.events:
-            on_event(event)
-        res = probe.result
-    else:
-        on_event(
-            LogLine(
-                LogLevel.INFO,
-                log_text(QT_TRANSLATE_NOOP("Log", "Verifying the login on {server}."), server=winner.name),
-            )
-        )
-        res = await _verify(chosen, password, provider, on_event)
-    if res.ok:
-        reasons.append(f"The login was verified on {winner.name}.")
-    elif res.diagnosis.code in AUTH_CODES:
-        reasons.append(f"The server at {winner.name} refused the login; other ports were not tried with it.")
-    else:
-        reasons.append(f"The full check on {winner.name} failed: {res.diagnosis.title}.")
-    return res
-
-
-def _base_settings(
-    *,
-    username: str,
-    timeouts: Timeouts,
-    tls: TlsOptions,
-    proxy: str | None,
-    ehlo_name: str | None,
-    auth: AuthMechanism,
-) -> SmtpSettings:
-    return SmtpSettings(
-        host="localhost",
-        port=465,
-        security=Security.SSL,
-        username=username,
-        auth=auth,
-        timeouts=timeouts,
-        tls=tls,
-        ehlo_name=ehlo_name,
-        proxy=proxy,
-    )
-
-
-def _invalid(field_name: str, message: str, t0: float, provider: str | None = None) -> DetectResult:
-    d = detection.invalid_field(field_name, message)
-    return DetectResult(False, None, d, provider, [], [message], (time.monotonic() - t0) * 1000)
-
-
-def _check_proxy(proxy: str | None) -> Diagnosis | None:
-    if not proxy:
-        return None
-    from app.core.net import ProxyUrlError, parse_proxy_url
-
-    try:
-        parse_proxy_url(proxy)
-    except ProxyUrlError as exc:
-        return detection.invalid_proxy_url(str(exc))
-    return None
-
-
-def _check_request(
-    email: str | None, host: str | None, ports: Sequence[int], proxy: str | None, t0: float
-) -> tuple[str, DetectResult | None]:
-    """(the address's domain, None), or a refusal of input that cannot be searched with."""
-    if not email and not host:
-        return "", _invalid("email", "Give an e-mail address or a server name.", t0)
-    domain = ""
-    if email:
-        try:
-            _local, domain = split_email(email)
-        except AddressError as exc:
-            return "", _invalid("email", str(exc), t0)
-    proxy_problem = _check_proxy(proxy)
-    if proxy_problem is not None:
-        elapsed = (time.monotonic() - t0) * 1000
-        return domain, DetectResult(False, None, proxy_problem, None, [], [proxy_problem.title], elapsed)
-    if not ports:
-        return domain, _invalid("ports", "Give at least one port to probe.", t0)
-    bad = [p for p in ports if not isinstance(p, int) or not 1 <= p <= 65535]
-    if bad:
-        return domain, _invalid("ports", f"Ports must be whole numbers from 1 to 65535, not {bad[0]!r}.", t0)
-    return domain, None
-
-
-def _candidates(
-    discovery: Discovery, domain: str, ports: Sequence[int]
-) -> tuple[list[Endpoint], bool, str] | Diagnosis:
-    """(endpoints to probe, whether their order is the provider's ranking, why these) or why there are none."""
-    if discovery.nxdomain:
-        return detection.no_such_domain(domain)
-    if discovery.endpoints:
-        src = {
-            "provider": "the known provider's settings",
-            "mx": "the provider found by the domain's MX records",
-            "srv": "the domain's SRV records",
-            "autoconfig": f"the domain's autoconfig ({discovery.source}: {discovery.source_url})",
-        }[discovery.via]
-        return list(discovery.endpoints), discovery.via in ("provider", "mx"), f"Candidates come from {src}."
-    if discovery.hosts:
-        endpoints = [e for h in discovery.hosts for e in endpoints_for_host(h, ports)]
-        what = "the domain's mail exchangers" if discovery.via == "mx_host" else "the usual server names"
-        return endpoints, False, f"Candidates are {what}: {', '.join(discovery.hosts)}."
-    return detection.no_candidates(domain)
-
-
-def _login_for(
+async def _endpoints_to_probe(
     email: str | None,
-    password: str | None,
-    username: str | None,
+    host: str | None,
+    ports: Sequence[int],
+    domain: str,
+    cat: Any,
     provider: Provider | None,
-    discovery: Discovery | None,
-    trust_source: bool,
+    resolver: Any,
+    timeouts: Timeouts,
+    on_event: EventCallback,
+    autoconfig: bool | dict[str, Any],
     reasons: list[str],
-) -> tuple[str | None, str]:
-    """The (password, login) to probe with: no password for servers named by an unconfirmed source."""
-    if password and discovery is not None and not discovery.trusted and not trust_source:
-        password = None  # never hand the password to servers named by an unconfirmed source
-        reasons.append(
-            f"The settings come from {discovery.source_url}, which is not trusted (plain HTTP or a redirect to "
-            "another domain): the password was not sent. Confirm the source to verify the login."
-        )
-    if username is None and discovery is not None and discovery.login:
-        username = discovery.login  # the login the autoconfig file asks for
-    if username is None:
-        username = (provider.username_for(email) if provider is not None and email else email) or ""
-    return password, username
+) -> tuple[list[Endpoint], bool, Discovery | None, Provider | None] | DetectResult:
+    """(endpoints, ranked by the provider's order, discovery, provider), or the result when there are none."""
+    if host:
+        reasons.append(f"Probing {host} on ports {', '.join(str(p) for p in ports)} as asked.")
+        return list(endpoints_for_host(host.strip(), ports)), False, None, provider
+    assert email is not None
+    discovery = await discover(
+        email,
+        catalogue=cat,
+        resolver=resolver,
+        timeout=min(timeouts.connect, 5.0),
+        on_event=on_event,
+        autoconfig=autoconfig,
+    )
+    provider = discovery.provider or provider
+    found = candidates(discovery, domain, ports)
+    if isinstance(found, Diagnosis):
+        return DetectResult(False, None, found, None, [], list(discovery.notes), 0.0, discovery=discovery)
+    endpoints, ranked_by_order, why = found
+    reasons.append(why)
+    return endpoints, ranked_by_order, discovery, provider
 
 
 async def detect(
@@ -314,57 +128,31 @@ async def detect(
 ) -> DetectResult:
     """Find working SMTP settings for ``email`` (or for ``host`` on ``ports``) and verify the login.
 
-    ``autoconfig``: whether discovery asks the autoconfig sources (or their lookup options, for tests).
-    Settings from an untrusted autoconfig answer (plain HTTP, or a redirect to another domain) are probed
-    without the password unless ``trust_source`` says the user confirmed that source.
-
-    ``strict`` waits for every better-ranked probe to finish instead of giving silent ones a
-    bounded grace. The top-ranked probe starts first; the others ``stagger`` seconds later or as
-    soon as it fails (0 starts all at once). Never raises for network trouble; cancellation propagates after all probes
-    are closed.
-    """
+    ``autoconfig``: whether discovery asks the autoconfig sources (or their options, for tests). An untrusted
+    autoconfig answer (plain HTTP, a redirect to another domain) is probed without the password unless
+    ``trust_source``. ``strict`` waits for every better-ranked probe instead of a bounded grace for silent ones;
+    the top-ranked probe starts first, the others ``stagger`` seconds later or when it fails (0: all at once).
+    Never raises for network trouble; cancellation propagates after all probes are closed."""
     t0 = time.monotonic()
-    domain, refused = _check_request(email, host, ports, proxy, t0)
+    domain, refused = check_request(email, host, ports, proxy, t0)
     if refused is not None:
         return refused
+    cat, provider = _catalogue_and_provider(catalogue, email, domain)
 
-    cat = catalogue
-    if cat is None and email:
-        from app.core.catalog import default_catalogue
-
-        cat = default_catalogue()
-    provider: Provider | None = cat.by_domain(domain) if (cat is not None and domain) else None
-
-    discovery: Discovery | None = None
     reasons: list[str] = []
-    if host:
-        endpoints = list(endpoints_for_host(host.strip(), ports))
-        ranked_by_order = False
-        reasons.append(f"Probing {host} on ports {', '.join(str(p) for p in ports)} as asked.")
-    else:
-        assert email is not None
-        discovery = await discover(
-            email,
-            catalogue=cat,
-            resolver=resolver,
-            timeout=min(timeouts.connect, 5.0),
-            on_event=on_event,
-            autoconfig=autoconfig,
-        )
-        provider = discovery.provider or provider
-        found = _candidates(discovery, domain, ports)
-        if isinstance(found, Diagnosis):
-            return DetectResult(
-                False, None, found, None, [], list(discovery.notes), (time.monotonic() - t0) * 1000, discovery=discovery
-            )
-        endpoints, ranked_by_order, why = found
-        reasons.append(why)
+    found = await _endpoints_to_probe(
+        email, host, ports, domain, cat, provider, resolver, timeouts, on_event, autoconfig, reasons
+    )
+    if isinstance(found, DetectResult):
+        return dataclasses.replace(found, elapsed_ms=(time.monotonic() - t0) * 1000)
+    endpoints, ranked_by_order, discovery, provider = found
 
-    password, username = _login_for(email, password, username, provider, discovery, trust_source, reasons)
+    password, username = login_for(email, password, username, provider, discovery, trust_source, reasons)
     if password and not username:
-        return _invalid("username", "A password was given without a login name.", t0, provider.id if provider else None)
-    base = _base_settings(username=username, timeouts=timeouts, tls=tls, proxy=proxy, ehlo_name=ehlo_name, auth=auth)
-    return await _probe_endpoints(
+        pid = provider.id if provider else None
+        return invalid_request("username", "A password was given without a login name.", t0, pid)
+    base = base_settings(username=username, timeouts=timeouts, tls=tls, proxy=proxy, ehlo_name=ehlo_name, auth=auth)
+    return await probe_endpoints(
         endpoints,
         base=base,
         password=password,
@@ -398,7 +186,7 @@ async def detect_mode(
     """``check --security auto``: find the mode on ``port`` (TLS first on 465-style ports, STARTTLS
     first otherwise, both probed at once), or probe the standard ports when ``port`` is None."""
     t0 = time.monotonic()
-    proxy_problem = _check_proxy(proxy)
+    proxy_problem = check_proxy(proxy)
     if proxy_problem is not None:
         return DetectResult(False, None, proxy_problem, None, [], [proxy_problem.title], 0.0)
     if port is None:
@@ -406,15 +194,15 @@ async def detect_mode(
         ranked = False
     else:
         if not 1 <= port <= 65535:
-            return _invalid("port", f"Port must be a whole number from 1 to 65535, not {port!r}.", t0)
+            return invalid_request("port", f"Port must be a whole number from 1 to 65535, not {port!r}.", t0)
         first = modes_for_port(port)[0]
         order = [first] + [m for m in (Security.SSL, Security.STARTTLS) if m is not first]
         endpoints = [Endpoint(host, port, m.value) for m in order]
         ranked = True
     if password and not username:
-        return _invalid("username", "A password was given without a login name.", t0)
-    base = _base_settings(username=username, timeouts=timeouts, tls=tls, proxy=proxy, ehlo_name=ehlo_name, auth=auth)
-    return await _probe_endpoints(
+        return invalid_request("username", "A password was given without a login name.", t0)
+    base = base_settings(username=username, timeouts=timeouts, tls=tls, proxy=proxy, ehlo_name=ehlo_name, auth=auth)
+    return await probe_endpoints(
         endpoints,
         base=base,
         password=password,
