@@ -9,6 +9,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from app.cli.commands.profiles import check_all
 from app.cli.commands.profiles.common import (
     check_extras,
     fail,
@@ -28,14 +29,20 @@ log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("check", help="check a saved account again, with its stored password")
-    p.add_argument("name", metavar="NAME")
+    p = sub.add_parser(
+        "check",
+        help="check a saved account again (or every one: --all), with its stored password",
+        description="Check a saved account with its stored password; --all checks every saved account at once, "
+        "one result line each, then a summary (exit 0 only if all passed).",
+    )
+    p.add_argument("name", metavar="NAME", nargs="?", help="the saved account (or --all)")
     pw = p.add_mutually_exclusive_group()
     pw.add_argument(
         "--password-env", metavar="VAR", help="use this environment variable instead of the stored password"
     )
     pw.add_argument("--password-stdin", action="store_true", help="read the password from stdin instead")
     add_output_options(p)
+    check_all.add_options(p)
     p.set_defaults(func=cmd_check)
 
 
@@ -162,6 +169,11 @@ def _with_sandbox(args: argparse.Namespace, prepared: PreparedCheck) -> Prepared
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    problem = check_all.bulk_usage_problem(args)
+    if problem is not None:
+        return fail(args, "usage", "", f"mailsetup profiles check: {problem}", Exit.USAGE)
+    if args.all:
+        return check_all.cmd_check_all(args)
     prepared = prepare_profile_check(args, args.name)
     if isinstance(prepared, int):
         return prepared

@@ -1,0 +1,282 @@
+"""Check many saved accounts at once: a bounded, deadline-bound, cancellable run over the AccountStore.
+
+``check_fleet`` loads every saved profile (secrets from the keyring through the one AccountStore), runs
+each through the one pipeline (``app.core.detect.run_pipeline``, as ``profiles check`` does) with at most
+``parallel`` checks at a time, and hands each ``FleetResult`` to ``on_result`` as it completes. A profile
+whose secret is missing or whose entry is corrupt is a failed result with its reason, never a crash or a
+skip. One overall ``deadline`` covers everything: each check gets only the time left, and when it passes
+(or the run is cancelled, e.g. Ctrl+C) whatever still runs is cancelled and awaited, so no socket and no
+task outlives the call; profiles that did not finish are reported as failed ("not checked in time").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from app.core.detect import Verdict, run_pipeline
+from app.core.diagnosis import DiagnosedError, Diagnosis
+from app.core.model import QT_TRANSLATE_NOOP, Text
+from app.core.store import PROXY_SERVICE, AccountStore, Profile, ProfileStoreError, SecretStoreError
+
+DEFAULT_PARALLEL = 8
+MAX_PARALLEL = 64
+DEFAULT_DEADLINE = 300.0  # seconds for the whole run
+CONTEXT = "Fleet"
+
+
+def validate_parallel(value: Any) -> int:
+    """``value`` as a concurrency bound (1..64); ValueError with a plain message otherwise."""
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"must be a whole number from 1 to {MAX_PARALLEL}") from None
+    if not 1 <= n <= MAX_PARALLEL or str(value).strip() not in (str(n), f"+{n}"):
+        raise ValueError(f"must be a whole number from 1 to {MAX_PARALLEL}")
+    return n
+
+
+@dataclass(frozen=True)
+class FleetResult:
+    """One profile's outcome. ``code`` is the diagnosis code or a store/run code (``secret_missing``,
+    ``profile_corrupt``, ``deadline`` ...); ``title`` and ``fix`` are translatable, never hold a secret."""
+
+    profile: str
+    ok: bool
+    code: str | None
+    title: Text | None
+    fix: tuple[Text | str, ...] = ()
+    elapsed_ms: float = 0.0
+    verdict: Verdict | None = field(default=None, repr=False, compare=False)
+    diagnosis: Diagnosis | None = field(default=None, repr=False, compare=False)  # one without a verdict
+
+    @property
+    def the_diagnosis(self) -> Diagnosis | None:
+        return self.verdict.diagnosis if self.verdict is not None else self.diagnosis
+
+    def render(self, translate: Callable[[str, str], str] | None = None) -> tuple[str, list[str]]:
+        """(title, fixes) in the UI language (English without ``translate``)."""
+        diagnosis = self.the_diagnosis
+        if diagnosis is not None:
+            tr1 = (lambda s: translate("Diagnosis", s)) if translate else (lambda s: s)
+            title, _explanation, fixes = diagnosis.render(tr1)
+            return title, fixes
+        title_s = self.title.render(translate) if self.title is not None else ""
+        fixes = [f.render(translate) if isinstance(f, Text) else f for f in self.fix]
+        return title_s, fixes
+
+    def to_dict(self) -> dict[str, Any]:
+        title, fixes = self.render()
+        data: dict[str, Any] = {
+            "profile": self.profile,
+            "ok": self.ok,
+            "code": self.code,
+            "title": title or None,
+            "fix": fixes,
+            "elapsed_ms": round(self.elapsed_ms, 1),
+        }
+        if self.verdict is not None:
+            data["by"] = self.verdict.by or None
+            data["settings"] = self.verdict.settings.summary()
+            data["auth_verified"] = self.verdict.auth_verified
+        return data
+
+
+@dataclass(frozen=True)
+class FleetSummary:
+    ok: int
+    failed: int
+    elapsed_ms: float
+    deadline_hit: bool = False
+
+    @property
+    def all_ok(self) -> bool:
+        return self.failed == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "failed": self.failed, "elapsed_ms": round(self.elapsed_ms, 1)}
+
+
+def _t(template: str, **params: Any) -> Text:
+    return Text.of(CONTEXT, template, **params)
+
+
+def _failed(name: str, code: str, title: Text, *fix: Text | str, t0: float) -> FleetResult:
+    return FleetResult(name, False, code, title, tuple(fix), (time.monotonic() - t0) * 1000)
+
+
+def _load_failure(accounts: AccountStore, name: str, t0: float) -> tuple[Any, FleetResult | None]:
+    """(LoadedAccount, None), or (None, the failed result saying why it cannot be checked)."""
+    try:
+        loaded = accounts.load(name)
+    except SecretStoreError as exc:
+        return None, _failed(name, f"secret_{exc.kind.value}", _t(exc.title), exc.message, t0=t0)
+    except ProfileStoreError as exc:
+        return None, _failed(
+            name, f"profile_{exc.kind.value}", _t(QT_TRANSLATE_NOOP("Fleet", "Profile problem")), exc.message, t0=t0
+        )
+    where = loaded.profile.secret_backend or "the password store"
+    if loaded.password_missing:
+        why = _t(
+            QT_TRANSLATE_NOOP("Fleet", "The password of '{name}' is no longer in {where}."), name=name, where=where
+        )
+        fix = _t(QT_TRANSLATE_NOOP("Fleet", "Add the profile again with its password."))
+        return None, _failed(
+            name, "secret_missing", _t(QT_TRANSLATE_NOOP("Fleet", "Stored password not found")), why, fix, t0=t0
+        )
+    if PROXY_SERVICE in loaded.missing:
+        why = _t(
+            QT_TRANSLATE_NOOP("Fleet", "The proxy password of '{name}' is no longer in {where}."),
+            name=name,
+            where=where,
+        )
+        title = _t(QT_TRANSLATE_NOOP("Fleet", "Stored proxy password not found"))
+        return None, _failed(name, "secret_missing", title, why, t0=t0)
+    return loaded, None
+
+
+async def _password(profile: Profile, loaded: Any, name: str, t0: float) -> tuple[str | None, FleetResult | None]:
+    """The stored password, a fresh OAuth access token, or the failed result why there is none."""
+    if loaded.password is not None:
+        return loaded.password, None
+    from app.core.oauth import access_token, account_of
+
+    if account_of(profile) is not None:
+        try:
+            return await access_token(profile), None
+        except DiagnosedError as exc:
+            elapsed = (time.monotonic() - t0) * 1000
+            return None, FleetResult(name, False, exc.diagnosis.code.value, None, (), elapsed, diagnosis=exc.diagnosis)
+        except SecretStoreError as exc:
+            return None, _failed(name, f"secret_{exc.kind.value}", _t(exc.title), exc.message, t0=t0)
+    if profile.settings.username:
+        no_password = _t(QT_TRANSLATE_NOOP("Fleet", "No stored password"))
+        fix = _t(
+            QT_TRANSLATE_NOOP(
+                "Fleet",
+                "'{name}' was saved without its password: check it on its own, or save it again with the password.",
+            ),
+            name=name,
+        )
+        return None, _failed(name, "secret_not_stored", no_password, fix, t0=t0)
+    return None, None
+
+
+def _provider(provider_id: str | None) -> Any:
+    if not provider_id:
+        return None
+    from app.core.catalog import default_catalogue
+
+    return default_catalogue().by_id(provider_id)
+
+
+async def check_profile(accounts: AccountStore, name: str, *, limit: float | None = None) -> FleetResult:
+    """Check one saved account with its stored secret through run_pipeline, within ``limit`` seconds."""
+    t0 = time.monotonic()
+    loaded, failure = _load_failure(accounts, name, t0)
+    if failure is not None:
+        return failure
+    profile = loaded.profile
+    password, failure = await _password(profile, loaded, name, t0)
+    if failure is not None:
+        return failure
+    settings = loaded.settings
+    if limit is not None and limit < settings.timeouts.total:
+        settings = settings.with_(timeouts=replace(settings.timeouts, total=max(limit, 0.01)))
+    sandbox = None
+    if profile.sandbox:  # the profile names the sandbox, not its port: start it for this check
+        from app.core.sandbox import SandboxServer
+        from app.core.store import sandbox_settings
+
+        sandbox = SandboxServer()
+        try:
+            settings = sandbox_settings(settings, sandbox.start())
+        except OSError:
+            title = _t(QT_TRANSLATE_NOOP("Fleet", "The local sandbox server could not start."))
+            return _failed(name, "sandbox_failed", title, t0=t0)
+    try:
+        verdict = await run_pipeline(settings, password, provider=_provider(profile.provider_id))
+    finally:
+        if sandbox is not None:
+            sandbox.stop()
+    code = verdict.diagnosis.code.value if verdict.diagnosis is not None else None
+    return FleetResult(name, verdict.ok, code, None, (), (time.monotonic() - t0) * 1000, verdict)
+
+
+def _not_in_time(name: str, deadline: float) -> FleetResult:
+    title = _t(QT_TRANSLATE_NOOP("Fleet", "Not checked in time"))
+    fix = _t(
+        QT_TRANSLATE_NOOP(
+            "Fleet", "The overall deadline of {seconds} s passed first; allow more time or more parallel checks."
+        ),
+        seconds=round(deadline),
+    )
+    return FleetResult(name, False, "deadline", title, (fix,), deadline * 1000)
+
+
+def _corrupt(name: str, why: str) -> FleetResult:
+    title = _t(QT_TRANSLATE_NOOP("Fleet", "Saved entry cannot be read"))
+    fix = _t(QT_TRANSLATE_NOOP("Fleet", "Delete the profile and add it again."))
+    return FleetResult(name, False, "profile_corrupt", title, (why, fix), 0.0)
+
+
+async def check_fleet(
+    on_result: Callable[[FleetResult], None],
+    *,
+    accounts: AccountStore | None = None,
+    names: Iterable[str] | None = None,
+    parallel: int = DEFAULT_PARALLEL,
+    deadline: float = DEFAULT_DEADLINE,
+) -> FleetSummary:
+    """Check every saved account (or ``names``), at most ``parallel`` at a time, within ``deadline`` seconds.
+
+    ``on_result`` gets each profile's FleetResult as it completes (exactly one per profile). Cancelling
+    the call cancels every running check and waits for them before it propagates.
+    """
+    parallel = validate_parallel(parallel)
+    accounts = accounts if accounts is not None else AccountStore()
+    loop = asyncio.get_running_loop()
+    t0, end = time.monotonic(), loop.time() + deadline
+    counts = {"ok": 0, "failed": 0}
+
+    def deliver(result: FleetResult) -> None:
+        counts["ok" if result.ok else "failed"] += 1
+        on_result(result)
+
+    try:
+        wanted = [p.name for p in accounts.list()] if names is None else list(names)
+        problems = accounts.problems()
+    except ProfileStoreError as exc:  # the file itself cannot be read: one failed result, not a crash
+        deliver(_corrupt(str(accounts.path), exc.message))
+        return FleetSummary(counts["ok"], counts["failed"], (time.monotonic() - t0) * 1000)
+    if names is None:
+        for bad, why in problems.items():
+            deliver(_corrupt(bad, why))
+    gate = asyncio.Semaphore(parallel)
+    pending: set[str] = set(wanted)
+
+    async def one(name: str) -> None:
+        async with gate:
+            try:
+                result = await check_profile(accounts, name, limit=end - loop.time())
+            except (OSError, ValueError, RuntimeError) as exc:  # a failed result with its reason, not a lost profile
+                title = _t(QT_TRANSLATE_NOOP("Fleet", "The check could not run"))
+                result = FleetResult(name, False, "check_error", title, (type(exc).__name__,), 0.0)
+        pending.discard(name)
+        deliver(result)
+
+    tasks = [asyncio.ensure_future(one(n)) for n in dict.fromkeys(wanted)]
+    hit = False
+    try:
+        done, _ = await asyncio.wait(tasks, timeout=max(end - loop.time(), 0)) if tasks else (set(), set())
+        hit = len(done) < len(tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    for name in sorted(pending):
+        deliver(_not_in_time(name, deadline))
+    return FleetSummary(counts["ok"], counts["failed"], (time.monotonic() - t0) * 1000, hit)
