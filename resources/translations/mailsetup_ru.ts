@@ -2706,6 +2706,65 @@
     </message>
 </context>
 <context>
+    <name>Fleet</name>
+    <message>
+        <source>Profile problem</source>
+        <translation>Проблема с профилем</translation>
+    </message>
+    <message>
+        <source>The password of &apos;{name}&apos; is no longer in {where}.</source>
+        <translation>Пароля профиля «{name}» больше нет в {where}.</translation>
+    </message>
+    <message>
+        <source>Add the profile again with its password.</source>
+        <translation>Добавьте профиль заново вместе с паролем.</translation>
+    </message>
+    <message>
+        <source>Stored password not found</source>
+        <translation>Сохранённый пароль не найден</translation>
+    </message>
+    <message>
+        <source>The proxy password of &apos;{name}&apos; is no longer in {where}.</source>
+        <translation>Пароля прокси профиля «{name}» больше нет в {where}.</translation>
+    </message>
+    <message>
+        <source>Stored proxy password not found</source>
+        <translation>Сохранённый пароль прокси не найден</translation>
+    </message>
+    <message>
+        <source>No stored password</source>
+        <translation>Пароль не сохранён</translation>
+    </message>
+    <message>
+        <source>&apos;{name}&apos; was saved without its password: check it on its own, or save it again with the password.</source>
+        <translation>Профиль «{name}» сохранён без пароля: проверьте его отдельно или сохраните заново с паролем.</translation>
+    </message>
+    <message>
+        <source>The local sandbox server could not start.</source>
+        <translation>Не удалось запустить локальный тестовый сервер.</translation>
+    </message>
+    <message>
+        <source>Not checked in time</source>
+        <translation>Не проверен вовремя</translation>
+    </message>
+    <message>
+        <source>The overall deadline of {seconds} s passed first; allow more time or more parallel checks.</source>
+        <translation>Общий лимит времени ({seconds} с) истёк раньше; дайте больше времени или больше параллельных проверок.</translation>
+    </message>
+    <message>
+        <source>Saved entry cannot be read</source>
+        <translation>Сохранённую запись невозможно прочитать</translation>
+    </message>
+    <message>
+        <source>Delete the profile and add it again.</source>
+        <translation>Удалите профиль и добавьте его заново.</translation>
+    </message>
+    <message>
+        <source>The check could not run</source>
+        <translation>Проверку не удалось запустить</translation>
+    </message>
+</context>
+<context>
     <name>GuidePage</name>
     <message>
         <source>Before you start:</source>
