@@ -144,7 +144,7 @@ class Fetcher:
         return b"".join(chunks)
 
     async def _resolve(self, host: str) -> str:
-        from app.core.detect.discovery import _query
+        from app.core.detect.lookups import query as _query
 
         for rdtype in ("A", "AAAA"):
             answer, _status = await _query(self.resolver, host, rdtype, self.timeout)

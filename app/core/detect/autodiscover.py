@@ -117,7 +117,7 @@ async def _post(fetcher: Fetcher, source: str, url: str, email: str, trusted: bo
 
 
 async def _via_srv(fetcher: Fetcher, email: str, domain: str) -> AutoconfigResult:
-    from app.core.detect.discovery import _query
+    from app.core.detect.lookups import query as _query
 
     answer, _status = await _query(fetcher.resolver, f"_autodiscover._tcp.{domain}", "SRV", fetcher.timeout)
     records = sorted(answer or (), key=lambda r: (r.priority, -r.weight))

@@ -26,6 +26,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core.catalog import Endpoint, Provider
+from app.core.detect.lookups import (
+    DEFAULT_DNS_TIMEOUT,
+    MxLookup,
+    default_resolver,
+    host_exists,
+    lookup_mx,
+    lookup_srv,
+)
 from app.core.model import (
     QT_TRANSLATE_NOOP,
     AddressError,
@@ -40,17 +48,7 @@ from app.core.model import (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DNS_TIMEOUT = 3.0
 GUESS_PREFIXES = ("smtp.", "mail.", "")
-
-
-@dataclass(frozen=True)
-class MxLookup:
-    """MX hosts of a domain, best preference first. ``nxdomain``: the domain does not exist."""
-
-    hosts: tuple[str, ...] = ()
-    nxdomain: bool = False
-    error: str = ""  # a timeout or server failure (not definitive)
 
 
 @dataclass(frozen=True)
@@ -121,21 +119,6 @@ def to_ascii_domain(domain: str) -> str:
         raise AddressError(f"'{domain}' is not a valid domain name.") from None
 
 
-def default_resolver(timeout: float = DEFAULT_DNS_TIMEOUT) -> Any | None:
-    """The system's async resolver, or None when this machine has no DNS configuration."""
-    import dns.asyncresolver
-    import dns.resolver
-
-    try:
-        r = dns.asyncresolver.Resolver()
-    except (dns.resolver.NoResolverConfiguration, OSError) as exc:
-        log.info("no system DNS configuration: %s", exc)
-        return None
-    r.timeout = timeout
-    r.lifetime = timeout
-    return r
-
-
 def _default_catalogue() -> Any | None:
     try:
         from app.core.catalog import default_catalogue
@@ -143,69 +126,6 @@ def _default_catalogue() -> Any | None:
         log.warning("provider catalogue unavailable")
         return None
     return default_catalogue()
-
-
-async def _query(resolver: Any, name: str, rdtype: str, timeout: float):
-    """(answer or None, status) where status is "ok", "nxdomain", "nodata" or "error: ..."."""
-    import dns.exception
-    import dns.resolver
-
-    try:
-        ans = await resolver.resolve(name, rdtype, lifetime=timeout, search=False)
-        return ans, "ok"
-    except dns.resolver.NXDOMAIN:
-        return None, "nxdomain"
-    except dns.resolver.NoAnswer:
-        return None, "nodata"
-    except dns.exception.Timeout:
-        return None, "error: no answer from DNS in time"
-    except dns.resolver.NoNameservers:
-        return None, "error: DNS servers failed to answer"
-    except dns.exception.DNSException as exc:
-        return None, f"error: {type(exc).__name__}"
-
-
-async def lookup_mx(domain: str, resolver: Any, timeout: float = DEFAULT_DNS_TIMEOUT) -> MxLookup:
-    """MX hosts of ``domain`` by preference; NXDOMAIN is reported, not raised."""
-    ans, status = await _query(resolver, domain, "MX", timeout)
-    if status == "nxdomain":
-        return MxLookup(nxdomain=True)
-    if ans is None:
-        return MxLookup(error="" if status == "nodata" else status[len("error: ") :])
-    records = sorted(ans, key=lambda r: (r.preference, str(r.exchange)))
-    hosts = [str(r.exchange).rstrip(".").lower() for r in records]
-    return MxLookup(hosts=tuple(h for h in hosts if h))  # "." is a null MX (RFC 7505)
-
-
-async def lookup_srv(domain: str, resolver: Any, timeout: float = DEFAULT_DNS_TIMEOUT) -> tuple[Endpoint, ...]:
-    """Submission endpoints from ``_submissions._tcp`` (ssl) and ``_submission._tcp`` (starttls).
-
-    Implicit TLS comes first (RFC 8314 section 5.1), then RFC 2782 priority and weight order.
-    A target of "." means "not offered here" and is dropped.
-    """
-    services = (("_submissions._tcp.", Security.SSL), ("_submission._tcp.", Security.STARTTLS))
-    answers = await asyncio.gather(*(_query(resolver, prefix + domain, "SRV", timeout) for prefix, _ in services))
-    out: list[Endpoint] = []
-    for (_prefix, sec), (ans, _status) in zip(services, answers):
-        if ans is None:
-            continue
-        for r in sorted(ans, key=lambda r: (r.priority, -r.weight, str(r.target))):
-            target = str(r.target).rstrip(".").lower()
-            if target and r.port:
-                out.append(Endpoint(host=target, port=int(r.port), security=sec.value))
-    return tuple(out)
-
-
-async def host_exists(host: str, resolver: Any, timeout: float = DEFAULT_DNS_TIMEOUT) -> bool | None:
-    """True when ``host`` has an A or AAAA record, False when it certainly has none, None when unknown."""
-    (a, sa), (aaaa, s6) = await asyncio.gather(
-        _query(resolver, host, "A", timeout), _query(resolver, host, "AAAA", timeout)
-    )
-    if a is not None or aaaa is not None:
-        return True
-    if sa.startswith("error") or s6.startswith("error"):
-        return None
-    return False
 
 
 async def discover(
@@ -291,6 +211,18 @@ async def _after_dns(
         return Discovery(email, domain, "guess", hosts=tuple(guesses), notes=(str(note),))
 
     notes: list[str] = []
+    found = _by_mx(email, domain, cat, mx, notes, say)
+    if found is None and auto_task is not None:
+        found = await _autoconfig_result(auto_task, email, domain, mx.hosts, notes)
+    if found is not None:
+        return found
+    hosts = tuple(h for h, ok in zip(guesses, exists) if ok is not False)
+    return _fallback(email, domain, srv, hosts, guesses, mx, notes, say)
+
+
+def _by_mx(email: str, domain: str, cat: Any, mx: MxLookup, notes: list[str], say: Any) -> Discovery | None:
+    """The definitive answers of the MX lookup: the domain does not exist, or a known provider receives
+    its mail; None when the search goes on (a failed lookup is noted)."""
     if mx.nxdomain:
         note = log_text(
             QT_TRANSLATE_NOOP("Log", "The domain {domain} does not exist in DNS (NXDOMAIN)."), domain=domain
@@ -313,10 +245,20 @@ async def _after_dns(
                 )
             )
             return Discovery(email, domain, "mx", p, endpoints=tuple(p.smtp), mx_hosts=mx.hosts, notes=tuple(notes))
-    if auto_task is not None:
-        found = await _autoconfig_result(auto_task, email, domain, mx.hosts, notes)
-        if found is not None:
-            return found
+    return None
+
+
+def _fallback(
+    email: str,
+    domain: str,
+    srv: tuple[Endpoint, ...],
+    hosts: tuple[str, ...],
+    guesses: list[str],
+    mx: MxLookup,
+    notes: list[str],
+    say: Any,
+) -> Discovery:
+    """No provider and no autoconfig: SRV records, then the usual names that exist, then the MX hosts."""
     if srv:
         records = ", ".join(f"{e.host}:{e.port} ({e.security})" for e in srv)
         say(
@@ -327,7 +269,6 @@ async def _after_dns(
             )
         )
         return Discovery(email, domain, "srv", endpoints=srv, mx_hosts=mx.hosts, notes=tuple(notes))
-    hosts = tuple(h for h, ok in zip(guesses, exists) if ok is not False)
     if hosts:
         say(
             log_text(
@@ -344,18 +285,18 @@ async def _after_dns(
     )
     notes.append(str(none))
     say(none)
-    if mx.hosts:
-        # last resort: small hosters often accept submission on the mail exchanger itself
-        hosts = mx.hosts[:2]
-        say(
-            log_text(
-                QT_TRANSLATE_NOOP("Log", "Trying the mail exchangers of {domain}: {hosts}."),
-                domain=domain,
-                hosts=", ".join(hosts),
-            )
+    if not mx.hosts:
+        return Discovery(email, domain, "none", mx_hosts=mx.hosts, notes=tuple(notes))
+    # last resort: small hosters often accept submission on the mail exchanger itself
+    hosts = mx.hosts[:2]
+    say(
+        log_text(
+            QT_TRANSLATE_NOOP("Log", "Trying the mail exchangers of {domain}: {hosts}."),
+            domain=domain,
+            hosts=", ".join(hosts),
         )
-        return Discovery(email, domain, "mx_host", hosts=hosts, mx_hosts=mx.hosts, notes=tuple(notes))
-    return Discovery(email, domain, "none", mx_hosts=mx.hosts, notes=tuple(notes))
+    )
+    return Discovery(email, domain, "mx_host", hosts=hosts, mx_hosts=mx.hosts, notes=tuple(notes))
 
 
 def _start_autoconfig(
