@@ -312,6 +312,22 @@ async def lookup_autoconfig(
                 _one(fetcher, "autoconfig", f"http://autoconfig.{domain}/mail/config-v1.1.xml", email, domain),
             )
         )
+    found, untrusted, notes = await _race(jobs, timeout)
+    if found is not None:
+        say(log_text(QT_TRANSLATE_NOOP("Log", "Settings found by {source}: {url}"), source=found.source, url=found.url))
+        return found, notes
+    if untrusted:
+        fallback = dataclasses.replace(untrusted[0], trusted=False)
+        say(_untrusted_note(fallback))
+        return fallback, notes
+    return None, notes
+
+
+async def _race(
+    jobs: list[tuple[str, Any]], timeout: float
+) -> tuple[AutoconfigResult | None, list[AutoconfigResult], list[str]]:
+    """Run every source at once: (the first trusted answer in preference order, the untrusted answers seen
+    before it, notes on the sources that gave nothing). The rest are cancelled."""
     sources = [source for source, _job in jobs]
     tasks = [asyncio.ensure_future(job) for _source, job in jobs]
     notes: list[str] = []
@@ -338,28 +354,24 @@ async def lookup_autoconfig(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-    if found is not None:
-        say(log_text(QT_TRANSLATE_NOOP("Log", "Settings found by {source}: {url}"), source=found.source, url=found.url))
-        return found, notes
-    if untrusted:
-        fallback = dataclasses.replace(untrusted[0], trusted=False)
-        if fallback.url.startswith("http://"):
-            why = log_text(
-                QT_TRANSLATE_NOOP(
-                    "Log", "Settings found by {source} over plain HTTP: {url} (not trusted without confirmation)."
-                ),
-                source=fallback.source,
-                url=fallback.url,
-            )
-        else:
-            why = log_text(
-                QT_TRANSLATE_NOOP(
-                    "Log",
-                    "Settings found by {source} after a redirect to another domain: {url} (not trusted without confirmation).",
-                ),
-                source=fallback.source,
-                url=fallback.url,
-            )
-        say(why)
-        return fallback, notes
-    return None, notes
+    return found, untrusted, notes
+
+
+def _untrusted_note(fallback: AutoconfigResult) -> Text:
+    """Why an answer is used only after confirmation: plain HTTP, or a redirect to another domain."""
+    if fallback.url.startswith("http://"):
+        return log_text(
+            QT_TRANSLATE_NOOP(
+                "Log", "Settings found by {source} over plain HTTP: {url} (not trusted without confirmation)."
+            ),
+            source=fallback.source,
+            url=fallback.url,
+        )
+    return log_text(
+        QT_TRANSLATE_NOOP(
+            "Log",
+            "Settings found by {source} after a redirect to another domain: {url} (not trusted without confirmation).",
+        ),
+        source=fallback.source,
+        url=fallback.url,
+    )

@@ -193,23 +193,9 @@ class Detector:
                     break
                 if waiting and (first is None or first.result is not None or self.loop.time() >= launch_at):
                     launch_rest()
-                hand = next((s for s in self.slots if s.state == "ok"), None)
-                timeout = None
-                if hand is not None and not self.strict:
-                    took = hand.probe.done_at - hand.probe.started
-                    deadline = hand.probe.done_at + max(GRACE_MIN, GRACE_FACTOR * took)
-                    timeout = deadline - self.loop.time()
-                    if timeout <= 0:
-                        winner = hand
-                        for s in self.slots:
-                            if s is hand:
-                                break
-                            if s.state == "pending":
-                                abandoned[id(s.probe)] = (
-                                    f"{s.name} gave no answer while {hand.name} answered in "
-                                    f"{took * 1000:.0f} ms; not waited for (it may be blocked on this network)."
-                                )
-                        break
+                winner, timeout = self._grace(abandoned)
+                if winner is not None:
+                    break
                 if waiting:
                     until_launch = max(0.0, launch_at - self.loop.time())
                     timeout = until_launch if timeout is None else min(timeout, until_launch)
@@ -219,14 +205,7 @@ class Detector:
                     break  # pragma: no cover - a pending slot always has a probe
                 done, _ = await asyncio.wait(list(pending), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
-                    probe = pending.pop(task)
-                    task.result()  # run_check never raises for network trouble; bugs surface here
-                    self._settle(probe)
-                    outcomes[id(probe)] = self._report(probe)
-                    d = probe.result.diagnosis
-                    if d is not None and d.code is Code.PROXY_FAILED and d.variant in _PROXY_FATAL:
-                        for s in self.slots:
-                            s.state = "failed"
+                    self._collect(pending.pop(task), task, outcomes)
         finally:
             for task in pending:
                 task.cancel()
@@ -240,6 +219,36 @@ class Detector:
                     probe, "skipped", None, "not needed: a better setting answered first"
                 )
         return winner, [outcomes[id(p)] for p in self.probes if id(p) in outcomes], list(abandoned.values())
+
+    def _grace(self, abandoned: dict[int, str]) -> tuple[_Slot | None, float | None]:
+        """(winner, None) when the grace for better-ranked silent probes is over, else (None, how long to
+        wait at most). A better-ranked probe still silent then is abandoned, and why is noted."""
+        hand = next((s for s in self.slots if s.state == "ok"), None)
+        if hand is None or self.strict:
+            return None, None
+        took = hand.probe.done_at - hand.probe.started
+        timeout = hand.probe.done_at + max(GRACE_MIN, GRACE_FACTOR * took) - self.loop.time()
+        if timeout > 0:
+            return None, timeout
+        for s in self.slots:
+            if s is hand:
+                break
+            if s.state == "pending":
+                abandoned[id(s.probe)] = (
+                    f"{s.name} gave no answer while {hand.name} answered in "
+                    f"{took * 1000:.0f} ms; not waited for (it may be blocked on this network)."
+                )
+        return hand, None
+
+    def _collect(self, probe: _Probe, task: asyncio.Task, outcomes: dict[int, ProbeOutcome]) -> None:
+        """A finished probe: its slots settled, its outcome recorded; a fatal proxy failure ends every slot."""
+        task.result()  # run_check never raises for network trouble; bugs surface here
+        self._settle(probe)
+        outcomes[id(probe)] = self._report(probe)
+        d = probe.result.diagnosis
+        if d is not None and d.code is Code.PROXY_FAILED and d.variant in _PROXY_FATAL:
+            for s in self.slots:
+                s.state = "failed"
 
     def _report(self, probe: _Probe) -> ProbeOutcome:
         res = probe.result
