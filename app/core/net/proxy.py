@@ -20,119 +20,13 @@ import asyncio
 import errno
 import logging
 import socket
-from dataclasses import dataclass, field
-from urllib.parse import unquote, urlsplit
 
-from app.core.diagnosis import DiagnosedError, detection
+from app.core.diagnosis import DiagnosedError
+from app.core.net.http_connect import http_connect, http_connect_sync
+from app.core.net.proxy_config import ProxyConfig, ProxyUrlError, parse_proxy_url
+from app.core.net.proxy_config import fail as _fail
 
 log = logging.getLogger(__name__)
-
-# scheme -> (python-socks proxy type name, resolve the target's name at the proxy)
-_SCHEMES = {
-    "socks4": ("SOCKS4", False),
-    "socks4a": ("SOCKS4", True),
-    "socks5": ("SOCKS5", False),
-    "socks5h": ("SOCKS5", True),
-    "http": ("HTTP", True),
-}
-_DEFAULT_PORTS = {"socks4": 1080, "socks4a": 1080, "socks5": 1080, "socks5h": 1080, "http": 8080}
-
-SUPPORTED_SCHEMES = tuple(_SCHEMES)
-
-
-class ProxyUrlError(ValueError):
-    """The proxy URL cannot be used; the message never contains the password."""
-
-
-@dataclass(frozen=True)
-class ProxyConfig:
-    """A parsed proxy URL. ``repr``/``str`` hide the password."""
-
-    scheme: str
-    host: str
-    port: int
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-
-    @property
-    def remote_dns(self) -> bool:
-        """Whether the proxy (not this machine) resolves the mail server's name."""
-        return _SCHEMES[self.scheme][1]
-
-    @property
-    def proxy_type(self) -> str:
-        """python-socks ProxyType name: SOCKS4, SOCKS5 or HTTP."""
-        return _SCHEMES[self.scheme][0]
-
-    def redacted(self) -> str:
-        """``scheme://user:***@host:port`` (or without credentials): safe for logs and messages."""
-        cred = ""
-        if self.username is not None or self.password is not None:
-            cred = f"{self.username or ''}{':***' if self.password else ''}@"
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{self.scheme}://{cred}{host}:{self.port}"
-
-    def __str__(self) -> str:
-        return self.redacted()
-
-
-def parse_proxy_url(url: str) -> ProxyConfig:
-    """Parse ``socks5://[user:pass@]host:port`` (also socks5h, socks4, socks4a, http).
-
-    Raises ProxyUrlError (a ValueError) with a message that never contains the password.
-    """
-    text = (url or "").strip()
-    if not text:
-        raise ProxyUrlError("The proxy address is empty.")
-    if "://" not in text:
-        raise ProxyUrlError(
-            "The proxy address needs a scheme, e.g. socks5://host:1080 or http://host:3128 "
-            f"(supported: {', '.join(SUPPORTED_SCHEMES)})."
-        )
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        raise ProxyUrlError("The proxy address is not a valid URL.") from None
-    scheme = parts.scheme.lower()
-    if scheme not in _SCHEMES:
-        hint = " (a TLS connection to the proxy is not supported; use http://)" if scheme == "https" else ""
-        raise ProxyUrlError(f"Unsupported proxy type '{scheme}'{hint}; use one of: {', '.join(SUPPORTED_SCHEMES)}.")
-    host = parts.hostname or ""
-    if not host:
-        raise ProxyUrlError("The proxy address has no host name.")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ProxyUrlError("The proxy address must be just scheme://[user:password@]host:port, without a path.")
-    try:
-        port = parts.port
-    except ValueError:
-        raise ProxyUrlError("The proxy port must be a whole number from 1 to 65535.") from None
-    if port is None:
-        port = _DEFAULT_PORTS[scheme]
-    if not 1 <= port <= 65535:
-        raise ProxyUrlError("The proxy port must be a whole number from 1 to 65535.")
-    username = unquote(parts.username) if parts.username is not None else None
-    password = unquote(parts.password) if parts.password is not None else None
-    if scheme == "http" and username and ":" in username:
-        raise ProxyUrlError("An HTTP proxy login must not contain ':'.")
-    if scheme.startswith("socks5") and (len((username or "").encode()) > 255 or len((password or "").encode()) > 255):
-        raise ProxyUrlError("A SOCKS5 login and password can be at most 255 bytes each.")
-    return ProxyConfig(scheme=scheme, host=host, port=port, username=username or None, password=password or None)
-
-
-def _scrub(text: str, cfg: ProxyConfig | None) -> str:
-    if cfg is not None and cfg.password:
-        text = text.replace(cfg.password, "***")
-    return text
-
-
-def _fail(variant: str, cfg: ProxyConfig | None, reason: str, target: str = "") -> DiagnosedError:
-    reason = _scrub(reason, cfg)
-    return DiagnosedError(
-        detection.proxy_failed(
-            variant, reason, cfg.redacted() if cfg else "", cfg.host if cfg else "", cfg.port if cfg else 0, target
-        )
-    )
-
 
 # SOCKS5 reply codes (RFC 1928) and SOCKS4 ones that mean "the proxy could not reach the target"
 _SOCKS5_TARGET = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06}
@@ -204,146 +98,6 @@ def _classify(exc: BaseException, cfg: ProxyConfig, target: str, timeout: float)
     return _fail("protocol", cfg, f"the proxy conversation failed: {type(exc).__name__}", target)
 
 
-# --------------------------------------------------------------------------- HTTP CONNECT
-# Done here rather than by python-socks: its HTTP connector reads the proxy's answer with one
-# recv() and drops whatever came with it. SMTP servers speak first, so the greeting often
-# arrives right behind "200 Connection established" and would be lost. We read the header
-# byte by byte and leave everything after it in the socket for the SMTP client.
-_MAX_HEADER = 16384
-
-
-def _connect_request(cfg: ProxyConfig, host: str, port: int) -> bytes:
-    import base64
-
-    where = f"[{host}]" if ":" in host else host
-    lines = [f"CONNECT {where}:{port} HTTP/1.1", f"Host: {where}:{port}", "User-Agent: MailSetup"]
-    if cfg.username is not None or cfg.password is not None:
-        token = base64.b64encode(f"{cfg.username or ''}:{cfg.password or ''}".encode()).decode("ascii")
-        lines.append(f"Proxy-Authorization: Basic {token}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
-
-
-def _check_connect_reply(header: bytes, cfg: ProxyConfig, target: str) -> None:
-    """Raise DiagnosedError unless ``header`` is a 2xx answer to CONNECT."""
-    status_line = header.split(b"\r\n", 1)[0].decode("latin-1").strip()
-    parts = status_line.split(None, 2)
-    if len(parts) < 2 or not parts[0].upper().startswith("HTTP/") or not parts[1].isdigit():
-        shown = status_line[:80] or "(nothing)"
-        raise _fail("protocol", cfg, f"the answer is not from an HTTP proxy: {shown!r}", target)
-    code = int(parts[1])
-    reason = parts[2] if len(parts) > 2 else ""
-    if 200 <= code < 300:
-        return
-    if code == 407:
-        why = "the proxy rejected the login" if cfg.username else "the proxy requires a login"
-        raise _fail("auth_failed", cfg, f"{why} (HTTP 407)", target)
-    if code in (403, 405):
-        raise _fail(
-            "target_unreachable",
-            cfg,
-            f"the proxy does not allow a connection to {target} (HTTP {code} {reason})".rstrip(),
-            target,
-        )
-    raise _fail(
-        "target_unreachable", cfg, f"the proxy could not connect to {target} (HTTP {code} {reason})".rstrip(), target
-    )
-
-
-def _header_done(buf: bytearray, cfg: ProxyConfig, target: str) -> bool:
-    if buf.endswith(b"\r\n\r\n") or buf.endswith(b"\n\n"):
-        return True
-    if len(buf) > _MAX_HEADER:
-        raise _fail("protocol", cfg, "the proxy's answer header is too long", target)
-    return False
-
-
-def _proxy_unreachable(exc: OSError, cfg: ProxyConfig, target: str) -> DiagnosedError:
-    where = f"{cfg.host}:{cfg.port}"
-    if isinstance(exc, socket.gaierror):
-        return _fail("refused", cfg, f"the proxy name {cfg.host} cannot be resolved", target)
-    if isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED:
-        return _fail("refused", cfg, f"the proxy {where} refused the connection (nothing listens there)", target)
-    return _fail("refused", cfg, f"cannot connect to the proxy {where}: {exc.strerror or exc}", target)
-
-
-async def _http_connect(cfg: ProxyConfig, host: str, port: int) -> socket.socket:
-    loop = asyncio.get_running_loop()
-    target = f"{host}:{port}"
-    try:
-        infos = await loop.getaddrinfo(cfg.host, cfg.port, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise _proxy_unreachable(exc, cfg, target) from None
-    last: OSError | None = None
-    sock: socket.socket | None = None
-    for family, type_, proto, _canon, addr in infos:
-        candidate = socket.socket(family, type_, proto)
-        candidate.setblocking(False)
-        try:
-            await loop.sock_connect(candidate, addr)
-        except OSError as exc:
-            candidate.close()
-            last = exc
-            continue
-        except BaseException:
-            candidate.close()
-            raise
-        sock = candidate
-        break
-    if sock is None:
-        raise _proxy_unreachable(last or OSError("no address"), cfg, target) from None
-    try:
-        await loop.sock_sendall(sock, _connect_request(cfg, host, port))
-        header = bytearray()
-        while not _header_done(header, cfg, target):
-            byte = await loop.sock_recv(sock, 1)
-            if not byte:
-                if not header:
-                    raise _fail("protocol", cfg, "the proxy closed the connection without an answer", target)
-                break
-            header += byte
-        _check_connect_reply(bytes(header), cfg, target)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
-def _http_connect_sync(cfg: ProxyConfig, host: str, port: int, timeout: float) -> socket.socket:
-    target = f"{host}:{port}"
-    try:
-        sock = socket.create_connection((cfg.host, cfg.port), timeout=timeout)
-    except TimeoutError:
-        raise _fail(
-            "timeout", cfg, f"no answer from the proxy {cfg.host}:{cfg.port} within {timeout:g} s", target
-        ) from None
-    except OSError as exc:
-        raise _proxy_unreachable(exc, cfg, target) from None
-    try:
-        sock.sendall(_connect_request(cfg, host, port))
-        header = bytearray()
-        while not _header_done(header, cfg, target):
-            byte = sock.recv(1)
-            if not byte:
-                if not header:
-                    raise _fail("protocol", cfg, "the proxy closed the connection without an answer", target)
-                break
-            header += byte
-        _check_connect_reply(bytes(header), cfg, target)
-    except TimeoutError:
-        sock.close()
-        raise _fail(
-            "timeout", cfg, f"no answer from the proxy {cfg.host}:{cfg.port} within {timeout:g} s", target
-        ) from None
-    except OSError as exc:
-        sock.close()
-        raise _fail("refused", cfg, f"the connection to the proxy failed: {exc.strerror or exc}", target) from None
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
-# --------------------------------------------------------------------------- entry points
 async def open_via_proxy(proxy_url: str, host: str, port: int, timeout: float) -> socket.socket:
     """Connect to ``host:port`` through the proxy; return a connected non-blocking socket.
 
@@ -359,7 +113,7 @@ async def open_via_proxy(proxy_url: str, host: str, port: int, timeout: float) -
         raise _fail("invalid_url", None, str(exc), target) from None
     log.debug("connecting to %s via proxy %s", target, cfg.redacted())
     if cfg.scheme == "http":
-        connecting = _http_connect(cfg, host, port)
+        connecting = http_connect(cfg, host, port)
     else:
         proxy = Proxy(
             ProxyType[cfg.proxy_type],
@@ -397,7 +151,7 @@ def connect_via_proxy_sync(proxy_url: str, host: str, port: int, timeout: float)
     except ProxyUrlError as exc:
         raise _fail("invalid_url", None, str(exc), target) from None
     if cfg.scheme == "http":
-        sock = _http_connect_sync(cfg, host, port, timeout)
+        sock = http_connect_sync(cfg, host, port, timeout)
         sock.settimeout(timeout)
         return sock
     proxy = Proxy(
