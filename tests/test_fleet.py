@@ -115,8 +115,10 @@ def test_cancel_stops_every_check(secret_service, smtp_server):
     for i in range(3):
         save(f"slow {i}", slow)
 
+    late: list[FleetResult] = []
+
     async def scenario() -> None:
-        task = asyncio.ensure_future(check_fleet(lambda r: None, parallel=3, deadline=30))
+        task = asyncio.ensure_future(check_fleet(late.append, parallel=3, deadline=30))
         while slow.connections < 3:  # all three are waiting for the slow AUTH answer
             await asyncio.sleep(0.01)
         task.cancel()
@@ -126,6 +128,7 @@ def test_cancel_stops_every_check(secret_service, smtp_server):
         assert others == []  # nothing outlives the run
 
     asyncio.run(scenario())
+    assert late == []  # no check reported once the run was cancelled
     assert slow.client_closed.wait(2)
 
 

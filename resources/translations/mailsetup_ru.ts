@@ -591,6 +591,73 @@
     </message>
 </context>
 <context>
+    <name>CheckAllPanel</name>
+    <message>
+        <source>Waiting…</source>
+        <translation>Ожидает…</translation>
+    </message>
+    <message>
+        <source>Checking {count} accounts…</source>
+        <translation>Проверка учётных записей: {count}…</translation>
+    </message>
+    <message>
+        <source>The check stopped: {error}</source>
+        <translation>Проверка прервана: {error}</translation>
+    </message>
+    <message>
+        <source>Stopped.</source>
+        <translation>Остановлено.</translation>
+    </message>
+    <message>
+        <source>OK</source>
+        <translation>OK</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>Ошибка</translation>
+    </message>
+    <message>
+        <source>{seconds} s</source>
+        <translation>{seconds} с</translation>
+    </message>
+    <message>
+        <source>{ok} of {total} passed, {failed} failed ({seconds} s).</source>
+        <translation>Прошли проверку: {ok} из {total}, с ошибкой: {failed} ({seconds} с).</translation>
+    </message>
+    <message>
+        <source>Not checked</source>
+        <translation>Не проверено</translation>
+    </message>
+    <message>
+        <source>Check a&amp;ll</source>
+        <translation>Проверить &amp;все</translation>
+    </message>
+    <message>
+        <source>&amp;Stop</source>
+        <translation>&amp;Остановить</translation>
+    </message>
+    <message>
+        <source>Account</source>
+        <translation>Учётная запись</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Состояние</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>Время</translation>
+    </message>
+    <message>
+        <source>Problem</source>
+        <translation>Проблема</translation>
+    </message>
+    <message>
+        <source>Results of checking every account</source>
+        <translation>Результаты проверки всех учётных записей</translation>
+    </message>
+</context>
+<context>
     <name>CheckPage</name>
     <message>
         <source>Checking {host}:{port} ({security})…</source>

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -223,6 +223,18 @@ def _corrupt(name: str, why: str) -> FleetResult:
     return FleetResult(name, False, "profile_corrupt", title, (why, fix), 0.0)
 
 
+async def _cancel_all(tasks: Sequence[asyncio.Future]) -> None:
+    """Cancel every task and wait until all have ended. A cancellation can be absorbed deep in a check
+    (it then goes on, e.g. to a second opinion), so the ones still running are cancelled again."""
+    left = [t for t in tasks if not t.done()]
+    while left:
+        for task in left:
+            task.cancel()
+        _done, still = await asyncio.wait(left, timeout=0.05)
+        left = list(still)
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 async def check_fleet(
     on_result: Callable[[FleetResult], None],
     *,
@@ -233,16 +245,19 @@ async def check_fleet(
 ) -> FleetSummary:
     """Check every saved account (or ``names``), at most ``parallel`` at a time, within ``deadline`` seconds.
 
-    ``on_result`` gets each profile's FleetResult as it completes (exactly one per profile). Cancelling
-    the call cancels every running check and waits for them before it propagates.
-    """
+    ``on_result`` gets each profile's FleetResult as it completes (exactly one per profile). Cancelling the
+    call cancels every running check and waits for them before it propagates; nothing is reported after."""
     parallel = validate_parallel(parallel)
     accounts = accounts if accounts is not None else AccountStore()
     loop = asyncio.get_running_loop()
     t0, end = time.monotonic(), loop.time() + deadline
     counts = {"ok": 0, "failed": 0}
 
+    closing = False  # once the run ends, a check that still returns is not reported (it was cut short)
+
     def deliver(result: FleetResult) -> None:
+        if closing:
+            return
         counts["ok" if result.ok else "failed"] += 1
         on_result(result)
 
@@ -274,9 +289,9 @@ async def check_fleet(
         done, _ = await asyncio.wait(tasks, timeout=max(end - loop.time(), 0)) if tasks else (set(), set())
         hit = len(done) < len(tasks)
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        closing = True
+        await _cancel_all(tasks)
+        closing = False
     for name in sorted(pending):
-        deliver(_not_in_time(name, deadline))
+        deliver(_not_in_time(name, deadline))  # exactly one result per profile
     return FleetSummary(counts["ok"], counts["failed"], (time.monotonic() - t0) * 1000, hit)

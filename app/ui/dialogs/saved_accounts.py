@@ -1,4 +1,4 @@
-"""The "Saved accounts" dialog: list profiles, re-test, edit (re-open the wizard pre-filled), delete."""
+"""The "Saved accounts" dialog: list profiles, re-test, edit (re-open the wizard pre-filled), delete, check all."""
 
 from __future__ import annotations
 
@@ -74,7 +74,11 @@ class SavedAccountsDialog(QDialog):
         lay.addWidget(self.list_label)
         lay.addLayout(row)
         lay.addWidget(self.status)
-        self.resize(560, 340)
+        from app.ui.dialogs.check_all import CheckAllPanel
+
+        self.check_all = CheckAllPanel(wizard.bridge, self)
+        lay.addWidget(self.check_all, 1)
+        self.resize(640, 520)
         self.retranslate_ui()
         self.reload()
 
@@ -274,6 +278,11 @@ class SavedAccountsDialog(QDialog):
     def _deleted(self, name: str) -> None:
         self.reload()
         self.status.setText(self.tr("Deleted “{name}”.").format(name=name))
+
+    def done(self, result: int) -> None:
+        """Closing the dialog stops a running "Check all" (the engine cancels every check)."""
+        self.check_all.stop()
+        super().done(result)
 
     def retranslate_ui(self) -> None:
         self.setWindowTitle(self.tr("Saved accounts"))
