@@ -14,7 +14,7 @@ import pytest
 
 from app.cli.main import main
 from app.cli.output import Reporter
-from app.core.diagnosis.table import Code, diagnose
+from app.core.diagnosis.model import Code, diagnose
 from app.core.model.events import Stage, StageFinished, TranscriptLine
 from app.core.model.settings import Security, SmtpSettings
 from tests.fixtures.smtp_servers import TEST_PASSWORD, TEST_USER

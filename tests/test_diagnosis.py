@@ -11,7 +11,8 @@ import pytest
 
 from app.core.catalog.model import ErrorHint, Provider, ProviderKind
 from app.core.diagnosis import classify as rc
-from app.core.diagnosis.table import TABLE, Code, Diagnosis, entry_for
+from app.core.diagnosis.model import Code, Diagnosis, entry_for
+from app.core.diagnosis.table import TABLE
 from app.core.model.settings import Security, SmtpSettings
 from app.core.smtp.connection import Reply
 

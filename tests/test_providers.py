@@ -18,7 +18,7 @@ from app.core.catalog.loader import (
     user_providers_dir,
 )
 from app.core.catalog.model import PasswordKind, ProviderKind, UsernameRule
-from app.core.diagnosis.table import Action, Code, diagnose
+from app.core.diagnosis.model import Action, Code, diagnose
 from app.core.resources import resource_path
 
 SHIPPED = resource_path("providers")

@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from app.core.diagnosis.table import Code, DiagnosedError
+from app.core.diagnosis.model import Code, DiagnosedError
 from app.core.net.proxy import ProxyUrlError, open_via_proxy, parse_proxy_url
 from tests.fixtures.network import PROXY_PASSWORD, net_free_port
 

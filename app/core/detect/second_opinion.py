@@ -131,14 +131,7 @@ class _Run:
 
         s, t = self.settings, self.settings.timeouts
         ctx = _context(s)
-        if s.proxy:
-            from app.core.net import open_via_proxy
-
-            sock = await open_via_proxy(s.proxy, s.host, s.port, self.wait(t.connect))
-        else:
-            from app.core.net import open_tcp
-
-            sock, _addr, _attempts = await open_tcp(s.host, s.port, self.wait(t.connect))
+        sock = await self.open_socket()
         self.stage = "greeting"
         # the socket is ours (proxy or Happy Eyeballs); aiosmtplib then waits for TLS and the greeting as the
         # engine does: the greeting timeout (the command timeout for an implicit-TLS handshake)
@@ -166,15 +159,9 @@ class _Run:
         self.stage = "ehlo"
         await self.client.ehlo(timeout=self.wait(t.command))
         if s.security is Security.STARTTLS:
-            self.stage = "starttls"
-            if not self.client.supports_extension("starttls"):
-                return self.result(False, log_text(QT_TRANSLATE_NOOP("Log", "the server offers no STARTTLS")))
-            await self.client.starttls(tls_context=ctx, timeout=self.wait(t.command))
-            if not _pin_ok(self.client, s):
-                return self.result(
-                    False, log_text(QT_TRANSLATE_NOOP("Log", "the certificate does not match the pinned fingerprint"))
-                )
-            await self.client.ehlo(timeout=self.wait(t.command))
+            refused = await self.starttls(ctx)
+            if refused is not None:
+                return self.result(False, refused)
         if self.login_wanted:
             refused = await self.login()
             if refused is not None:
@@ -190,6 +177,30 @@ class _Run:
             if self.login_verified
             else log_text(QT_TRANSLATE_NOOP("Log", "connected")),
         )
+
+    async def open_socket(self) -> Any:
+        """A connected socket of our own (through the proxy, or Happy Eyeballs) for aiosmtplib to use."""
+        s, t = self.settings, self.settings.timeouts
+        if s.proxy:
+            from app.core.net import open_via_proxy
+
+            return await open_via_proxy(s.proxy, s.host, s.port, self.wait(t.connect))
+        from app.core.net import open_tcp
+
+        sock, _addr, _attempts = await open_tcp(s.host, s.port, self.wait(t.connect))
+        return sock
+
+    async def starttls(self, ctx: Any) -> Text | None:
+        """STARTTLS and EHLO again; None when done, else why the second opinion stops here."""
+        s, t = self.settings, self.settings.timeouts
+        self.stage = "starttls"
+        if not self.client.supports_extension("starttls"):
+            return log_text(QT_TRANSLATE_NOOP("Log", "the server offers no STARTTLS"))
+        await self.client.starttls(tls_context=ctx, timeout=self.wait(t.command))
+        if not _pin_ok(self.client, s):
+            return log_text(QT_TRANSLATE_NOOP("Log", "the certificate does not match the pinned fingerprint"))
+        await self.client.ehlo(timeout=self.wait(t.command))
+        return None
 
     async def login(self) -> Text | None:
         """Log in as the settings say; None when accepted, else why the login was not verified."""

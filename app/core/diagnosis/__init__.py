@@ -7,9 +7,8 @@ from app.core.diagnosis import classify, detection, dsn, explain, incoming, mism
 from app.core.diagnosis.alternatives import SECURITY_LABELS, drop_failed_switches, offer_switch, security_label
 from app.core.diagnosis.dsn import MAX_INPUT as EXPLAIN_MAX_INPUT
 from app.core.diagnosis.explain import ExplainInputError, Explanation, Finding, explain_input
-from app.core.diagnosis.table import (
+from app.core.diagnosis.model import (
     QT_TRANSLATE_NOOP,
-    TABLE,
     Action,
     Code,
     DiagnosedError,
@@ -17,6 +16,7 @@ from app.core.diagnosis.table import (
     diagnose,
     entry_for,
 )
+from app.core.diagnosis.table import TABLE
 
 # One table: the OAuth rows are kept in diagnosis/oauth.py and joined here, before anyone reads TABLE.
 TABLE.update(oauth.OAUTH_ROWS)

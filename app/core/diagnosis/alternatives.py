@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from app.core.diagnosis.table import QT_TRANSLATE_NOOP, Action, Code, Diagnosis
+from app.core.diagnosis.model import QT_TRANSLATE_NOOP, Action, Code, Diagnosis
 from app.core.model import Security, SmtpSettings
 
 SECURITY_LABELS = {Security.SSL: "SSL/TLS", Security.STARTTLS: "STARTTLS", Security.NONE: "no encryption"}

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from app.core.catalog import PasswordKind, Provider
 from app.core.diagnosis import oauth
-from app.core.diagnosis.table import QT_TRANSLATE_NOOP, Action, Code, Diagnosis, diagnose
+from app.core.diagnosis.model import QT_TRANSLATE_NOOP, Action, Code, Diagnosis, diagnose
 from app.core.model import Reply, Security, SmtpSettings
 
 log = logging.getLogger(__name__)

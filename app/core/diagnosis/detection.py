@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from app.core.diagnosis.table import QT_TRANSLATE_NOOP, Action, Code, Diagnosis, diagnose
+from app.core.diagnosis.model import QT_TRANSLATE_NOOP, Action, Code, Diagnosis, diagnose
 
 
 def with_allow_plain(d: Diagnosis) -> Diagnosis:

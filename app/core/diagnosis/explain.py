@@ -19,7 +19,8 @@ from app.core.catalog import Catalogue, Provider, ProviderKind
 from app.core.diagnosis import classify
 from app.core.diagnosis.dsn import ExplainInputError, Failure, Parsed, parse
 from app.core.diagnosis.dsn import hosts_in as dsn_hosts
-from app.core.diagnosis.table import PARAM_WORDS, QT_TRANSLATE_NOOP, Code, Diagnosis, Entry
+from app.core.diagnosis.model import QT_TRANSLATE_NOOP, Code, Diagnosis, Entry
+from app.core.diagnosis.table import PARAM_WORDS
 from app.core.model import Reply, Security, SmtpSettings
 
 __all__ = [

@@ -11,7 +11,7 @@ import re
 from dataclasses import replace
 
 from app.core.catalog import PasswordKind, Provider
-from app.core.diagnosis.table import QT_TRANSLATE_NOOP, Action, Code, Diagnosis, Entry
+from app.core.diagnosis.model import QT_TRANSLATE_NOOP, Action, Code, Diagnosis, Entry
 from app.core.model import IncomingProtocol, Security, SmtpSettings, incoming_port
 
 MAX_REPLY = 300

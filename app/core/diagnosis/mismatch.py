@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.core.diagnosis.classify import IMPLICIT_TLS_PORT, SUBMISSION_PORT, base_params, switch_action
-from app.core.diagnosis.table import QT_TRANSLATE_NOOP, Action, Code, Diagnosis
+from app.core.diagnosis.model import QT_TRANSLATE_NOOP, Action, Code, Diagnosis
 from app.core.model import Security, SmtpSettings
 
 

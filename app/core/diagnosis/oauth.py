@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from app.core.catalog import Provider
-from app.core.diagnosis.table import QT_TRANSLATE_NOOP, Action, Code, Diagnosis, Entry
+from app.core.diagnosis.model import QT_TRANSLATE_NOOP, Action, Code, Diagnosis, Entry
 from app.core.model import Reply, SmtpSettings
 
 MAX_DETAIL = 300

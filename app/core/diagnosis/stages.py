@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from app.core.diagnosis.classify import IMPLICIT_TLS_PORT, base_params, switch_action
-from app.core.diagnosis.table import QT_TRANSLATE_NOOP, Action, Code, Diagnosis, diagnose
+from app.core.diagnosis.model import QT_TRANSLATE_NOOP, Action, Code, Diagnosis, diagnose
 from app.core.model import Reply, Security, SmtpSettings, Text, TlsDetails
 
 

@@ -1,4 +1,6 @@
-"""The one diagnosis table: failure code -> title, plain explanation, concrete fixes.
+"""The one diagnosis table (data only): failure code -> title, plain explanation, concrete fixes.
+
+The types (Entry, Action) are in entry.py; Diagnosis, diagnose() and entry_for() in model.py.
 
 Texts are English templates with ``{name}`` placeholders. They are marked with
 ``QT_TRANSLATE_NOOP("Diagnosis", ...)`` (a no-op here, so this module stays
@@ -9,46 +11,10 @@ other way round.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from enum import Enum
-from typing import Any
+from app.core.diagnosis.entry import CONTEXT, Entry
+from app.core.model import QT_TRANSLATE_NOOP, Code
 
-from app.core.model import QT_TRANSLATE_NOOP, Code, Text
-from app.core.model import fill as _fill
-
-log = logging.getLogger(__name__)
-
-CONTEXT = "Diagnosis"
-
-
-@dataclass(frozen=True)
-class Entry:
-    """Templates for one (code, variant) row of the table."""
-
-    title: str
-    explanation: str
-    fixes: tuple[str, ...] = ()
-    # front end -> fixes that replace ``fixes`` there (e.g. "gui": a button instead of a CLI flag)
-    fixes_for: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Action:
-    """A one-click remedy the GUI can offer.
-
-    kinds: "switch_settings" (params: port, security[, host]), "open_url" (params: url),
-    "autodetect", "trust_certificate" (params: sha256), "allow_plain", "retry".
-    ``label`` is an English template marked for translation like the table texts.
-    """
-
-    kind: str
-    label: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "label": _fill(self.label, self.params), "params": dict(self.params)}
+__all__ = ["CONTEXT", "PARAM_WORDS", "QT_TRANSLATE_NOOP", "STAGE_NAMES", "TABLE", "Code", "Entry"]
 
 
 # (code, variant) -> Entry. Variant "" is the general case of a code.
@@ -893,87 +859,3 @@ PARAM_WORDS: dict[str, dict[str, str]] = {
     "address": {"": QT_TRANSLATE_NOOP("Diagnosis", "…")},
     "addresses": {"": QT_TRANSLATE_NOOP("Diagnosis", "…")},
 }
-
-
-def entry_for(code: Code, variant: str = "") -> Entry:
-    """The table row for (code, variant), falling back to the code's general row."""
-    return TABLE.get((code, variant)) or TABLE.get((code, "")) or Entry(code.value, code.value)
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    """The single result of any failure: code + variant select the table row, params fill it."""
-
-    code: Code
-    variant: str = ""
-    params: Mapping[str, Any] = field(default_factory=dict)
-    server_reply: str | None = None  # the server's last reply, verbatim (never contains secrets)
-    provider_fixes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # lang -> fixes from the catalogue
-    actions: tuple[Action, ...] = ()
-
-    def render(
-        self, translate: Callable[[str], str] = lambda s: s, lang: str = "en", front_end: str = "cli"
-    ) -> tuple[str, str, list[str]]:
-        """(title, explanation, fixes): translate each template, then fill in the values.
-
-        ``front_end`` ("cli" or "gui") picks the fixes worded for it (a flag there, a button here).
-        """
-        e = entry_for(self.code, self.variant)
-        # a value may itself be our own phrase (a Text, e.g. a certificate verify error): translated too
-        params = {k: v.render(lambda _c, s: translate(s)) if isinstance(v, Text) else v for k, v in self.params.items()}
-        for key, words in PARAM_WORDS.items():
-            value = params.get(key, "")
-            if isinstance(value, Enum):
-                value = value.value
-            if isinstance(value, str) and value in words:
-                params[key] = translate(words[value])
-        fixes = [_fill(translate(f), params) for f in e.fixes_for.get(front_end, e.fixes)]
-        extra = self.provider_fixes.get(lang) or self.provider_fixes.get("en") or ()
-        return _fill(translate(e.title), params), _fill(translate(e.explanation), params), list(extra) + fixes
-
-    @property
-    def title(self) -> str:
-        return self.render()[0]
-
-    def title_text(self) -> Text:
-        """The title as a translatable Text (for a log line): the template, then its values."""
-        params: dict[str, Any] = {}
-        for k, v in self.params.items():
-            name = v.value if isinstance(v, Enum) else v
-            if isinstance(name, str) and name in PARAM_WORDS.get(k, {}):
-                v = Text.of(CONTEXT, PARAM_WORDS[k][name])
-            params[k] = v
-        return Text.of(CONTEXT, entry_for(self.code, self.variant).title, **params)
-
-    @property
-    def explanation(self) -> str:
-        return self.render()[1]
-
-    @property
-    def fixes(self) -> list[str]:
-        return self.render()[2]
-
-    def to_dict(self) -> dict[str, Any]:
-        title, explanation, fixes = self.render()
-        return {
-            "code": self.code.value,
-            "variant": self.variant,
-            "title": title,
-            "explanation": explanation,
-            "fix": fixes,
-            "server_reply": self.server_reply,
-            "actions": [a.to_dict() for a in self.actions],
-        }
-
-
-def diagnose(code: Code, variant: str = "", server_reply: str | None = None, **params: Any) -> Diagnosis:
-    """Build a Diagnosis for ``code`` (and optional ``variant``) with template values."""
-    return Diagnosis(code=code, variant=variant, params=params, server_reply=server_reply)
-
-
-class DiagnosedError(Exception):
-    """Raised inside the engine to end a stage with a diagnosis; its text never holds a secret."""
-
-    def __init__(self, diagnosis: Diagnosis):
-        self.diagnosis = diagnosis
-        super().__init__(f"{diagnosis.code.value}: {diagnosis.title}")

@@ -106,6 +106,12 @@ class TlsStages:
             raise DiagnosedError(
                 rc.tls_handshake_failed(s, kind, str(exc) or type(exc).__name__, implicit=implicit)
             ) from None
+        self._accept_certificate(implicit)
+
+    def _accept_certificate(self, implicit: bool) -> None:
+        """After the handshake: the certificate's details, the pin compared; TlsEstablished emitted."""
+        s = self.settings
+        assert self.conn is not None
         ssl_object = self.conn.ssl_object
         pinned = normalize_fingerprint(s.tls.pinned_sha256) if s.tls.pinned_sha256 else None
         details = tls_info.details_from(ssl_object, verified=s.tls.verify and not pinned)

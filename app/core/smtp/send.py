@@ -97,6 +97,15 @@ def _dot_stuff(payload: bytes) -> bytes:
     return payload + b".\r\n"
 
 
+def _envelope_problem(env_from: str | None, env_to: Sequence[str]) -> Diagnosis | None:
+    """Why the message cannot be sent as it is: no sender, or no recipients."""
+    if not env_from:
+        return diagnose(Code.INVALID_INPUT, "message", field="from", message="the message has no sender address")
+    if not env_to:
+        return diagnose(Code.INVALID_INPUT, "message", field="to", message="the message has no recipients")
+    return None
+
+
 async def send_message(
     settings: SmtpSettings,
     password: str | None,
@@ -115,11 +124,7 @@ async def send_message(
     t0 = time.monotonic()
     env_from = sender or envelope_sender(message)
     env_to = list(recipients) if recipients is not None else envelope_recipients(message)
-    problem = credentials_problem(settings, password)
-    if problem is None and not env_from:
-        problem = diagnose(Code.INVALID_INPUT, "message", field="from", message="the message has no sender address")
-    if problem is None and not env_to:
-        problem = diagnose(Code.INVALID_INPUT, "message", field="to", message="the message has no recipients")
+    problem = credentials_problem(settings, password) or _envelope_problem(env_from, env_to)
     if problem is not None:
         _safe_emit(on_event, LogLine(LogLevel.INFO, problem.title_text()))
         return SendResult(False, problem, settings, round((time.monotonic() - t0) * 1000, 1))

@@ -15,7 +15,7 @@ connection fetches the certificate so its details (subject, issuer, dates, SHA-2
 and offered for pinning. With a pin, the handshake does not verify against CAs; the engine accepts
 exactly the certificate whose SHA-256 matches.
 
-Layout: this module is the stage runner (events, timers, EHLO, STARTTLS, AUTH, QUIT); reach.py holds
+Layout: this module is the stage runner (events, timers, EHLO, STARTTLS, QUIT); login.py the AUTH stage, reach.py holds
 resolve/connect/greeting (with the mode-mismatch probe), handshake.py the TLS stages, sasl.py and
 esmtp.py the pure encoders and parsers, result.py what a check returns. Every Diagnosis they raise
 is built in app.core.diagnosis (classify, stages, mismatch).
@@ -50,9 +50,10 @@ from app.core.model import (
     ignore,
     log_text,
 )
-from app.core.smtp import esmtp, sasl
-from app.core.smtp.connection import MASK, Reply, SmtpConnection, SmtpProtocolError
+from app.core.smtp import esmtp
+from app.core.smtp.connection import Reply, SmtpConnection, SmtpProtocolError
 from app.core.smtp.handshake import TlsStages
+from app.core.smtp.login import AuthStages
 from app.core.smtp.reach import ReachStages
 from app.core.smtp.result import CheckResult, _StageFailed, credentials_problem
 
@@ -63,7 +64,7 @@ T = TypeVar("T")
 _STAGE_ORDER = list(Stage)
 
 
-class SmtpSession(ReachStages, TlsStages):
+class SmtpSession(ReachStages, TlsStages, AuthStages):
     """One connection's worth of stages; ``run_check`` and ``send_message`` drive it."""
 
     def __init__(
@@ -262,73 +263,6 @@ class SmtpSession(ReachStages, TlsStages):
         await self._say_ehlo(Stage.STARTTLS)
         assert self.tls is not None
         return f"{self.tls.protocol} {self.tls.cipher}"
-
-    # AUTH ---------------------------------------------------------------------------------------
-    def choose_mechanism(self) -> str:
-        """The mechanism to use: allowed ∩ advertised, strongest first; DiagnosedError if none."""
-        s = self.settings
-        offered = self.auth_offered()
-        mech = sasl.choose(s.auth.value, offered)
-        if mech is None:
-            raise DiagnosedError(stages.no_common_mechanism(s, sasl.wanted_list(s.auth.value), offered))
-        return mech
-
-    def auth_offered(self) -> set[str]:
-        return esmtp.auth_offered(self.capabilities)
-
-    async def _auth(self) -> str:
-        s = self.settings
-        assert self.conn is not None
-        if not self.conn.tls and not s.allow_plain_auth:
-            starttls = "STARTTLS" in self.capabilities
-            raise DiagnosedError(stages.auth_needs_tls(s, starttls, bool(self.auth_offered())))
-        mech = self.choose_mechanism()
-        self.auth_mechanism = mech
-        self.info(
-            log_text(
-                QT_TRANSLATE_NOOP("Log", "Logging in as {user} with {mechanism}."), user=s.username, mechanism=mech
-            ),
-            LogLevel.DETAIL,
-        )
-        reply = await self._auth_exchange(mech)
-        if reply.code != 235:
-            raise DiagnosedError(rc.auth_reply(s, reply, mech, self.provider, getattr(self, "bearer_challenge", None)))
-        self.auth_verified = True
-        return f"{mech} accepted"
-
-    async def _auth_exchange(self, mech: str) -> Reply:
-        user = self.settings.username
-        password = self._password or ""
-        if mech == "PLAIN":
-            return await self.command(
-                f"AUTH PLAIN {sasl.plain(user, password)}", Stage.AUTH, shown=f"AUTH PLAIN {MASK}"
-            )
-        if mech == "XOAUTH2":
-            token = sasl.xoauth2(user, password)
-            reply = await self.command(f"AUTH XOAUTH2 {token}", Stage.AUTH, shown=f"AUTH XOAUTH2 {MASK}")
-            if reply.code == 334:  # error details as a challenge; an empty line ends the exchange
-                self.bearer_challenge = reply.message[:4096]
-                reply = await self.command("", Stage.AUTH, shown="")
-            return reply
-        if mech == "LOGIN":
-            reply = await self.command("AUTH LOGIN", Stage.AUTH)
-            for item in (user, password):
-                if reply.code != 334:
-                    return reply
-                reply = await self.command(sasl.login_item(item), Stage.AUTH, shown=MASK)
-            return reply
-        if mech == "CRAM-MD5":
-            reply = await self.command("AUTH CRAM-MD5", Stage.AUTH)
-            if reply.code != 334:
-                return reply
-            try:
-                answer = sasl.cram_md5(user, password, reply.message)
-            except ValueError as exc:
-                if self.conn is not None:
-                    self.conn.send_line("*")  # cancel the exchange (RFC 4954)
-                raise SmtpProtocolError("garbage", str(exc)) from None
-            return await self.command(answer, Stage.AUTH, shown=MASK)
-        raise DiagnosedError(stages.no_common_mechanism(self.settings, (mech,), (mech,)))
 
     # QUIT ---------------------------------------------------------------------------------------
     async def quit(self) -> None:
