@@ -386,8 +386,8 @@ def test_russian_after_a_live_switch(qtbot, starttls_server):
         qtbot.mouseClick(save.export_buttons["nodemailer"], Qt.MouseButton.LeftButton)
         qtbot.mouseClick(save.copy_export, Qt.MouseButton.LeftButton)
         assert "copied" not in save.export_status.text() and save.export_status.text()
-        from app.ui.wizard.pages.check import local_date
-        from app.ui.wizard.pages.send import human_size
+        from app.ui.widgets.attachment_list import human_size
+        from app.ui.widgets.certificate_box import local_date
 
         assert "2026" in local_date("2026-03-01T00:00:00") and "-03-" not in local_date("2026-03-01T00:00:00")
         assert human_size(1024) != "1.0 KB"

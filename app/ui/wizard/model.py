@@ -155,6 +155,24 @@ class WizardModel(QObject):
             self.set_settings(self.settings)
 
     # -- results -------------------------------------------------------------------------------
+    def retest_options(self, catalogue: Any) -> dict[str, Any]:
+        """detect() arguments for re-testing the typed settings: their host, their port then the usual ones,
+        their timeouts, TLS options and proxy (what the test hooks in ``detect_options`` set wins)."""
+        from app.core.detect import PROBE_PORTS
+
+        opts = dict(self.detect_options)
+        opts.setdefault("catalogue", catalogue)
+        settings = self.settings
+        if settings is not None:
+            if settings.host:
+                opts.setdefault("host", settings.host)
+            own = (settings.port,) if 0 < settings.port <= 65535 else ()
+            opts.setdefault("ports", tuple(dict.fromkeys(own + tuple(PROBE_PORTS))))
+            opts.setdefault("timeouts", settings.timeouts)
+            opts.setdefault("tls", settings.tls)
+            opts.setdefault("proxy", settings.proxy)
+        return opts
+
     def clear_check(self) -> None:
         self.check_result = None
         self.checked_settings = None

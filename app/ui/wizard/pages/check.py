@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
-    QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -22,199 +18,21 @@ from PySide6.QtWidgets import (
 from app.core.diagnosis import Code
 from app.core.model import Security
 from app.ui.desktop import open_url
-from app.ui.icons import Status, status_icon
+from app.ui.icons import Status
+from app.ui.widgets.certificate_box import CertificateBox
 from app.ui.widgets.diagnosis_panel import DiagnosisPanel, render_diagnosis
 from app.ui.widgets.form_rows import scrolled
 from app.ui.widgets.incoming_box import IncomingCheckBox
-from app.ui.widgets.log_view import LogView, stage_name
+from app.ui.widgets.log_view import LogView
 from app.ui.widgets.report_button import ReportButton
+from app.ui.widgets.stage_list import StageList, check_stages
 from app.ui.wizard.ids import PageId
 from app.ui.wizard.pages.base import LazyPage
-
-if TYPE_CHECKING:  # annotations only; imported lazily where used (start-up time)
-    from app.core.model import Stage
 
 log = logging.getLogger(__name__)
 
 
-def local_date(value: Any) -> str:
-    """An ISO date/time (or datetime) in the UI language's short date format; the raw text when unparsable."""
-    from datetime import datetime
-
-    from PySide6.QtCore import QDate, QLocale
-
-    try:
-        dt = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return str(value)
-    from app.ui import i18n
-
-    return QLocale(i18n.current_language()).toString(QDate(dt.year, dt.month, dt.day), QLocale.FormatType.LongFormat)
-
-
-def check_stages() -> tuple:
-    """The stages a check shows: DNS, connect, TLS, greeting, EHLO, STARTTLS, login."""
-    from app.core.model import Stage
-
-    return (Stage.RESOLVE, Stage.CONNECT, Stage.TLS, Stage.GREETING, Stage.EHLO, Stage.STARTTLS, Stage.AUTH)
-
-
 CERT_CODES = {Code.CERT_UNTRUSTED, Code.CERT_HOSTNAME_MISMATCH, Code.CERT_EXPIRED}
-
-
-class StageList(QTreeWidget):
-    """Stages with a state mark and elapsed milliseconds."""
-
-    def __init__(self, stages: tuple[Stage, ...], parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("stage_list")
-        self.stages = stages
-        self.setColumnCount(3)
-        self.setRootIsDecorated(False)
-        self.setUniformRowHeights(True)
-        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        self.header().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        self.items: dict[Stage, QTreeWidgetItem] = {}
-        self.states: dict[Stage, Status] = {}
-        for st in stages:
-            item = QTreeWidgetItem(["", "", ""])
-            item.setData(0, Qt.ItemDataRole.UserRole, st.value)
-            item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.addTopLevelItem(item)
-            self.items[st] = item
-        self.reset()
-        self.retranslate_ui()
-
-    def stage_name(self, st: Stage) -> str:
-        return stage_name(st)
-
-    def state_name(self, status: Status) -> str:
-        return {
-            Status.PENDING: self.tr("waiting"),
-            Status.RUNNING: self.tr("running…"),
-            Status.OK: self.tr("done"),
-            Status.FAILED: self.tr("failed"),
-            Status.SKIPPED: self.tr("not needed"),
-            Status.CANCELLED: self.tr("cancelled"),
-        }[status]
-
-    def reset(self) -> None:
-        for st, item in self.items.items():
-            self.set_state(st, Status.PENDING)
-            item.setText(2, "")
-
-    def set_state(self, st: Stage, status: Status, ms: float | None = None) -> None:
-        item = self.items.get(st)
-        if item is None:
-            return
-        self.states[st] = status
-        item.setIcon(1, status_icon(status))
-        item.setText(1, self.state_name(status))
-        if ms is not None:
-            item.setText(2, self.tr("{ms} ms").format(ms=f"{ms:.0f}"))
-
-    def mark_running_as(self, status: Status) -> None:
-        for st, s in self.states.items():
-            if s is Status.RUNNING:
-                self.set_state(st, status)
-
-    def state(self, st: Stage) -> Status:
-        return self.states.get(st, Status.PENDING)
-
-    def handle(self, ev: Any) -> None:
-        from app.core.model import StageFailed, StageFinished, StageSkipped, StageStarted
-
-        if isinstance(ev, StageStarted):
-            self.set_state(ev.stage, Status.RUNNING)
-        elif isinstance(ev, StageFinished):
-            self.set_state(ev.stage, Status.OK, ev.elapsed_ms)
-        elif isinstance(ev, StageFailed):
-            cancelled = ev.diagnosis.code is Code.CANCELLED
-            self.set_state(ev.stage, Status.CANCELLED if cancelled else Status.FAILED, ev.elapsed_ms)
-        elif isinstance(ev, StageSkipped):
-            self.set_state(ev.stage, Status.SKIPPED)
-
-    def retranslate_ui(self) -> None:
-        self.setHeaderLabels([self.tr("Step"), self.tr("State"), self.tr("Time")])
-        self.setAccessibleName(self.tr("Check steps"))
-        for st, item in self.items.items():
-            item.setText(0, self.stage_name(st))
-            item.setText(1, self.state_name(self.state(st)))
-
-
-class CertificateBox(QFrame):
-    """The server's certificate, and an explicit button to trust exactly this one (pin by SHA-256)."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("certificate_box")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.details = None
-        self.caption = QLabel()
-        f = self.caption.font()
-        f.setBold(True)
-        self.caption.setFont(f)
-        self.text = QLabel(objectName="certificate_details")
-        self.text.setWordWrap(True)
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.warning = QLabel()
-        self.warning.setWordWrap(True)
-        self.trust = QPushButton(objectName="trust_certificate")
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.trust)
-        lay = QVBoxLayout(self)
-        lay.addWidget(self.caption)
-        lay.addWidget(self.text)
-        lay.addWidget(self.warning)
-        lay.addLayout(row)
-        self.hide()
-        self.retranslate_ui()
-
-    def show_details(self, details: Any, *, trustable: bool = True) -> None:
-        """Show ``details``; ``trustable`` False (an expired certificate) offers no Trust button."""
-        self.details = details
-        self.trust.setVisible(trustable)
-        self.warning.setVisible(trustable)
-        self.retranslate_ui()
-        self.setVisible(details is not None)
-
-    def retranslate_ui(self) -> None:
-        self.caption.setText(self.tr("The server's certificate"))
-        self.trust.setText(self.tr("&Trust this certificate"))
-        self.trust.setAccessibleName(self.tr("Trust this certificate"))
-        self.warning.setText(
-            self.tr(
-                "Trust it only if you know this server uses a self-signed or private certificate. "
-                "The check will then accept exactly this certificate and nothing else."
-            )
-        )
-        d = self.details
-        if d is None:
-            return
-        pairs = [d.sha256[i : i + 2].upper() for i in range(0, len(d.sha256), 2)]
-        rows = [
-            (self.tr("Subject"), d.subject),
-            (self.tr("Issuer"), d.issuer),
-            (self.tr("Names"), ", ".join(d.sans) or "—"),
-            (
-                self.tr("Valid"),
-                self.tr("{start} to {end}").format(start=local_date(d.not_before), end=local_date(d.not_after)),
-            ),
-        ]
-        import html
-
-        # the fingerprint in two lines of 16 pairs: one unbroken 95-character line would not fit
-        fp = "<br>".join(html.escape(":".join(pairs[i : i + 16])) for i in range(0, len(pairs), 16))
-        self.text.setText(
-            "<table>"
-            + "".join(
-                f"<tr><td><b>{html.escape(k)}:</b>&nbsp;</td><td>{html.escape(str(v))}</td></tr>" for k, v in rows
-            )
-            + f"<tr><td><b>{html.escape(self.tr('SHA-256'))}:</b>&nbsp;</td><td><tt>{fp}</tt></td></tr>"
-            + "</table>"
-        )
 
 
 class CheckPage(LazyPage):
@@ -274,23 +92,9 @@ class CheckPage(LazyPage):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(splitter)
-        self._fit_stage_list()
+        self.stage_list.fit_height()
         splitter.setSizes([420, 160])
         self.retranslate_ui()
-
-    def _fit_stage_list(self) -> None:
-        visible = sum(1 for it in self.stage_list.items.values() if not it.isHidden())
-        row = max(self.stage_list.sizeHintForRow(0), self.fontMetrics().height() + 4)
-        height = row * visible + self.stage_list.header().sizeHint().height() + 2 * self.stage_list.frameWidth() + 2
-        self.stage_list.setFixedHeight(height)
-
-    def _show_stages_for(self, settings: Any) -> None:
-        """Only the stages this security mode goes through (TLS for SSL, STARTTLS otherwise)."""
-        from app.core.model import Stage
-
-        self.stage_list.items[Stage.TLS].setHidden(settings.security is not Security.SSL)
-        self.stage_list.items[Stage.STARTTLS].setHidden(settings.security is not Security.STARTTLS)
-        self._fit_stage_list()
 
     # -- running --------------------------------------------------------------------------
     def is_running(self) -> bool:
@@ -328,7 +132,7 @@ class CheckPage(LazyPage):
         self.last_result = None
         self._tls = None
         self.stage_list.reset()
-        self._show_stages_for(settings)
+        self.stage_list.show_for(settings.security)
         self.diagnosis.show_diagnosis(None)
         self.certificate.show_details(None)
         self.log_view.clear()
@@ -506,22 +310,11 @@ class CheckPage(LazyPage):
 
     def autodetect(self) -> None:
         """Re-test the typed host across the user's port and the usual ones, in every mode (as asked)."""
-        from app.core.detect import PROBE_PORTS
-
         model = self._wizard.model
         email = model.email
         settings = model.settings
         self.set_dynamic(self.status, lambda: self.tr("Looking for working settings…"))
-        opts = dict(model.detect_options)
-        opts.setdefault("catalogue", self._wizard.catalogue)
-        if settings is not None:
-            if settings.host:
-                opts.setdefault("host", settings.host)
-            own = (settings.port,) if 0 < settings.port <= 65535 else ()
-            opts.setdefault("ports", tuple(dict.fromkeys(own + tuple(PROBE_PORTS))))
-            opts.setdefault("timeouts", settings.timeouts)
-            opts.setdefault("tls", settings.tls)
-            opts.setdefault("proxy", settings.proxy)
+        opts = model.retest_options(self._wizard.catalogue)
         password = model.password or None
         username = settings.username if settings is not None else None
         self.tried: list[tuple[str, int, str]] = []

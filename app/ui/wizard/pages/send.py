@@ -16,8 +16,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -26,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui.desktop import open_url
+from app.ui.widgets.attachment_list import AttachmentList
 from app.ui.widgets.diagnosis_panel import DiagnosisPanel
 from app.ui.widgets.form_rows import FieldMessage, add_validated_row, scrolled
 from app.ui.widgets.incoming_box import DeliveryBox
@@ -35,19 +34,6 @@ from app.ui.wizard.ids import PageId
 from app.ui.wizard.pages.base import LazyPage
 
 log = logging.getLogger(__name__)
-
-PATH_ROLE = Qt.ItemDataRole.UserRole
-
-
-def human_size(n: int) -> str:
-    """A file size as people read it, in the UI language (e.g. "1 KB", "1,5 МБ")."""
-    from PySide6.QtCore import QLocale
-
-    from app.ui import i18n
-
-    locale = QLocale(i18n.current_language())
-    text = locale.formattedDataSize(n, 1, QLocale.DataSizeFormat.DataSizeTraditionalFormat)
-    return text.replace(locale.decimalPoint() + "0 ", " ")  # "2 KB", not "2.0 KB"
 
 
 def html_to_text(markup: str) -> str:
@@ -80,7 +66,7 @@ class SendPage(LazyPage):
         self.body.setMinimumHeight(70)
         self.body.setMaximumHeight(120)
         self.html = QCheckBox(objectName="html")
-        self.attachments = QListWidget(objectName="attachments")
+        self.attachments = AttachmentList(objectName="attachments")
         self.attachments.setMaximumHeight(64)
         self.add_attachment = QPushButton(objectName="add_attachment")
         self.remove_attachment = QPushButton(objectName="remove_attachment")
@@ -199,25 +185,13 @@ class SendPage(LazyPage):
         ).format(server=where)
 
     def add_files(self, paths: list[str]) -> None:
-        existing = {self.attachments.item(i).data(PATH_ROLE) for i in range(self.attachments.count())}
-        for p in paths:
-            path = Path(p)
-            if str(path) in existing or not path.is_file():
-                continue
-            item = QListWidgetItem(f"{path.name} — {human_size(path.stat().st_size)}")
-            item.setData(PATH_ROLE, str(path))
-            item.setToolTip(str(path))
-            self.attachments.addItem(item)
+        self.attachments.add_files(paths)
 
     def attachment_paths(self) -> list[Path]:
-        return [Path(self.attachments.item(i).data(PATH_ROLE)) for i in range(self.attachments.count())]
+        return self.attachments.paths()
 
     def remove_selected_attachments(self) -> None:
-        rows = sorted({self.attachments.row(i) for i in self.attachments.selectedItems()}, reverse=True)
-        if not rows and self.attachments.currentRow() >= 0:
-            rows = [self.attachments.currentRow()]
-        for r in rows:
-            self.attachments.takeItem(r)
+        self.attachments.remove_selected()
 
     def _pick_files(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, self.tr("Attach files"))
