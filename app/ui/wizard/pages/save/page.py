@@ -25,72 +25,15 @@ from PySide6.QtWidgets import (
 from app.ui.desktop import secret_error_texts, secret_store_name
 from app.ui.widgets.form_rows import FieldMessage, scrolled
 from app.ui.wizard.pages.base import LazyPage
+from app.ui.wizard.pages.save.jobs import (
+    EXPORT_LABELS,
+    backend_name_blocking,
+    export_formats,
+    export_text,
+    save_profile_blocking,
+)
 
 log = logging.getLogger(__name__)
-
-EXPORT_LABELS = {
-    "env": ".env",
-    "django": "Django",
-    "nodemailer": "Nodemailer",
-    "phpmailer": "PHPMailer",
-    "smtplib": "Python smtplib",
-    "json": "JSON",
-}
-
-
-def export_formats() -> tuple[str, ...]:
-    from app.core.store import EXPORT_FORMATS
-
-    return tuple(EXPORT_FORMATS)
-
-
-def save_profile_blocking(
-    name: str,
-    settings: Any,
-    from_addr: str,
-    from_name: str,
-    provider: Any,
-    password: str | None,
-    *,
-    store_secret: bool,
-    replace_existing: bool = False,
-    keep_secrets: bool = False,
-) -> Any:
-    """Save the account through the one AccountStore (secrets first, rolled back on failure).
-
-    Raises SecretStoreError / ProfileStoreError (kind EXISTS when the name is taken and not replacing).
-    Runs on a worker thread: keyring calls may block on an unlock prompt.
-    """
-    from app.core.catalog import ProviderKind
-    from app.core.incoming import incoming_server_for
-    from app.core.store import AccountStore, Profile
-
-    profile = Profile(
-        name=name,
-        settings=settings,
-        from_addr=from_addr,
-        from_name=from_name,
-        provider_id=getattr(provider, "id", None),
-        sandbox=getattr(provider, "kind", None) is ProviderKind.SANDBOX,
-        incoming=incoming_server_for(provider, settings),
-    )
-    return (
-        AccountStore()
-        .save(
-            profile,
-            password=password,
-            store_secrets=store_secret,
-            replace_existing=replace_existing,
-            keep_secrets=keep_secrets,
-        )
-        .profile
-    )
-
-
-def backend_name_blocking() -> str:
-    from app.core.store import SecretStore
-
-    return SecretStore().backend_name()
 
 
 class SavePage(LazyPage):
@@ -403,29 +346,8 @@ class SavePage(LazyPage):
             self.export(self._export_fmt)
 
     def export_text(self, fmt: str) -> str:
-        from app.core.incoming import incoming_server_for
-        from app.core.store import Profile, render_export
-
-        model = self._wizard.model
-        profile = Profile(
-            name=self.profile_name.text().strip() or model.email or "mailsetup",
-            settings=model.settings,
-            from_addr=model.email,
-            from_name=model.from_name,
-            provider_id=getattr(model.provider, "id", None),
-            incoming=incoming_server_for(model.provider, model.settings),
-        )
-        if model.oauth is not None:  # nodemailer/JSON get OAuth2; the refresh token only when asked
-            from app.core.oauth import oauth_profile, render_oauth_export
-
-            account, grant = model.oauth
-            oprofile = oauth_profile(
-                profile.name, model.provider, account, model.settings.username, settings=model.settings
-            )
-            token = grant.refresh_token if self.include_password.isChecked() else None
-            return render_oauth_export(oprofile, fmt, refresh_token=token)
-        password = model.password if self.include_password.isChecked() else None
-        return render_export(profile, fmt, password=password)
+        name = self.profile_name.text().strip()
+        return export_text(self._wizard.model, name, fmt, with_secret=self.include_password.isChecked())
 
     def export(self, fmt: str) -> None:
         """Show the export in the preview; copying is a separate, explicit action (Copy)."""
