@@ -3407,26 +3407,6 @@
         <translation>Поиск отменён.</translation>
     </message>
     <message>
-        <source>trying</source>
-        <translation>проверяется</translation>
-    </message>
-    <message>
-        <source>answers</source>
-        <translation>отвечает</translation>
-    </message>
-    <message>
-        <source>no</source>
-        <translation>нет</translation>
-    </message>
-    <message>
-        <source>not needed</source>
-        <translation>не требуется</translation>
-    </message>
-    <message>
-        <source>skipped</source>
-        <translation>пропущено</translation>
-    </message>
-    <message>
         <source>Found: {host}, port {port}, {security}, in {ms} ms. Press Next to use it.</source>
         <translation>Найдено: {host}, порт {port}, {security}, за {ms} мс. Нажмите «Далее», чтобы использовать эти настройки.</translation>
     </message>
@@ -3481,30 +3461,6 @@
     <message>
         <source>&amp;Saved accounts…</source>
         <translation>&amp;Учётные записи…</translation>
-    </message>
-    <message>
-        <source>Server</source>
-        <translation>Сервер</translation>
-    </message>
-    <message>
-        <source>Port</source>
-        <translation>Порт</translation>
-    </message>
-    <message>
-        <source>Security</source>
-        <translation>Шифрование</translation>
-    </message>
-    <message>
-        <source>State</source>
-        <translation>Состояние</translation>
-    </message>
-    <message>
-        <source>ms</source>
-        <translation>мс</translation>
-    </message>
-    <message>
-        <source>Servers tried</source>
-        <translation>Проверенные серверы</translation>
     </message>
 </context>
 <context>
@@ -4254,6 +4210,53 @@ If you can read it, sending mail works. You can delete this message.
     <message>
         <source>Interface language</source>
         <translation>Язык интерфейса</translation>
+    </message>
+</context>
+<context>
+    <name>ProbeTable</name>
+    <message>
+        <source>trying</source>
+        <translation>проверяется</translation>
+    </message>
+    <message>
+        <source>answers</source>
+        <translation>отвечает</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>нет</translation>
+    </message>
+    <message>
+        <source>not needed</source>
+        <translation>не требуется</translation>
+    </message>
+    <message>
+        <source>skipped</source>
+        <translation>пропущено</translation>
+    </message>
+    <message>
+        <source>Server</source>
+        <translation>Сервер</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>Порт</translation>
+    </message>
+    <message>
+        <source>Security</source>
+        <translation>Шифрование</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>Состояние</translation>
+    </message>
+    <message>
+        <source>ms</source>
+        <translation>мс</translation>
+    </message>
+    <message>
+        <source>Servers tried</source>
+        <translation>Проверенные серверы</translation>
     </message>
 </context>
 </TS>

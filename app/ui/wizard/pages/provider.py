@@ -7,16 +7,12 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QSize, QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWizardPage,
 )
@@ -24,7 +20,8 @@ from PySide6.QtWidgets import (
 from app.core.catalog import Provider, ProviderKind
 from app.core.model import AddressError, parse_address
 from app.ui.desktop import settings_store
-from app.ui.icons import Status, letter_badge, status_icon
+from app.ui.icons import letter_badge
+from app.ui.widgets.probe_table import ProbeTable
 from app.ui.widgets.provider_extras import ProviderSearch, RegionBox, audience_label
 from app.ui.wizard.ids import PageId
 from app.ui.wizard.pages.base import DynamicTexts
@@ -74,7 +71,16 @@ class ProviderPage(DynamicTexts, QWizardPage):
         self._detect_job = None
         self.mx_options: dict[str, Any] = {}  # extra discover() arguments (resolver, timeout)
         self.detect_result: Any = None
+        self._build_widgets()
+        self._build_layout()
+        self._connect_signals()
+        self._fill_list()
+        last = settings_store().value("last_provider")
+        if last:
+            self.select_provider(str(last), by_user=False)
+        self.retranslate_ui()
 
+    def _build_widgets(self) -> None:
         self.email_label = QLabel()
         self.email = QLineEdit(objectName="email")
         self.email_label.setBuddy(self.email)
@@ -97,13 +103,9 @@ class ProviderPage(DynamicTexts, QWizardPage):
         self.saved_accounts = QPushButton(objectName="saved_accounts")
         self.detect_status = QLabel(objectName="detect_status")
         self.detect_status.setWordWrap(True)
-        self.probe_table = QTableWidget(0, 5, objectName="probe_table")
-        self.probe_table.verticalHeader().hide()
-        self.probe_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.probe_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.probe_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.probe_table.hide()
+        self.probe_table = ProbeTable()
 
+    def _build_layout(self) -> None:
         row = QHBoxLayout()
         row.addWidget(self.find_settings)
         row.addWidget(self.cancel_detect)
@@ -121,6 +123,7 @@ class ProviderPage(DynamicTexts, QWizardPage):
         lay.addWidget(self.detect_status)
         lay.addWidget(self.probe_table, 1)
 
+    def _connect_signals(self) -> None:
         self._mx_timer = QTimer(self, singleShot=True, interval=MX_DEBOUNCE_MS)
         self._mx_timer.timeout.connect(self._start_mx_lookup)
         self.email.textChanged.connect(self._email_changed)
@@ -134,12 +137,6 @@ class ProviderPage(DynamicTexts, QWizardPage):
         self.setTabOrder(self.search, self.provider_list)
         self.setTabOrder(self.provider_list, self.find_settings)
         self.setTabOrder(self.find_settings, self.saved_accounts)
-
-        self._fill_list()
-        last = settings_store().value("last_provider")
-        if last:
-            self.select_provider(str(last), by_user=False)
-        self.retranslate_ui()
 
     # -- catalogue ---------------------------------------------------------------------
     def providers(self) -> list[Provider]:
@@ -322,7 +319,7 @@ class ProviderPage(DynamicTexts, QWizardPage):
             return await detect(email, on_event=on_event, **opts)
 
         job = self._wizard.bridge.submit(run, name="detect")
-        job.event.connect(self._probe_event)
+        job.event.connect(self.probe_table.handle)
         job.finished.connect(self._detect_done)
         job.failed.connect(self._detect_failed)
         job.cancelled.connect(lambda: self.set_dynamic(self.detect_status, lambda: self.tr("Search cancelled.")))
@@ -336,47 +333,6 @@ class ProviderPage(DynamicTexts, QWizardPage):
     def stop_detect(self) -> None:
         if self._detect_job is not None and self._detect_job.running:
             self._detect_job.cancel()
-
-    def _probe_row(self, host: str, port: int, security: str) -> int:
-        for r in range(self.probe_table.rowCount()):
-            it = self.probe_table.item(r, 0)
-            if it is not None and it.data(ID_ROLE) == (host, port, security):
-                return r
-        r = self.probe_table.rowCount()
-        self.probe_table.insertRow(r)
-        first = QTableWidgetItem(host)
-        first.setData(ID_ROLE, (host, port, security))
-        self.probe_table.setItem(r, 0, first)
-        self.probe_table.setItem(r, 1, QTableWidgetItem(str(port)))
-        self.probe_table.setItem(r, 2, QTableWidgetItem(security))
-        self.probe_table.setItem(r, 3, QTableWidgetItem())
-        self.probe_table.setItem(r, 4, QTableWidgetItem())
-        return r
-
-    def _probe_event(self, ev: Any) -> None:
-        from app.core.model import ProbeFinished, ProbeStarted
-
-        if isinstance(ev, ProbeStarted):
-            r = self._probe_row(ev.host, ev.port, ev.security)
-            self.probe_table.item(r, 3).setText(self.tr("trying"))
-            self.probe_table.item(r, 3).setIcon(status_icon(Status.RUNNING))
-        elif isinstance(ev, ProbeFinished):
-            r = self._probe_row(ev.host, ev.port, ev.security)
-            status = {"ok": Status.OK, "failed": Status.FAILED, "cancelled": Status.CANCELLED}.get(
-                ev.outcome, Status.SKIPPED
-            )
-            texts = {
-                Status.OK: self.tr("answers"),
-                Status.FAILED: self.tr("no"),
-                Status.CANCELLED: self.tr("not needed"),
-                Status.SKIPPED: self.tr("skipped"),
-            }
-            cell = self.probe_table.item(r, 3)
-            cell.setText(texts[status] + (f" ({ev.code})" if ev.code and status is Status.FAILED else ""))
-            cell.setIcon(status_icon(status))
-            if ev.detail:
-                cell.setToolTip(ev.detail)
-            self.probe_table.item(r, 4).setText(f"{ev.elapsed_ms:.0f}")
 
     def _detect_done(self, result: Any) -> None:
         self.detect_result = result
@@ -492,10 +448,7 @@ class ProviderPage(DynamicTexts, QWizardPage):
         self.find_settings.setAccessibleName(self.tr("Find my settings automatically"))
         self.cancel_detect.setText(self.tr("Stop searc&h"))
         self.saved_accounts.setText(self.tr("&Saved accounts…"))
-        self.probe_table.setHorizontalHeaderLabels(
-            [self.tr("Server"), self.tr("Port"), self.tr("Security"), self.tr("State"), self.tr("ms")]
-        )
-        self.probe_table.setAccessibleName(self.tr("Servers tried"))
+        self.probe_table.retranslate_ui()
         self._retranslate_list()
         self.refresh_dynamic()
 
