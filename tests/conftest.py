@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
@@ -44,3 +45,21 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.gui)
         if used & KEYRING_FIXTURES:
             item.add_marker(pytest.mark.keyring)
+
+
+# PySide6 6.12 with httpx2 installed (checkdmarc's dnspython[doh] brings it) can abort the interpreter while it
+# tears down after the last test ("Fatal Python error: bool_dealloc"), turning a green run red. Once pytest has
+# reported everything, the process ends with pytest's own exit status and skips that teardown.
+_EXIT_STATUS: list[int] = []
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _EXIT_STATUS.append(int(exitstatus))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    if _EXIT_STATUS and not os.environ.get("MAILSETUP_NORMAL_EXIT"):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_EXIT_STATUS[-1])
