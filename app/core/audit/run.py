@@ -22,6 +22,7 @@ from app.core.audit.spf import check_authorised, check_spf
 from app.core.audit.texts import T, finding
 from app.core.catalog import Catalogue, Provider, default_catalogue
 from app.core.model import QT_TRANSLATE_NOOP
+from app.core.model import wait_for as _wait_for
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ async def run_audit(
     started = time.monotonic()
     r = DeadlineResolver(started + timeout, nameservers, per_query=min(3.0, timeout))
     try:
-        findings = await asyncio.wait_for(asyncio.to_thread(audit_sync, req, r, provider), timeout + GRACE)
+        findings = await _wait_for(asyncio.to_thread(audit_sync, req, r, provider), timeout + GRACE)
     except asyncio.TimeoutError:
         findings = []
         r.timed_out = True

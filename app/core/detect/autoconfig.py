@@ -37,6 +37,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from app.core.catalog import Endpoint
 from app.core.model import QT_TRANSLATE_NOOP, Text, log_text
+from app.core.model import wait_for as _wait_for
 
 log = logging.getLogger(__name__)
 
@@ -346,7 +347,7 @@ async def _race(
         return None
 
     try:
-        found = await asyncio.wait_for(first_trusted(), timeout + 0.5)
+        found = await _wait_for(first_trusted(), timeout + 0.5)
     except asyncio.TimeoutError:
         found = None
         notes.append(f"autoconfig: no answer within {timeout:g} s")

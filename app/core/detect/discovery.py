@@ -45,6 +45,7 @@ from app.core.model import (
     log_text,
     parse_address,
 )
+from app.core.model import wait_for as _wait_for
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +195,7 @@ async def _after_dns(
     """Discovery once the DNS answers are in (or their deadline passed): catalogue by MX, autoconfig,
     SRV, the usual names, the MX hosts."""
     try:
-        mx, srv, exists = await asyncio.wait_for(
+        mx, srv, exists = await _wait_for(
             asyncio.gather(
                 asyncio.shield(mx_future),
                 lookup_srv(domain, res, timeout),

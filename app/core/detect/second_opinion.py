@@ -36,6 +36,7 @@ from app.core.model import (
     normalize_fingerprint,
     plain,
 )
+from app.core.model import wait_for as _wait_for
 from app.core.net import ConnectFailed
 
 log = logging.getLogger(__name__)
@@ -299,7 +300,7 @@ async def second_opinion(
         password = password.replace(" ", "")
     run = _Run(settings, password, limit)
     try:
-        return await asyncio.wait_for(run.go(), max(limit, 0.01))
+        return await _wait_for(run.go(), max(limit, 0.01))
     except asyncio.TimeoutError as exc:
         if time.monotonic() < run.deadline:  # aiosmtplib's own timeout (a TimeoutError too), not our limit
             return run.explain(exc)

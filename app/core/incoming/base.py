@@ -33,6 +33,7 @@ from app.core.model import (
     TranscriptLine,
     log_text,
 )
+from app.core.model import wait_for as _wait_for
 from app.core.smtp import SmtpProtocolError, SmtpSession, StageAborted, credentials_problem
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,7 @@ class IncomingSession(SmtpSession):
 
         async def body() -> str:
             try:
-                await asyncio.wait_for(say(), max(min(self.settings.timeouts.command, self.remaining(), 2.0), 0.01))
+                await _wait_for(say(), max(min(self.settings.timeouts.command, self.remaining(), 2.0), 0.01))
                 return "bye"
             except (asyncio.TimeoutError, SmtpProtocolError, DiagnosedError, OSError) as exc:
                 self.info(

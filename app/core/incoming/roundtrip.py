@@ -38,6 +38,7 @@ from app.core.model import (
     ignore,
     log_text,
 )
+from app.core.model import wait_for as _wait_for
 from app.core.smtp import SmtpProtocolError, StageAborted
 
 TOKEN_HEADER = "X-MailSetup-Token"
@@ -279,7 +280,7 @@ class _Search:
         try:
             end = time.monotonic() + seconds
             while (left := end - time.monotonic()) > 0:
-                line = await asyncio.wait_for(self.s.next_line(), left)
+                line = await _wait_for(self.s.next_line(), left)
                 if re.match(r"^\* \d+ (EXISTS|RECENT)\b", line, re.I):
                     break
         except asyncio.TimeoutError:

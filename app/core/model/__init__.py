@@ -3,6 +3,7 @@ translatable text."""
 
 from __future__ import annotations
 
+from app.core.model.aio import wait_for
 from app.core.model.codes import Code
 from app.core.model.events import (
     EventCallback,
@@ -97,4 +98,5 @@ __all__ = [
     "plain",
     "secret_problem",
     "split_list",
+    "wait_for",
 ]

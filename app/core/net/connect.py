@@ -19,6 +19,8 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from app.core.model import wait_for as _wait_for
+
 HAPPY_EYEBALLS_DELAY = 0.25
 
 # (family, type, proto, sockaddr) as getaddrinfo gives them (canonname dropped)
@@ -104,7 +106,7 @@ async def race(
     timed_out = False
     winner = None
     try:
-        winner, _index, _excs = await asyncio.wait_for(staggered_race(factories, delay), max(timeout, 0.001))
+        winner, _index, _excs = await _wait_for(staggered_race(factories, delay), max(timeout, 0.001))
     except asyncio.TimeoutError:
         timed_out = True
     except BaseException:
@@ -171,7 +173,7 @@ async def open_tcp(
     """Resolve ``host`` and race its addresses, all within ``timeout`` seconds (see ``race``)."""
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
-    addresses = await asyncio.wait_for(resolve(host, port), max(timeout, 0.001))
+    addresses = await _wait_for(resolve(host, port), max(timeout, 0.001))
     return await race(addresses, end - loop.time(), delay=delay)
 
 

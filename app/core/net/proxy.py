@@ -22,6 +22,7 @@ import logging
 import socket
 
 from app.core.diagnosis import DiagnosedError
+from app.core.model import wait_for as _wait_for
 from app.core.net.http_connect import http_connect, http_connect_sync
 from app.core.net.proxy_config import ProxyConfig, ProxyUrlError, parse_proxy_url
 from app.core.net.proxy_config import fail as _fail
@@ -125,7 +126,7 @@ async def open_via_proxy(proxy_url: str, host: str, port: int, timeout: float) -
         )
         connecting = proxy.connect(dest_host=host, dest_port=port, timeout=timeout)
     try:
-        sock = await asyncio.wait_for(connecting, timeout)
+        sock = await _wait_for(connecting, timeout)
     except asyncio.CancelledError:
         raise
     except DiagnosedError as err:

@@ -21,6 +21,7 @@ import authlib.deprecate  # noqa: F401 - installs an "always" filter on import; 
 from app.core.catalog import ClientSecretUse, OAuthSpec, valid_client_id, valid_tenant
 from app.core.diagnosis import Code, DiagnosedError, Diagnosis
 from app.core.diagnosis import oauth as od
+from app.core.model import wait_for as _wait_for
 from app.core.oauth.http import httpx
 
 with warnings.catch_warnings():
@@ -178,7 +179,7 @@ class OAuthClient:
         """Run one request, bounded by ``deadline`` (time.monotonic()); failures raise DiagnosedError."""
         seconds = max(deadline - time.monotonic(), 0.0)
         try:
-            return await asyncio.wait_for(what(), seconds)
+            return await _wait_for(what(), seconds)
         except (
             AuthlibOAuthError,
             asyncio.TimeoutError,

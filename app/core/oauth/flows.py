@@ -15,6 +15,7 @@ from typing import Any
 
 from app.core.diagnosis import Code, DiagnosedError
 from app.core.diagnosis import oauth as od
+from app.core.model import wait_for as _wait_for
 from app.core.oauth.client import (
     HTTP_TIMEOUT,
     AuthlibOAuthError,
@@ -82,7 +83,7 @@ async def sign_in_browser(
         )
         open_browser(url)
         try:
-            redirect = await asyncio.wait_for(receiver.wait(), max(deadline - time.monotonic(), 0.0))
+            redirect = await _wait_for(receiver.wait(), max(deadline - time.monotonic(), 0.0))
         except asyncio.TimeoutError:
             raise DiagnosedError(od.flow_failure(Code.OAUTH_TIMED_OUT, seconds=f"{timeout:g}")) from None
         if not hmac.compare_digest(redirect.state.encode(), state.encode()):
@@ -138,7 +139,7 @@ async def sign_in_device(
             await asyncio.sleep(min(interval, remaining))
             bound = max(min(http_timeout, expires - time.monotonic()), 0.01)
             try:
-                token = await asyncio.wait_for(
+                token = await _wait_for(
                     http.fetch_token(client.token_endpoint, grant_type=DEVICE_GRANT, device_code=device_code), bound
                 )
             except AuthlibOAuthError as exc:
@@ -177,7 +178,7 @@ async def revoke(client: OAuthClient, refresh_token: str, *, timeout: float = HT
     url = client.fill(client.spec.revocation_endpoint)
     async with client.session(None, timeout) as http:
         try:
-            response = await asyncio.wait_for(
+            response = await _wait_for(
                 http.revoke_token(url, token=refresh_token, token_type_hint="refresh_token"), timeout
             )
         except (asyncio.TimeoutError, httpx.HTTPError, ResponseTooLarge, AuthlibOAuthError):

@@ -15,6 +15,8 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
+from app.core.model import wait_for as _wait_for
+
 log = logging.getLogger(__name__)
 
 MAX_LINE = 8192
@@ -88,7 +90,7 @@ class LoopbackReceiver:
             writer.close()
         for server in self._servers:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(server.wait_closed(), 1.0)
+                await _wait_for(server.wait_closed(), 1.0)
         self._servers.clear()
         if self._result is not None and not self._result.done():
             self._result.cancel()
@@ -103,14 +105,14 @@ class LoopbackReceiver:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
         try:
-            status, page = await asyncio.wait_for(self._answer(reader), CONNECTION_TIMEOUT)
+            status, page = await _wait_for(self._answer(reader), CONNECTION_TIMEOUT)
             body = page.encode("utf-8")
             head = (
                 f"HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {len(body)}\r\n"
                 "Cache-Control: no-store\r\nConnection: close\r\n\r\n"
             )
             writer.write(head.encode("ascii") + body)
-            await asyncio.wait_for(writer.drain(), CONNECTION_TIMEOUT)
+            await _wait_for(writer.drain(), CONNECTION_TIMEOUT)
         except (asyncio.TimeoutError, OSError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass  # a slow, oversized or broken request: drop it, keep waiting for the real one
         finally:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from app.core.diagnosis import Code, DiagnosedError, diagnose
 from app.core.model import Reply, TranscriptLine, describe_char
+from app.core.model import wait_for as _wait_for
 
 log = logging.getLogger(__name__)
 
@@ -270,14 +271,14 @@ class SmtpConnection:
         view = memoryview(payload)
         for start in range(0, len(view), chunk):
             try:
-                await asyncio.wait_for(self._proto.drain(), max(stall_timeout, 0.01))
+                await _wait_for(self._proto.drain(), max(stall_timeout, 0.01))
             except asyncio.TimeoutError:
                 raise SmtpProtocolError(
                     "upload_stalled", f"the server took no data for {stall_timeout:.3g} s after {start} bytes"
                 ) from None
             self._transport.write(view[start : start + chunk])
         try:
-            await asyncio.wait_for(self._proto.drain(), max(stall_timeout, 0.01))
+            await _wait_for(self._proto.drain(), max(stall_timeout, 0.01))
         except asyncio.TimeoutError:
             raise SmtpProtocolError(
                 "upload_stalled", f"the server took no data for {stall_timeout:.3g} s at the end of the message"

@@ -30,6 +30,7 @@ from app.core.model import (
     log_text,
     normalize_fingerprint,
 )
+from app.core.model import wait_for as _wait_for
 from app.core.smtp import tls as tls_info
 from app.core.smtp.connection import SmtpConnection, SmtpProtocolError
 
@@ -159,7 +160,7 @@ class TlsStages:
             if s.proxy:
                 from app.core.net import open_via_proxy
 
-                sock = await asyncio.wait_for(
+                sock = await _wait_for(
                     open_via_proxy(s.proxy, s.host, s.port, self.remaining()), max(self.remaining(), 0.01)
                 )
             else:
@@ -167,9 +168,9 @@ class TlsStages:
             probe = await SmtpConnection.from_socket(sock, self._transcript)
             limit = max(min(s.timeouts.command, self.remaining()), 0.01)
             if not implicit:
-                await asyncio.wait_for(self._probe_starttls(probe), limit)
+                await _wait_for(self._probe_starttls(probe), limit)
             ctx = tls_info.make_context(replace(s.tls, minimum=TlsMinimum.TLS1_2), verify=False)
-            await asyncio.wait_for(probe.start_tls(ctx, s.host.strip("[]"), limit), limit)
+            await _wait_for(probe.start_tls(ctx, s.host.strip("[]"), limit), limit)
             details = tls_info.details_from(probe.ssl_object, verified=False)
         except (OSError, ssl.SSLError, asyncio.TimeoutError, DiagnosedError, SmtpProtocolError) as exc:
             log.info("could not fetch the certificate for details: %s", exc)

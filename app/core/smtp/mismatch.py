@@ -16,6 +16,8 @@ import socket
 import ssl
 from collections.abc import Awaitable, Callable
 
+from app.core.model import wait_for as _wait_for
+
 log = logging.getLogger(__name__)
 
 GREETING_GRACE = 0.3  # seconds of silence before the TLS probe starts (a healthy server greets in milliseconds)
@@ -55,7 +57,7 @@ async def speaks_tls(open_socket: Callable[[], Awaitable[socket.socket]], server
             raise
 
     try:
-        await asyncio.wait_for(attempt(), max(timeout, 0.01))
+        await _wait_for(attempt(), max(timeout, 0.01))
         return True
     except (OSError, ssl.SSLError, asyncio.TimeoutError, ConnectionError) as exc:
         log.debug("TLS probe failed: %s", exc)

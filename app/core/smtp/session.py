@@ -50,6 +50,7 @@ from app.core.model import (
     ignore,
     log_text,
 )
+from app.core.model import wait_for as _wait_for
 from app.core.smtp import esmtp
 from app.core.smtp.connection import Reply, SmtpConnection, SmtpProtocolError
 from app.core.smtp.handshake import TlsStages
@@ -117,7 +118,7 @@ class SmtpSession(ReachStages, TlsStages, AuthStages):
                 aw.close()
             raise DiagnosedError(on_timeout(0.0))
         try:
-            return await asyncio.wait_for(aw, limit)
+            return await _wait_for(aw, limit)
         except asyncio.TimeoutError:
             raise DiagnosedError(on_timeout(limit)) from None
 
@@ -271,7 +272,7 @@ class SmtpSession(ReachStages, TlsStages, AuthStages):
         async def body() -> str:
             assert self.conn is not None
             try:
-                reply = await asyncio.wait_for(
+                reply = await _wait_for(
                     self.conn.command("QUIT"), max(min(self.settings.timeouts.command, self.remaining(), 2.0), 0.01)
                 )
                 return reply.message[:80]
