@@ -8,19 +8,11 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QSizePolicy,
-    QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -30,13 +22,12 @@ from app.core.model import (
     AuthMechanism,
     Security,
     SmtpSettings,
-    Timeouts,
     TlsMinimum,
 )
-from app.core.smtp import is_valid_address
-from app.ui.widgets.form_rows import FieldMessage, add_validated_row, scrolled
-from app.ui.widgets.oauth_sign_in_box import OAuthSignInBox
 from app.ui.wizard.ids import PageId
+from app.ui.wizard.pages.account.checks import AccountChecks
+from app.ui.wizard.pages.account.form import AccountForm
+from app.ui.wizard.pages.account.sandbox import AccountSandbox
 from app.ui.wizard.pages.base import LazyPage
 
 log = logging.getLogger(__name__)
@@ -54,165 +45,9 @@ def wrap_hex(sha256: str) -> str:
     return ":".join(pairs[:16]) + ("\n" + ":".join(pairs[16:]) if len(pairs) > 16 else "")
 
 
-class AccountPage(LazyPage):
+class AccountPage(AccountForm, AccountSandbox, AccountChecks, LazyPage):
     def __init__(self, wizard: Any):
         super().__init__(wizard, "page_account")
-
-    def build(self) -> None:
-        self._filled_key: Any = None
-        self._touched: set[str] = set()
-        self._sandbox_pending = False
-        self._rendering = False
-        self._entered = False  # the fields write the model once they have been filled from it
-        self.messages: dict[str, FieldMessage] = {}
-        self.labels: dict[str, QLabel] = {}
-
-        self._build_account_fields()
-        self._build_advanced_fields()
-        self._build_advanced_toggle()
-        self._build_layout()
-
-    def _line(self, name: str, echo: QLineEdit.EchoMode = QLineEdit.EchoMode.Normal) -> QLineEdit:
-        w = QLineEdit(objectName=name)
-        w.setEchoMode(echo)
-        w.textEdited.connect(lambda *_: self._edited(name))
-        return w
-
-    def _build_account_fields(self) -> None:
-        self.from_address = self._line("from_address")
-        self.from_name = self._line("from_name")
-        self.username = self._line("username")
-        self.password = self._line("password", QLineEdit.EchoMode.Password)
-        # one show-password control: a checkbox (reachable by keyboard, unlike an icon in the field)
-        self.show_password = QCheckBox(objectName="show_password")
-        self.show_password.toggled.connect(self._toggle_password)
-        self.password_hint = QLabel(objectName="password_hint")
-        self.password_hint.setWordWrap(True)
-
-    def _build_advanced_fields(self) -> None:
-        self.host = self._line("host")
-        self.port = self._line("port")
-        self.port.setMaximumWidth(110)
-        self.security = QComboBox(objectName="security")
-        for sec in (Security.SSL, Security.STARTTLS, Security.NONE):
-            self.security.addItem("", sec.value)
-        self.security.currentIndexChanged.connect(self._security_changed)
-        self.auth = QComboBox(objectName="auth")
-        for mech in AuthMechanism:
-            self.auth.addItem("", mech.value)
-        self.auth.currentIndexChanged.connect(lambda *_: self._edited("auth"))
-        for combo in (self.security, self.auth):
-            # long (translated) choices must not widen the page beyond 800 px: the combo shrinks,
-            # its list shows the full texts
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(18)
-            combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)  # use the row's width
-        self.timeout_connect = QDoubleSpinBox(objectName="timeout_connect")
-        self.timeout_total = QDoubleSpinBox(objectName="timeout_total")
-        for spin, value in ((self.timeout_connect, Timeouts().connect), (self.timeout_total, Timeouts().total)):
-            spin.setRange(0.1, 600.0)
-            spin.setDecimals(1)
-            spin.setValue(value)
-            spin.valueChanged.connect(lambda *_: self._validate())
-        self.tls_minimum = QComboBox(objectName="tls_minimum")
-        for m in TlsMinimum:
-            self.tls_minimum.addItem(f"TLS {m.value}", m.value)
-        self.ca_file = self._line("ca_file")
-        self.browse_ca = QPushButton(objectName="browse_ca_file")
-        self.browse_ca.clicked.connect(self._pick_ca)
-        self.proxy = self._line("proxy")
-        self.allow_plain = QCheckBox(objectName="allow_plain")
-        self.allow_plain.toggled.connect(lambda *_: self._edited("allow_plain"))
-        self.allow_plain_warning = QLabel(objectName="allow_plain_warning")
-        self.allow_plain_warning.setWordWrap(True)
-        self.allow_plain_warning.hide()
-        self.pinned = QLabel(objectName="pinned_certificate")  # the pin of the current host and port
-        self.pinned.setWordWrap(True)
-        self.pinned.hide()
-        self.pins_box = QWidget(objectName="trusted_certificates")  # every pin, each with Forget
-        self.pins_layout = QVBoxLayout(self.pins_box)
-        self.pins_layout.setContentsMargins(0, 0, 0, 0)
-        self.forget_buttons: list[QPushButton] = []
-        self.security_warning = QLabel(objectName="security_warning")
-        self.security_warning.setWordWrap(True)
-        self.security_warning.hide()
-
-    def _build_advanced_toggle(self) -> None:
-        self.advanced = QToolButton(objectName="advanced")
-        self.advanced.setCheckable(True)
-        self.advanced.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.advanced.setArrowType(Qt.ArrowType.RightArrow)
-        self.advanced.toggled.connect(self._toggle_advanced)
-        self.advanced_box = QFrame(objectName="advanced_box")
-        self.advanced_box.setFrameShape(QFrame.Shape.StyledPanel)
-
-        self.sandbox_status = QLabel(objectName="sandbox_status")
-        self.sandbox_status.setWordWrap(True)
-        self.sandbox_status.hide()
-        self.view_inbox = QPushButton(objectName="view_sandbox_inbox")
-        self.view_inbox.clicked.connect(self.open_sandbox_inbox)
-        self.view_inbox.hide()
-
-    def _build_layout(self) -> None:
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-        self._add_row(form, "from_address", self.from_address)
-        self._add_row(form, "from_name", self.from_name)
-        self._add_row(form, "username", self.username)
-        pw_row = QHBoxLayout()
-        pw_row.addWidget(self.password, 1)
-        pw_row.addWidget(self.show_password)
-        self._add_row(form, "password", pw_row, buddy=self.password)
-        form.addRow("", self.password_hint)
-
-        self._layout_advanced()
-        self._layout_page(form)
-
-    def _layout_advanced(self) -> None:
-        adv = QFormLayout(self.advanced_box)
-        adv.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-        self._add_row(adv, "host", self.host)
-        self._add_row(adv, "port", self.port)
-        self._add_row(adv, "security", self.security)
-        adv.addRow("", self.security_warning)
-        self._add_row(adv, "auth", self.auth)
-        self._add_row(adv, "timeouts.connect", self.timeout_connect)
-        self._add_row(adv, "timeouts.total", self.timeout_total)
-        self._add_row(adv, "tls.minimum", self.tls_minimum)
-        ca_row = QHBoxLayout()
-        ca_row.addWidget(self.ca_file, 1)
-        ca_row.addWidget(self.browse_ca)
-        self._add_row(adv, "tls.cafile", ca_row, buddy=self.ca_file)
-        self._add_row(adv, "proxy", self.proxy)
-        adv.addRow("", self.allow_plain)
-        adv.addRow("", self.allow_plain_warning)
-        adv.addRow("", self.pinned)
-        adv.addRow("", self.pins_box)
-        self.advanced_box.hide()
-
-    def _layout_page(self, form: QFormLayout) -> None:
-        sandbox_row = QHBoxLayout()
-        sandbox_row.addWidget(self.sandbox_status, 1)
-        sandbox_row.addWidget(self.view_inbox)
-        inner = QWidget()
-        inner_lay = QVBoxLayout(inner)
-        inner_lay.addLayout(sandbox_row)
-        self.oauth_box = OAuthSignInBox(self.model, self._wizard.bridge, lambda: self._wizard.lang, self)
-        inner_lay.addWidget(self.oauth_box)  # "Sign in with <provider>…" where the catalogue has [oauth]
-        inner_lay.addLayout(form)
-        inner_lay.addWidget(self.advanced, 0, Qt.AlignmentFlag.AlignLeft)
-        inner_lay.addWidget(self.advanced_box)
-        inner_lay.addStretch(1)
-        scroll = scrolled(inner, "account_scroll")
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(scroll)
-        self.model.settings_changed.connect(self.render)
-        self.model.pins_changed.connect(self._render_pins)
-        self.retranslate_ui()
-
-    def _add_row(self, form: QFormLayout, name: str, field: Any, *, buddy: QWidget | None = None) -> None:
-        add_validated_row(form, name, field, self.labels, self.messages, buddy=buddy)
 
     # -- helpers -----------------------------------------------------------------------------
     def provider(self) -> Any:
@@ -391,61 +226,6 @@ class AccountPage(LazyPage):
     def _set_security(self, sec: Security) -> None:
         self.security.setCurrentIndex(max(0, self.security.findData(sec.value)))
 
-    def _fill_sandbox(self) -> None:
-        info = self._wizard.sandbox_info
-        if info is not None:
-            self._apply_sandbox(info)
-            return
-        job = self._wizard.start_sandbox()
-        if job is None:
-            return
-        self._sandbox_pending = True
-        self.sandbox_status.setText(self.tr("Starting the local sandbox server…"))
-        job.finished.connect(self._apply_sandbox)
-        job.failed.connect(self._sandbox_failed)
-        job.done.connect(self._sandbox_done)
-
-    def _sandbox_done(self) -> None:
-        self._sandbox_pending = False
-        self.completeChanged.emit()
-
-    def _apply_sandbox(self, info: Any) -> None:
-        model = self.model
-        if getattr(model.provider, "kind", None) is not ProviderKind.SANDBOX:
-            return  # the user chose another provider meanwhile
-        base = model.settings or SmtpSettings(host="", port=0, security=Security.SSL)
-        model.set_settings(
-            replace(
-                base,
-                host=info.host,
-                port=info.ssl_port,
-                security=Security.SSL,
-                username=info.username,
-                tls=replace(base.tls, cafile=str(info.ca_file)),
-            )
-        )
-        model.set_password(info.password)
-        if not model.email.strip():
-            model.email = "test@mailsetup.localhost"
-        self.render()
-        self.sandbox_status.setText(
-            self.tr(
-                "The sandbox runs on this computer: ports {ssl} (SSL) and {starttls} (STARTTLS). Messages stay here."
-            ).format(ssl=info.ssl_port, starttls=info.starttls_port)
-        )
-
-    def _sandbox_failed(self, exc: Any) -> None:
-        self.sandbox_status.setText(self.tr("The sandbox could not start: {error}").format(error=str(exc)))
-
-    def open_sandbox_inbox(self) -> None:
-        server = self._wizard.sandbox
-        if server is None:
-            return
-        from app.ui.dialogs.sandbox_viewer import SandboxInboxDialog
-
-        self.inbox_dialog = SandboxInboxDialog(server, self)
-        self.inbox_dialog.show()
-
     # -- settings and validation ------------------------------------------------------------
     def current_settings(self) -> SmtpSettings:
         """The model's settings with what the fields say (may be invalid: see ``field_errors``)."""
@@ -478,111 +258,6 @@ class AccountPage(LazyPage):
         model.from_name = self.from_name.text().strip()
         model.set_settings(self.current_settings(), self)
         model.set_password(self.password_value(), self)
-
-    def field_errors(self) -> dict[str, str]:
-        """Field name -> a specific, translated message; empty when the page is usable."""
-        s = self.current_settings()
-        errs: dict[str, str] = {}
-        for e in s.errors():
-            if e.field == "host":
-                errs["host"] = (
-                    self.tr("Enter the SMTP server name, for example smtp.example.com.")
-                    if not s.host
-                    else self.tr("“{host}” is not a valid server name or IP address.").format(host=s.host)
-                )
-            elif e.field == "port":
-                errs["port"] = self.tr("The port is a whole number from 1 to 65535 (usually 465 or 587).")
-            elif e.field == "username":
-                errs["username"] = self.tr("The login must not contain line breaks.")
-            elif e.field.startswith("timeouts."):
-                errs[e.field] = self.tr("A timeout must be between 0 and 600 seconds.")
-            else:
-                errs.setdefault(e.field, e.message)
-        addr = self.from_address.text().strip()
-        if not addr:
-            errs["from_address"] = self.tr("Enter the address the messages come from.")
-        elif not is_valid_address(addr):
-            errs["from_address"] = self.tr(
-                "“{addr}” is not an e-mail address (it needs a name, @ and a domain)."
-            ).format(addr=addr)
-        password = self.password_value()
-        if s.username and not password:
-            errs["password"] = self.tr("Enter the password for this login (or clear the login to test without one).")
-        elif password and not s.username:
-            errs["username"] = self.tr("Enter the login that goes with this password.")
-        if s.security is Security.NONE and password and not s.allow_plain_auth:
-            errs["security"] = self.tr(
-                "Without encryption the password would travel readable. Choose SSL or STARTTLS, "
-                "or allow it explicitly under Advanced."
-            )
-        ca = s.tls.cafile
-        if ca:
-            from pathlib import Path
-
-            if not Path(ca).is_file():
-                errs["tls.cafile"] = self.tr("The CA file “{path}” does not exist.").format(path=ca)
-        proxy = s.proxy
-        if proxy and "://" not in proxy:
-            errs["proxy"] = self.tr("A proxy URL looks like socks5://host:1080 or http://host:3128.")
-        return errs
-
-    def _validate(self) -> None:
-        errs = self.field_errors()
-        # pre-filled fields count as touched so their problems show at once
-        for name, w in (("host", self.host), ("port", self.port), ("from_address", self.from_address)):
-            if w.text():
-                self._touched.add(name)
-        for name, msg in self.messages.items():
-            show = (
-                name in self._touched
-                or name in ("security", "tls.cafile", "proxy")
-                or (name == "password" and "username" in self._touched)
-            )
-            msg.set_message(errs.get(name, "") if show else "")
-        if (
-            any(
-                k in errs
-                for k in (
-                    "host",
-                    "port",
-                    "security",
-                    "auth",
-                    "tls.cafile",
-                    "proxy",
-                    "timeouts.connect",
-                    "timeouts.total",
-                )
-            )
-            and not self.advanced.isChecked()
-            and self._touched & {"host", "port", "security"}
-        ):
-            self.advanced.setChecked(True)
-        self._update_password_hint()
-        self.allow_plain_warning.setVisible(self.allow_plain.isChecked())
-        mismatch = self._security_mismatch()
-        self.security_warning.setText(mismatch)
-        self.security_warning.setVisible(bool(mismatch))
-        if self._entered and not self._rendering:
-            self.write_model()
-        s = self.model.settings
-        self.pinned.setVisible(bool(s is not None and s.tls.pinned_sha256))
-        self._retranslate_pinned()
-        self.completeChanged.emit()
-
-    def _update_password_hint(self) -> None:
-        p = self.provider()
-        raw = self.password.text()
-        if p is not None and getattr(p, "strip_password_spaces", False) and any(c.isspace() for c in raw):
-            self.password_hint.setText(
-                self.tr("Spaces in the app password are removed: {provider} ignores them.").format(
-                    provider=p.display_name(self._wizard.lang)
-                )
-            )
-        elif raw != raw.strip():
-            self.password_hint.setText(self.tr("Note: the password starts or ends with a space."))
-        else:
-            self.password_hint.setText("")
-        self.password_hint.setVisible(bool(self.password_hint.text()))
 
     def isComplete(self) -> bool:
         if not self.built:
