@@ -1,48 +1,8 @@
-<?xml version="1.0" encoding="utf-8"?>
+<?xml version='1.0' encoding='utf-8'?>
 <!DOCTYPE TS>
 <TS version="2.1" language="ru">
 <context>
-    <name>AccountPage</name>
-    <message>
-        <source>Choose a CA certificate</source>
-        <translation>Выбор сертификата CA</translation>
-    </message>
-    <message>
-        <source>Certificates (*.pem *.crt *.cer);;All files (*)</source>
-        <translation>Сертификаты (*.pem *.crt *.cer);;Все файлы (*)</translation>
-    </message>
-    <message>
-        <source>Port 465 usually expects SSL/TLS from the start; with STARTTLS the check will likely hang.</source>
-        <translation>Порт 465 обычно ждёт SSL/TLS с самого начала; со STARTTLS проверка, скорее всего, зависнет.</translation>
-    </message>
-    <message>
-        <source>Port {port} usually expects STARTTLS; with SSL/TLS the handshake will likely fail.</source>
-        <translation>Порт {port} обычно ждёт STARTTLS; с SSL/TLS рукопожатие, скорее всего, не пройдёт.</translation>
-    </message>
-    <message>
-        <source>Trusted for {host}:{port}: SHA-256 {fp}</source>
-        <translation>Доверенный для {host}:{port}: SHA-256 {fp}</translation>
-    </message>
-    <message>
-        <source>Forget</source>
-        <translation>Забыть</translation>
-    </message>
-    <message>
-        <source>Forget the trusted certificate of {host}:{port}</source>
-        <translation>Забыть доверенный сертификат {host}:{port}</translation>
-    </message>
-    <message>
-        <source>Starting the local sandbox server…</source>
-        <translation>Запуск сервера локальной песочницы…</translation>
-    </message>
-    <message>
-        <source>The sandbox runs on this computer: ports {ssl} (SSL) and {starttls} (STARTTLS). Messages stay here.</source>
-        <translation>Песочница работает на этом компьютере: порты {ssl} (SSL) и {starttls} (STARTTLS). Письма никуда не уходят.</translation>
-    </message>
-    <message>
-        <source>The sandbox could not start: {error}</source>
-        <translation>Не удалось запустить песочницу: {error}</translation>
-    </message>
+    <name>AccountChecks</name>
     <message>
         <source>Enter the SMTP server name, for example smtp.example.com.</source>
         <translation>Введите имя SMTP-сервера, например smtp.example.com.</translation>
@@ -99,6 +59,37 @@
         <source>Note: the password starts or ends with a space.</source>
         <translation>Внимание: пароль начинается или заканчивается пробелом.</translation>
     </message>
+</context>
+<context>
+    <name>AccountPage</name>
+    <message>
+        <source>Choose a CA certificate</source>
+        <translation>Выбор сертификата CA</translation>
+    </message>
+    <message>
+        <source>Certificates (*.pem *.crt *.cer);;All files (*)</source>
+        <translation>Сертификаты (*.pem *.crt *.cer);;Все файлы (*)</translation>
+    </message>
+    <message>
+        <source>Port 465 usually expects SSL/TLS from the start; with STARTTLS the check will likely hang.</source>
+        <translation>Порт 465 обычно ждёт SSL/TLS с самого начала; со STARTTLS проверка, скорее всего, зависнет.</translation>
+    </message>
+    <message>
+        <source>Port {port} usually expects STARTTLS; with SSL/TLS the handshake will likely fail.</source>
+        <translation>Порт {port} обычно ждёт STARTTLS; с SSL/TLS рукопожатие, скорее всего, не пройдёт.</translation>
+    </message>
+    <message>
+        <source>Trusted for {host}:{port}: SHA-256 {fp}</source>
+        <translation>Доверенный для {host}:{port}: SHA-256 {fp}</translation>
+    </message>
+    <message>
+        <source>Forget</source>
+        <translation>Забыть</translation>
+    </message>
+    <message>
+        <source>Forget the trusted certificate of {host}:{port}</source>
+        <translation>Забыть доверенный сертификат {host}:{port}</translation>
+    </message>
     <message>
         <source>API &amp;key:</source>
         <translation>API-&amp;ключ:</translation>
@@ -116,7 +107,7 @@
         <translation>Для локальной песочницы всё уже заполнено — просто нажмите «Далее».</translation>
     </message>
     <message>
-        <source>Type your server&apos;s settings; your provider or administrator has them.</source>
+        <source>Type your server's settings; your provider or administrator has them.</source>
         <translation>Введите параметры своего сервера — их можно узнать у провайдера или администратора.</translation>
     </message>
     <message>
@@ -257,13 +248,28 @@
     </message>
 </context>
 <context>
+    <name>AccountSandbox</name>
+    <message>
+        <source>Starting the local sandbox server…</source>
+        <translation>Запуск сервера локальной песочницы…</translation>
+    </message>
+    <message>
+        <source>The sandbox runs on this computer: ports {ssl} (SSL) and {starttls} (STARTTLS). Messages stay here.</source>
+        <translation>Песочница работает на этом компьютере: порты {ssl} (SSL) и {starttls} (STARTTLS). Письма никуда не уходят.</translation>
+    </message>
+    <message>
+        <source>The sandbox could not start: {error}</source>
+        <translation>Не удалось запустить песочницу: {error}</translation>
+    </message>
+</context>
+<context>
     <name>Audit</name>
     <message>
         <source>No DMARC record for {domain}</source>
         <translation>Нет записи DMARC для {domain}</translation>
     </message>
     <message>
-        <source>Gmail, Yahoo and Microsoft expect a DMARC record from domains that send mail; without it mail is more likely to be rejected or marked as spam. Start with &quot;p=none&quot; and reports, then tighten the policy once reports show all your mail passes.</source>
+        <source>Gmail, Yahoo and Microsoft expect a DMARC record from domains that send mail; without it mail is more likely to be rejected or marked as spam. Start with "p=none" and reports, then tighten the policy once reports show all your mail passes.</source>
         <translation>Gmail, Yahoo и Microsoft ждут запись DMARC от доменов, с которых отправляют почту; без неё письма чаще отклоняются или попадают в спам. Начните с «p=none» и отчётов, а когда отчёты покажут, что вся ваша почта проходит проверку, ужесточите политику.</translation>
     </message>
     <message>
@@ -283,7 +289,7 @@
         <translation>Запись только наблюдает (p=none): письма, не прошедшие DMARC, всё равно доставляются, и чужие по-прежнему могут слать почту от имени домена. Когда отчёты покажут, что ваша почта проходит проверку, перейдите на p=quarantine, а затем на p=reject.</translation>
     </message>
     <message>
-        <source>Receivers are asked to apply &quot;{policy}&quot; to mail that fails DMARC for this domain: a good policy.</source>
+        <source>Receivers are asked to apply "{policy}" to mail that fails DMARC for this domain: a good policy.</source>
         <translation>Получателей просят применять «{policy}» к письмам этого домена, не прошедшим DMARC: хорошая политика.</translation>
     </message>
     <message>
@@ -303,11 +309,11 @@
         <translation>Хотя бы одна проверка, которую учитывает DMARC, проходит для домена, совпадающего с адресом From ({domain}); совпадение для SPF — {aspf}, для DKIM — {adkim}.</translation>
     </message>
     <message>
-        <source>SPF is checked for the envelope sender&apos;s domain {mail_from}, which does not match the From domain {domain} under {aspf} alignment, and no DKIM key was found for {domain}. Use an envelope sender in {domain}, set aspf=r, or publish the provider&apos;s DKIM key.</source>
+        <source>SPF is checked for the envelope sender's domain {mail_from}, which does not match the From domain {domain} under {aspf} alignment, and no DKIM key was found for {domain}. Use an envelope sender in {domain}, set aspf=r, or publish the provider's DKIM key.</source>
         <translation>SPF проверяется для домена отправителя конверта {mail_from}, а он не совпадает с доменом From {domain} при правиле {aspf}, и ключ DKIM для {domain} не найден. Используйте отправителя конверта в {domain}, задайте aspf=r или опубликуйте ключ DKIM провайдера.</translation>
     </message>
     <message>
-        <source>Neither SPF nor DKIM passes for a domain aligned with {domain}, so receivers apply the DMARC policy to your mail. Authorise the server in SPF and publish the provider&apos;s DKIM key.</source>
+        <source>Neither SPF nor DKIM passes for a domain aligned with {domain}, so receivers apply the DMARC policy to your mail. Authorise the server in SPF and publish the provider's DKIM key.</source>
         <translation>Ни SPF, ни DKIM не проходят для домена, совпадающего с {domain}, поэтому получатели применят к вашим письмам политику DMARC. Разрешите сервер в SPF и опубликуйте ключ DKIM провайдера.</translation>
     </message>
     <message>
@@ -359,7 +365,7 @@
         <translation>Нет ключа DKIM для {domain}</translation>
     </message>
     <message>
-        <source>No key was found under the selectors tried ({selectors}). Turn on DKIM signing for your domain in the provider&apos;s admin console and publish the TXT record it shows; the record below is its shape, the key itself comes from the provider.</source>
+        <source>No key was found under the selectors tried ({selectors}). Turn on DKIM signing for your domain in the provider's admin console and publish the TXT record it shows; the record below is its shape, the key itself comes from the provider.</source>
         <translation>Ключ не найден ни под одним из проверенных селекторов ({selectors}). Включите подпись DKIM для домена в панели администратора провайдера и опубликуйте TXT-запись, которую она покажет; запись ниже — только её вид, сам ключ даёт провайдер.</translation>
     </message>
     <message>
@@ -403,7 +409,7 @@
         <translation>DNSSEC: ответы подписаны и проверены</translation>
     </message>
     <message>
-        <source>The resolver confirmed the domain&apos;s DNS answers are authentic.</source>
+        <source>The resolver confirmed the domain's DNS answers are authentic.</source>
         <translation>Резолвер подтвердил подлинность DNS-ответов домена.</translation>
     </message>
     <message>
@@ -435,7 +441,7 @@
         <translation>{provider} отклоняет адрес From, отличный от логина</translation>
     </message>
     <message>
-        <source>Mail from {sender} sent with the login {login} is refused by the server. Send from the mailbox&apos;s own address, or give the login the right to send as {sender} in the provider&apos;s settings.</source>
+        <source>Mail from {sender} sent with the login {login} is refused by the server. Send from the mailbox's own address, or give the login the right to send as {sender} in the provider's settings.</source>
         <translation>Письмо от {sender}, отправленное под логином {login}, сервер отклонит. Отправляйте с адреса самого ящика или дайте логину право отправлять от имени {sender} в настройках провайдера.</translation>
     </message>
     <message>
@@ -443,7 +449,7 @@
         <translation>{provider} заменяет адрес From на логин</translation>
     </message>
     <message>
-        <source>Recipients will see {login} instead of {sender} unless {sender} is added to the account as a verified &quot;send mail as&quot; address.</source>
+        <source>Recipients will see {login} instead of {sender} unless {sender} is added to the account as a verified "send mail as" address.</source>
         <translation>Получатели увидят {login} вместо {sender}, если {sender} не добавлен в аккаунт как подтверждённый адрес «Отправлять письма как».</translation>
     </message>
     <message>
@@ -459,11 +465,11 @@
         <translation>SPF разрешает кому угодно отправлять от имени {domain}</translation>
     </message>
     <message>
-        <source>The record ends with &quot;+all&quot;: every server in the world passes SPF for this domain, so it protects nothing. End it with &quot;~all&quot; (or &quot;-all&quot;) instead.</source>
+        <source>The record ends with "+all": every server in the world passes SPF for this domain, so it protects nothing. End it with "~all" (or "-all") instead.</source>
         <translation>Запись заканчивается на «+all»: любой сервер в мире проходит SPF для этого домена, так что она ни от чего не защищает. Заканчивайте её на «~all» (или «-all»).</translation>
     </message>
     <message>
-        <source>The SPF record is valid and needs {lookups} of the 10 DNS lookups allowed. It ends with &quot;?all&quot; (neutral), which tells receivers nothing about other servers: &quot;~all&quot; is safer.</source>
+        <source>The SPF record is valid and needs {lookups} of the 10 DNS lookups allowed. It ends with "?all" (neutral), which tells receivers nothing about other servers: "~all" is safer.</source>
         <translation>Запись SPF корректна и использует {lookups} из 10 разрешённых DNS-запросов. Она заканчивается на «?all» (нейтрально) и ничего не говорит получателям о других серверах: «~all» надёжнее.</translation>
     </message>
     <message>
@@ -487,7 +493,7 @@
         <translation>Больше одной записи SPF для {domain}</translation>
     </message>
     <message>
-        <source>A domain may have only one TXT record starting with &quot;v=spf1&quot;; with two, SPF fails for every message. Merge them into one record.</source>
+        <source>A domain may have only one TXT record starting with "v=spf1"; with two, SPF fails for every message. Merge them into one record.</source>
         <translation>У домена может быть только одна TXT-запись, начинающаяся с «v=spf1»; при двух SPF не проходит ни для одного письма. Объедините их в одну запись.</translation>
     </message>
     <message>
@@ -495,7 +501,7 @@
         <translation>SPF требует слишком много DNS-запросов ({lookups} из 10)</translation>
     </message>
     <message>
-        <source>SPF allows at most 10 DNS lookups (include, a, mx, ptr, exists, redirect). This record needs {lookups}, so receivers treat it as an error and SPF fails. Remove includes you no longer use or replace &quot;a&quot;/&quot;mx&quot; terms with ip4:/ip6: addresses.</source>
+        <source>SPF allows at most 10 DNS lookups (include, a, mx, ptr, exists, redirect). This record needs {lookups}, so receivers treat it as an error and SPF fails. Remove includes you no longer use or replace "a"/"mx" terms with ip4:/ip6: addresses.</source>
         <translation>SPF допускает не больше 10 DNS-запросов (include, a, mx, ptr, exists, redirect). Этой записи нужно {lookups}, поэтому получатели считают её ошибкой и SPF не проходит. Уберите ненужные include или замените «a»/«mx» адресами ip4:/ip6:.</translation>
     </message>
     <message>
@@ -519,7 +525,7 @@
         <translation>его адрес {address} указан в записи</translation>
     </message>
     <message>
-        <source>it includes the provider&apos;s &quot;{include}&quot;</source>
+        <source>it includes the provider's "{include}"</source>
         <translation>запись включает «{include}» провайдера</translation>
     </message>
     <message>
@@ -535,7 +541,7 @@
         <translation>В записи есть элементы, которые MailSetup не вычисляет ({terms}); они могут охватывать сервер, а могут и нет.</translation>
     </message>
     <message>
-        <source>Mail you send through this server fails SPF for {domain} and may be rejected or marked as spam. Add &quot;{term}&quot; to the record.</source>
+        <source>Mail you send through this server fails SPF for {domain} and may be rejected or marked as spam. Add "{term}" to the record.</source>
         <translation>Письма, отправленные через этот сервер, не проходят SPF для {domain} и могут быть отклонены или помечены как спам. Добавьте в запись «{term}».</translation>
     </message>
     <message>
@@ -547,14 +553,14 @@
         <translation>Нет своевременного DNS-ответа для {name}</translation>
     </message>
     <message>
-        <source>The DNS server did not answer before the audit&apos;s time ran out, so this check could not be made. Check the network or the DNS server and run the audit again.</source>
+        <source>The DNS server did not answer before the audit's time ran out, so this check could not be made. Check the network or the DNS server and run the audit again.</source>
         <translation>DNS-сервер не ответил до конца отведённого на проверку времени, поэтому эту проверку сделать не удалось. Проверьте сеть или DNS-сервер и запустите проверку снова.</translation>
     </message>
 </context>
 <context>
     <name>CertificateBox</name>
     <message>
-        <source>The server&apos;s certificate</source>
+        <source>The server's certificate</source>
         <translation>Сертификат сервера</translation>
     </message>
     <message>
@@ -818,7 +824,7 @@
         <translation>{host} отказал в {protocol_name} для {user}: {reply}. У многих провайдеров (Gmail, Яндекс, Mail.ru) есть отдельный переключатель для почтовых программ, и он часто выключен.</translation>
     </message>
     <message>
-        <source>Turn on {protocol_name} access in the mailbox&apos;s web settings (the section about mail programs), then check again.</source>
+        <source>Turn on {protocol_name} access in the mailbox's web settings (the section about mail programs), then check again.</source>
         <translation>Включите доступ по {protocol_name} в веб-настройках ящика (раздел о почтовых программах) и повторите проверку.</translation>
     </message>
     <message>
@@ -838,7 +844,7 @@
         <translation>Проверьте логин (обычно это полный адрес) и пароль.</translation>
     </message>
     <message>
-        <source>If sending works with the same password, {protocol_name} access may be switched off in the mailbox&apos;s settings.</source>
+        <source>If sending works with the same password, {protocol_name} access may be switched off in the mailbox's settings.</source>
         <translation>Если отправка с тем же паролем работает, доступ по {protocol_name} может быть выключен в настройках ящика.</translation>
     </message>
     <message>
@@ -854,7 +860,7 @@
         <translation>Создайте пароль приложения и введите его здесь (не обычный пароль).</translation>
     </message>
     <message>
-        <source>Turn on {protocol_name} access in the mailbox&apos;s settings for mail programs.</source>
+        <source>Turn on {protocol_name} access in the mailbox's settings for mail programs.</source>
         <translation>Включите доступ по {protocol_name} в настройках ящика для почтовых программ.</translation>
     </message>
     <message>
@@ -866,7 +872,7 @@
         <translation>{host}:{port} ответил, но завершил сеанс: {reply}</translation>
     </message>
     <message>
-        <source>If it persists, contact the mail server&apos;s administrator.</source>
+        <source>If it persists, contact the mail server's administrator.</source>
         <translation>Если повторяется, обратитесь к администратору почтового сервера.</translation>
     </message>
     <message>
@@ -886,7 +892,7 @@
         <translation>На {host}:{port} работает сервер {found}, а не {protocol_name}</translation>
     </message>
     <message>
-        <source>The server greeted with &apos;{reply}&apos;, which is {found}. The port belongs to another service: {protocol_name} uses port {ssl_port} (SSL/TLS) or {plain_port} (STARTTLS).</source>
+        <source>The server greeted with '{reply}', which is {found}. The port belongs to another service: {protocol_name} uses port {ssl_port} (SSL/TLS) or {plain_port} (STARTTLS).</source>
         <translation>Сервер поприветствовал строкой «{reply}» — это {found}. Порт принадлежит другой службе: {protocol_name} работает на порту {ssl_port} (SSL/TLS) или {plain_port} (STARTTLS).</translation>
     </message>
     <message>
@@ -998,7 +1004,7 @@
         <translation>{host} не предлагает ни одного способа входа, который умеет эта программа ({offered}).</translation>
     </message>
     <message>
-        <source>Ask the server&apos;s administrator to allow PLAIN or LOGIN over TLS.</source>
+        <source>Ask the server's administrator to allow PLAIN or LOGIN over TLS.</source>
         <translation>Попросите администратора сервера разрешить PLAIN или LOGIN поверх TLS.</translation>
     </message>
     <message>
@@ -1010,7 +1016,7 @@
         <translation>Письмо пришло через {seconds} с, но принимающий сервер счёл его спамом. Результаты проверки подлинности: {verdicts}.</translation>
     </message>
     <message>
-        <source>Make sure SPF, DKIM and DMARC pass for the sender&apos;s domain (ask whoever runs its DNS).</source>
+        <source>Make sure SPF, DKIM and DMARC pass for the sender's domain (ask whoever runs its DNS).</source>
         <translation>Убедитесь, что SPF, DKIM и DMARC проходят для домена отправителя (спросите того, кто ведёт его DNS).</translation>
     </message>
     <message>
@@ -1018,7 +1024,7 @@
         <translation>Укажите в From адрес того ящика, под которым выполняется вход.</translation>
     </message>
     <message>
-        <source>Mark the message as &apos;not spam&apos;; a real text instead of a test text also helps.</source>
+        <source>Mark the message as 'not spam'; a real text instead of a test text also helps.</source>
         <translation>Отметьте письмо как «не спам»; помогает и обычный текст вместо тестового.</translation>
     </message>
     <message>
@@ -1038,7 +1044,7 @@
         <translation>Проверьте, что получатель — это тот ящик, который здесь проверяется.</translation>
     </message>
     <message>
-        <source>Look for a bounce message in the sender&apos;s mailbox.</source>
+        <source>Look for a bounce message in the sender's mailbox.</source>
         <translation>Поищите письмо о недоставке в ящике отправителя.</translation>
     </message>
     <message>
@@ -1062,7 +1068,7 @@
         <translation>Проверьте написание имени сервера, например: smtp.gmail.com, smtp.yandex.ru, smtp.mail.ru.</translation>
     </message>
     <message>
-        <source>Make sure this computer is online: open any website, or run &apos;nslookup {host}&apos;.</source>
+        <source>Make sure this computer is online: open any website, or run 'nslookup {host}'.</source>
         <translation>Убедитесь, что компьютер подключён к интернету: откройте любой сайт или выполните команду nslookup {host}.</translation>
     </message>
     <message>
@@ -1094,7 +1100,7 @@
         <translation>DNS-запрос для {host} не завершился вовремя ({detail}).</translation>
     </message>
     <message>
-        <source>Check this computer&apos;s internet connection and DNS settings, then try again.</source>
+        <source>Check this computer's internet connection and DNS settings, then try again.</source>
         <translation>Проверьте подключение компьютера к интернету и настройки DNS, затем повторите попытку.</translation>
     </message>
     <message>
@@ -1110,7 +1116,7 @@
         <translation>Проверьте, что компьютер подключён к сети.</translation>
     </message>
     <message>
-        <source>If only an IPv6 address failed, check IPv6 connectivity or use the server&apos;s IPv4 address.</source>
+        <source>If only an IPv6 address failed, check IPv6 connectivity or use the server's IPv4 address.</source>
         <translation>Если ошибка возникает только с IPv6-адресом, проверьте работу IPv6 или используйте IPv4-адрес сервера.</translation>
     </message>
     <message>
@@ -1150,7 +1156,7 @@
         <translation>Оба порта отправки, 587 и 465, на {host} отклоняют подключения. Вероятно, это не сервер для отправки почты, или он не работает.</translation>
     </message>
     <message>
-        <source>Check the server name in your provider&apos;s instructions (e.g. smtp.example.com).</source>
+        <source>Check the server name in your provider's instructions (e.g. smtp.example.com).</source>
         <translation>Проверьте имя сервера в инструкции вашего провайдера (например, smtp.example.com).</translation>
     </message>
     <message>
@@ -1166,7 +1172,7 @@
         <translation>Попробуйте другой порт для отправки: 587 со STARTTLS или 465 с SSL/TLS.</translation>
     </message>
     <message>
-        <source>Check firewalls, antivirus &apos;mail shields&apos; and VPNs on this computer and network.</source>
+        <source>Check firewalls, antivirus 'mail shields' and VPNs on this computer and network.</source>
         <translation>Проверьте брандмауэры, «почтовые экраны» антивирусов и VPN на этом компьютере и в сети.</translation>
     </message>
     <message>
@@ -1258,7 +1264,7 @@
         <translation>Если это повторяется, спросите администратора сети или почтового сервера, что удерживает порт {port}.</translation>
     </message>
     <message>
-        <source>The server&apos;s greeting did not arrive in time</source>
+        <source>The server's greeting did not arrive in time</source>
         <translation>Приветствие сервера не пришло вовремя</translation>
     </message>
     <message>
@@ -1326,7 +1332,7 @@
         <translation>Скопируйте идентификатор клиента (и tenant) из регистрации приложения заново.</translation>
     </message>
     <message>
-        <source>Microsoft: turn on &apos;Allow public client flows&apos; for the app; Google: give the client secret of the Desktop app client.</source>
+        <source>Microsoft: turn on 'Allow public client flows' for the app; Google: give the client secret of the Desktop app client.</source>
         <translation>Microsoft: включите для приложения «Разрешить потоки общедоступных клиентов»; Google: укажите секрет клиента типа «Приложение для ПК».</translation>
     </message>
     <message>
@@ -1346,7 +1352,7 @@
         <translation>Адрес перенаправления не зарегистрирован для приложения</translation>
     </message>
     <message>
-        <source>{provider} refused to send the sign-in back to {redirect_uri}: it is not among the app&apos;s redirect addresses ({description}).</source>
+        <source>{provider} refused to send the sign-in back to {redirect_uri}: it is not among the app's redirect addresses ({description}).</source>
         <translation>{provider} отказался вернуть вход на {redirect_uri}: этого адреса нет среди адресов перенаправления приложения ({description}).</translation>
     </message>
     <message>
@@ -1506,7 +1512,7 @@
         <translation>{host} ответил, что вход по паролю (Basic) для отправки не поддерживается (5.7.30). Для этого ящика работает только вход через OAuth.</translation>
     </message>
     <message>
-        <source>Choose &apos;Sign in with Microsoft&apos; (mailsetup oauth login) instead of a password.</source>
+        <source>Choose 'Sign in with Microsoft' (mailsetup oauth login) instead of a password.</source>
         <translation>Выберите «Войти через Microsoft» (mailsetup oauth login) вместо пароля.</translation>
     </message>
     <message>
@@ -1514,7 +1520,7 @@
         <translation>Открыть страницу согласия администратора</translation>
     </message>
     <message>
-        <source>If this keeps happening, contact the mail server&apos;s administrator.</source>
+        <source>If this keeps happening, contact the mail server's administrator.</source>
         <translation>Если ошибка повторяется, обратитесь к администратору почтового сервера.</translation>
     </message>
     <message>
@@ -1586,7 +1592,7 @@
         <translation>Повторите попытку позже: возможно, сервер перегружен.</translation>
     </message>
     <message>
-        <source>The server&apos;s certificate is not trusted</source>
+        <source>The server's certificate is not trusted</source>
         <translation>Сертификат сервера не является доверенным</translation>
     </message>
     <message>
@@ -1618,7 +1624,7 @@
         <translation>Сертификат {host} ({subject}) самоподписанный: его подлинность никто не подтверждает ({detail}). Такой сертификат может предъявить любой посредник, поэтому автоматически он не принимается.</translation>
     </message>
     <message>
-        <source>Compare the fingerprint with the one the server&apos;s administrator gives you: SHA-256 {sha256}.</source>
+        <source>Compare the fingerprint with the one the server's administrator gives you: SHA-256 {sha256}.</source>
         <translation>Сверьте отпечаток с тем, который сообщит администратор сервера: SHA-256 {sha256}.</translation>
     </message>
     <message>
@@ -1626,8 +1632,8 @@
         <translation>Если они совпадают, добавьте в доверенные именно этот сертификат (он будет закреплён по отпечатку).</translation>
     </message>
     <message>
-        <source>Better: ask the administrator to install a certificate from a public authority (for example Let&apos;s Encrypt).</source>
-        <translation>Лучше попросите администратора установить сертификат от публичного центра сертификации (например, Let&apos;s Encrypt).</translation>
+        <source>Better: ask the administrator to install a certificate from a public authority (for example Let's Encrypt).</source>
+        <translation>Лучше попросите администратора установить сертификат от публичного центра сертификации (например, Let's Encrypt).</translation>
     </message>
     <message>
         <source>The certificate changed: it does not match the pinned fingerprint</source>
@@ -1638,7 +1644,7 @@
         <translation>Вы доверили один конкретный сертификат для {host}, но сервер теперь предъявляет другой (SHA-256 {sha256}). Возможно, сертификат обновили или кто-то перехватывает соединение.</translation>
     </message>
     <message>
-        <source>Ask the server&apos;s administrator whether the certificate was renewed and compare the fingerprint.</source>
+        <source>Ask the server's administrator whether the certificate was renewed and compare the fingerprint.</source>
         <translation>Уточните у администратора сервера, обновлялся ли сертификат, и сверьте отпечаток.</translation>
     </message>
     <message>
@@ -1654,7 +1660,7 @@
         <translation>Вы подключились к {host}, но его сертификат действителен только для: {sans} ({detail}). Либо это не официальное имя сервера, либо соединение идёт не туда, куда вы ожидаете.</translation>
     </message>
     <message>
-        <source>Use the server name that the certificate names (often the provider&apos;s official SMTP host).</source>
+        <source>Use the server name that the certificate names (often the provider's official SMTP host).</source>
         <translation>Используйте имя сервера, указанное в сертификате (часто это официальный адрес SMTP-сервера провайдера).</translation>
     </message>
     <message>
@@ -1662,7 +1668,7 @@
         <translation>Если вы подключаетесь по IP-адресу или псевдониму, укажите вместо него настоящее имя хоста.</translation>
     </message>
     <message>
-        <source>The server&apos;s certificate has expired</source>
+        <source>The server's certificate has expired</source>
         <translation>Срок действия сертификата сервера истёк</translation>
     </message>
     <message>
@@ -1670,15 +1676,15 @@
         <translation>Сертификат {host} был действителен до {not_after}. Просроченные сертификаты не принимаются.</translation>
     </message>
     <message>
-        <source>Check that this computer&apos;s date and time are correct.</source>
+        <source>Check that this computer's date and time are correct.</source>
         <translation>Проверьте, правильно ли установлены дата и время на компьютере.</translation>
     </message>
     <message>
-        <source>Tell the server&apos;s administrator that the certificate has expired.</source>
+        <source>Tell the server's administrator that the certificate has expired.</source>
         <translation>Сообщите администратору сервера, что срок действия сертификата истёк.</translation>
     </message>
     <message>
-        <source>The server&apos;s certificate is not valid yet</source>
+        <source>The server's certificate is not valid yet</source>
         <translation>Сертификат сервера ещё не вступил в силу</translation>
     </message>
     <message>
@@ -1710,7 +1716,7 @@
         <translation>Сервер отказался включать TLS</translation>
     </message>
     <message>
-        <source>{host}:{port} announced STARTTLS but then refused to start it (see the server&apos;s reply).</source>
+        <source>{host}:{port} announced STARTTLS but then refused to start it (see the server's reply).</source>
         <translation>{host}:{port} объявил поддержку STARTTLS, но отказался его выполнить (см. ответ сервера).</translation>
     </message>
     <message>
@@ -1766,7 +1772,7 @@
         <translation>{host} не принял логин {user} с этим ключом.</translation>
     </message>
     <message>
-        <source>Check that the login is exactly what {provider} requires (some use a fixed login such as &apos;apikey&apos;).</source>
+        <source>Check that the login is exactly what {provider} requires (some use a fixed login such as 'apikey').</source>
         <translation>Проверьте, что логин именно такой, какой требует {provider} (некоторые сервисы используют фиксированный логин, например «apikey»).</translation>
     </message>
     <message>
@@ -1798,7 +1804,7 @@
         <translation>…</translation>
     </message>
     <message>
-        <source>In the Microsoft 365 admin center, enable &apos;Authenticated SMTP&apos; for this mailbox (Users &gt; Mail &gt; Manage email apps).</source>
+        <source>In the Microsoft 365 admin center, enable 'Authenticated SMTP' for this mailbox (Users &gt; Mail &gt; Manage email apps).</source>
         <translation>В центре администрирования Microsoft 365 включите для этого ящика «Authenticated SMTP» (Users &gt; Mail &gt; Manage email apps).</translation>
     </message>
     <message>
@@ -1834,7 +1840,7 @@
         <translation>Сервер поддерживает способы входа {offered}, а выбран способ {wanted}.</translation>
     </message>
     <message>
-        <source>Choose the login method &apos;auto&apos; or one the server offers.</source>
+        <source>Choose the login method 'auto' or one the server offers.</source>
         <translation>Выберите способ входа «auto» или один из поддерживаемых сервером.</translation>
     </message>
     <message>
@@ -1862,7 +1868,7 @@
         <translation>{host} не принимает выбранный способ входа {mechanism}.</translation>
     </message>
     <message>
-        <source>Choose the login method &apos;auto&apos; or another one the server offers.</source>
+        <source>Choose the login method 'auto' or another one the server offers.</source>
         <translation>Выберите способ входа «auto» или другой, поддерживаемый сервером.</translation>
     </message>
     <message>
@@ -1918,7 +1924,7 @@
         <translation>Сервер отклонил адрес отправителя {address}</translation>
     </message>
     <message>
-        <source>{host} would not accept mail from {address} (see the server&apos;s reply).</source>
+        <source>{host} would not accept mail from {address} (see the server's reply).</source>
         <translation>{host} не принимает почту от {address} (см. ответ сервера).</translation>
     </message>
     <message>
@@ -1942,7 +1948,7 @@
         <translation>Укажите в качестве отправителя адрес своего почтового ящика.</translation>
     </message>
     <message>
-        <source>To send as another address, add it as an alias or &apos;send as&apos; address in the provider&apos;s settings first.</source>
+        <source>To send as another address, add it as an alias or 'send as' address in the provider's settings first.</source>
         <translation>Чтобы отправлять с другого адреса, сначала добавьте его в настройках провайдера как псевдоним или адрес «Отправлять как».</translation>
     </message>
     <message>
@@ -1998,7 +2004,7 @@
         <translation>Сервер отклонил получателей: {addresses}</translation>
     </message>
     <message>
-        <source>{host} would not accept mail for {addresses} (see the server&apos;s reply).</source>
+        <source>{host} would not accept mail for {addresses} (see the server's reply).</source>
         <translation>{host} не принимает почту для {addresses} (см. ответ сервера).</translation>
     </message>
     <message>
@@ -2062,11 +2068,11 @@
         <translation>Сервер отклонил письмо</translation>
     </message>
     <message>
-        <source>{host} accepted the sender and recipients but refused the message itself (see the server&apos;s reply).</source>
+        <source>{host} accepted the sender and recipients but refused the message itself (see the server's reply).</source>
         <translation>{host} принял отправителя и получателей, но отклонил само письмо (см. ответ сервера).</translation>
     </message>
     <message>
-        <source>Read the server&apos;s reason below; remove suspicious content or attachments and try again.</source>
+        <source>Read the server's reason below; remove suspicious content or attachments and try again.</source>
         <translation>Причина указана в ответе сервера ниже; удалите подозрительное содержимое или вложения и повторите попытку.</translation>
     </message>
     <message>
@@ -2082,7 +2088,7 @@
         <translation>Отправляйте вложения меньшего размера, а большие файлы передавайте по ссылке.</translation>
     </message>
     <message>
-        <source>The server&apos;s policy or spam filter rejected the message</source>
+        <source>The server's policy or spam filter rejected the message</source>
         <translation>Письмо отклонено политикой сервера или спам-фильтром</translation>
     </message>
     <message>
@@ -2110,7 +2116,7 @@
         <translation>Проверьте хост и порт: возможно, они относятся к другой службе.</translation>
     </message>
     <message>
-        <source>Try again; if it persists, contact the server&apos;s administrator.</source>
+        <source>Try again; if it persists, contact the server's administrator.</source>
         <translation>Повторите попытку; если ошибка повторится, обратитесь к администратору сервера.</translation>
     </message>
     <message>
@@ -2142,7 +2148,7 @@
         <translation>Проверьте хост и порт.</translation>
     </message>
     <message>
-        <source>Contact the server&apos;s administrator if they are right.</source>
+        <source>Contact the server's administrator if they are right.</source>
         <translation>Если они указаны верно, обратитесь к администратору сервера.</translation>
     </message>
     <message>
@@ -2198,7 +2204,7 @@
         <translation>Укажите в качестве имени EHLO настоящее имя хоста этого компьютера.</translation>
     </message>
     <message>
-        <source>Your address may be on a block list; try another network or ask the server&apos;s administrator.</source>
+        <source>Your address may be on a block list; try another network or ask the server's administrator.</source>
         <translation>Возможно, ваш адрес в чёрном списке; попробуйте другую сеть или обратитесь к администратору сервера.</translation>
     </message>
     <message>
@@ -2466,7 +2472,7 @@
         <translation>Создать пароль приложения</translation>
     </message>
     <message>
-        <source>Open the provider&apos;s page</source>
+        <source>Open the provider's page</source>
         <translation>Открыть страницу провайдера</translation>
     </message>
     <message>
@@ -2474,11 +2480,11 @@
         <translation>состояние без подробностей</translation>
     </message>
     <message>
-        <source>a problem with an address (the recipient&apos;s or the sender&apos;s)</source>
+        <source>a problem with an address (the recipient's or the sender's)</source>
         <translation>проблему с адресом (получателя или отправителя)</translation>
     </message>
     <message>
-        <source>a problem with the recipient&apos;s mailbox</source>
+        <source>a problem with the recipient's mailbox</source>
         <translation>проблему с ящиком получателя</translation>
     </message>
     <message>
@@ -2494,7 +2500,7 @@
         <translation>проблему в SMTP-диалоге (сервер не принял команду)</translation>
     </message>
     <message>
-        <source>a problem with the message&apos;s content or format</source>
+        <source>a problem with the message's content or format</source>
         <translation>проблему с содержимым или форматом письма</translation>
     </message>
     <message>
@@ -2502,43 +2508,43 @@
         <translation>решение безопасности или политики (права, вход, антиспам)</translation>
     </message>
     <message>
-        <source>the recipient&apos;s mailbox does not exist</source>
+        <source>the recipient's mailbox does not exist</source>
         <translation>что ящика получателя не существует</translation>
     </message>
     <message>
-        <source>the recipient&apos;s domain does not exist or takes no mail</source>
+        <source>the recipient's domain does not exist or takes no mail</source>
         <translation>что домена получателя нет или он не принимает почту</translation>
     </message>
     <message>
-        <source>the recipient&apos;s address is not a valid address</source>
+        <source>the recipient's address is not a valid address</source>
         <translation>что адрес получателя записан неверно</translation>
     </message>
     <message>
-        <source>the recipient&apos;s mailbox has moved</source>
+        <source>the recipient's mailbox has moved</source>
         <translation>что ящик получателя переехал</translation>
     </message>
     <message>
-        <source>the sender&apos;s address is not a valid address</source>
+        <source>the sender's address is not a valid address</source>
         <translation>что адрес отправителя записан неверно</translation>
     </message>
     <message>
-        <source>the sender&apos;s domain is not valid</source>
+        <source>the sender's domain is not valid</source>
         <translation>что домен отправителя недействителен</translation>
     </message>
     <message>
-        <source>the recipient&apos;s domain declares that it takes no mail (null MX)</source>
+        <source>the recipient's domain declares that it takes no mail (null MX)</source>
         <translation>что домен получателя объявил, что не принимает почту (null MX)</translation>
     </message>
     <message>
-        <source>the recipient&apos;s mailbox is disabled</source>
+        <source>the recipient's mailbox is disabled</source>
         <translation>что ящик получателя отключён</translation>
     </message>
     <message>
-        <source>the recipient&apos;s mailbox is full</source>
+        <source>the recipient's mailbox is full</source>
         <translation>что ящик получателя переполнен</translation>
     </message>
     <message>
-        <source>the message is longer than the recipient&apos;s mailbox accepts</source>
+        <source>the message is longer than the recipient's mailbox accepts</source>
         <translation>что письмо больше, чем принимает ящик получателя</translation>
     </message>
     <message>
@@ -2550,7 +2556,7 @@
         <translation>что принимающий сервер не ответил</translation>
     </message>
     <message>
-        <source>no route to the recipient&apos;s mail server (a DNS or MX problem)</source>
+        <source>no route to the recipient's mail server (a DNS or MX problem)</source>
         <translation>что нет пути к почтовому серверу получателя (проблема DNS или MX)</translation>
     </message>
     <message>
@@ -2582,7 +2588,7 @@
         <translation>что способ входа слишком слаб для этого аккаунта</translation>
     </message>
     <message>
-        <source>the SPF check of the sender&apos;s domain failed</source>
+        <source>the SPF check of the sender's domain failed</source>
         <translation>что проверка SPF домена отправителя не пройдена</translation>
     </message>
     <message>
@@ -2594,7 +2600,7 @@
         <translation>что не пройдены несколько проверок подлинности отправителя (SPF, DKIM, DMARC)</translation>
     </message>
     <message>
-        <source>the sender&apos;s domain declares that it sends no mail (null MX)</source>
+        <source>the sender's domain declares that it sends no mail (null MX)</source>
         <translation>что домен отправителя объявил, что не отправляет почту (null MX)</translation>
     </message>
     <message>
@@ -2606,11 +2612,11 @@
         <translation>Ответ {reply_code} {status} не подходит ни под один известный MailSetup случай. По коду состояния он означает {status_meaning}.</translation>
     </message>
     <message>
-        <source>Read the server&apos;s own words below: they usually name the reason.</source>
+        <source>Read the server's own words below: they usually name the reason.</source>
         <translation>Прочитайте текст самого сервера ниже: обычно в нём названа причина.</translation>
     </message>
     <message>
-        <source>If the reason is unclear, send the whole bounce to the recipient&apos;s mail administrator.</source>
+        <source>If the reason is unclear, send the whole bounce to the recipient's mail administrator.</source>
         <translation>Если причина неясна, отправьте весь отчёт о недоставке администратору почты получателя.</translation>
     </message>
     <message>
@@ -2634,7 +2640,7 @@
         <translation>Подождите и повторите позже.</translation>
     </message>
     <message>
-        <source>If it keeps failing, read the server&apos;s own words below for the reason.</source>
+        <source>If it keeps failing, read the server's own words below for the reason.</source>
         <translation>Если ошибка повторяется, прочитайте причину в тексте сервера ниже.</translation>
     </message>
     <message>
@@ -2744,7 +2750,7 @@
         <translation>Расшифровка ответа сервера</translation>
     </message>
     <message>
-        <source>Paste an SMTP reply (for example &apos;535 5.7.8 Username and Password not accepted&apos;) or a whole bounce message, or open a saved .eml file.</source>
+        <source>Paste an SMTP reply (for example '535 5.7.8 Username and Password not accepted') or a whole bounce message, or open a saved .eml file.</source>
         <translation>Вставьте ответ SMTP-сервера (например, «535 5.7.8 Username and Password not accepted») или весь отчёт о недоставке либо откройте сохранённый файл .eml.</translation>
     </message>
     <message>
@@ -2779,7 +2785,7 @@
         <translation>Проблема с профилем</translation>
     </message>
     <message>
-        <source>The password of &apos;{name}&apos; is no longer in {where}.</source>
+        <source>The password of '{name}' is no longer in {where}.</source>
         <translation>Пароля профиля «{name}» больше нет в {where}.</translation>
     </message>
     <message>
@@ -2791,7 +2797,7 @@
         <translation>Сохранённый пароль не найден</translation>
     </message>
     <message>
-        <source>The proxy password of &apos;{name}&apos; is no longer in {where}.</source>
+        <source>The proxy password of '{name}' is no longer in {where}.</source>
         <translation>Пароля прокси профиля «{name}» больше нет в {where}.</translation>
     </message>
     <message>
@@ -2803,7 +2809,7 @@
         <translation>Пароль не сохранён</translation>
     </message>
     <message>
-        <source>&apos;{name}&apos; was saved without its password: check it on its own, or save it again with the password.</source>
+        <source>'{name}' was saved without its password: check it on its own, or save it again with the password.</source>
         <translation>Профиль «{name}» сохранён без пароля: проверьте его отдельно или сохраните заново с паролем.</translation>
     </message>
     <message>
@@ -3277,7 +3283,7 @@
         <translation>Вход через {provider}</translation>
     </message>
     <message>
-        <source>MailSetup signs in with your organisation&apos;s own app registration at {provider}: enter its client id. The sign-in is kept in the system keyring, never in a file.</source>
+        <source>MailSetup signs in with your organisation's own app registration at {provider}: enter its client id. The sign-in is kept in the system keyring, never in a file.</source>
         <translation>MailSetup входит через собственную регистрацию приложения вашей организации в {provider}: введите её идентификатор клиента. Вход хранится в системной связке ключей и никогда — в файле.</translation>
     </message>
     <message>
@@ -3338,6 +3344,80 @@
     </message>
 </context>
 <context>
+    <name>ProbeTable</name>
+    <message>
+        <source>trying</source>
+        <translation>проверяется</translation>
+    </message>
+    <message>
+        <source>answers</source>
+        <translation>отвечает</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>нет</translation>
+    </message>
+    <message>
+        <source>not needed</source>
+        <translation>не требуется</translation>
+    </message>
+    <message>
+        <source>skipped</source>
+        <translation>пропущено</translation>
+    </message>
+    <message>
+        <source>Server</source>
+        <translation>Сервер</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>Порт</translation>
+    </message>
+    <message>
+        <source>Security</source>
+        <translation>Шифрование</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>Состояние</translation>
+    </message>
+    <message>
+        <source>ms</source>
+        <translation>мс</translation>
+    </message>
+    <message>
+        <source>Servers tried</source>
+        <translation>Проверенные серверы</translation>
+    </message>
+</context>
+<context>
+    <name>ProviderDetection</name>
+    <message>
+        <source>Type your e-mail address first.</source>
+        <translation>Сначала введите адрес электронной почты.</translation>
+    </message>
+    <message>
+        <source>Trying the usual servers and ports…</source>
+        <translation>Проверка типичных серверов и портов…</translation>
+    </message>
+    <message>
+        <source>Search cancelled.</source>
+        <translation>Поиск отменён.</translation>
+    </message>
+    <message>
+        <source>Found: {host}, port {port}, {security}, in {ms} ms. Press Next to use it.</source>
+        <translation>Найдено: {host}, порт {port}, {security}, за {ms} мс. Нажмите «Далее», чтобы использовать эти настройки.</translation>
+    </message>
+    <message>
+        <source>No working server found. {reason} Choose Custom server and type the server's name.</source>
+        <translation>Рабочий сервер не найден. {reason} Выберите «Свой сервер» и введите имя сервера.</translation>
+    </message>
+    <message>
+        <source>The search stopped with an error: {error}</source>
+        <translation>Поиск прерван из-за ошибки: {error}</translation>
+    </message>
+</context>
+<context>
     <name>ProviderExtras</name>
     <message>
         <source>personal mail</source>
@@ -3360,7 +3440,7 @@
         <translation>Поиск провайдера</translation>
     </message>
     <message>
-        <source>Region of the provider&apos;s servers</source>
+        <source>Region of the provider's servers</source>
         <translation>Регион серверов провайдера</translation>
     </message>
     <message>
@@ -3379,7 +3459,7 @@
         <translation>Локальная песочница (тестовый сервер на этом компьютере)</translation>
     </message>
     <message>
-        <source>This domain&apos;s mail is handled by {name}.</source>
+        <source>This domain's mail is handled by {name}.</source>
         <translation>Почту этого домена обслуживает {name}.</translation>
     </message>
     <message>
@@ -3387,36 +3467,12 @@
         <translation>Распознано: {name}.</translation>
     </message>
     <message>
-        <source>Unknown domain: Custom server is selected. Type your server&apos;s settings on the next pages, or find them automatically.</source>
+        <source>Unknown domain: Custom server is selected. Type your server's settings on the next pages, or find them automatically.</source>
         <translation>Домен неизвестен: выбран «Свой сервер». Введите настройки сервера на следующих страницах или найдите их автоматически.</translation>
     </message>
     <message>
         <source>Unknown domain: choose Custom server or find the settings automatically.</source>
         <translation>Неизвестный домен: выберите «Свой сервер» или определите настройки автоматически.</translation>
-    </message>
-    <message>
-        <source>Type your e-mail address first.</source>
-        <translation>Сначала введите адрес электронной почты.</translation>
-    </message>
-    <message>
-        <source>Trying the usual servers and ports…</source>
-        <translation>Проверка типичных серверов и портов…</translation>
-    </message>
-    <message>
-        <source>Search cancelled.</source>
-        <translation>Поиск отменён.</translation>
-    </message>
-    <message>
-        <source>Found: {host}, port {port}, {security}, in {ms} ms. Press Next to use it.</source>
-        <translation>Найдено: {host}, порт {port}, {security}, за {ms} мс. Нажмите «Далее», чтобы использовать эти настройки.</translation>
-    </message>
-    <message>
-        <source>No working server found. {reason} Choose Custom server and type the server&apos;s name.</source>
-        <translation>Рабочий сервер не найден. {reason} Выберите «Свой сервер» и введите имя сервера.</translation>
-    </message>
-    <message>
-        <source>The search stopped with an error: {error}</source>
-        <translation>Поиск прерван из-за ошибки: {error}</translation>
     </message>
     <message>
         <source>Who provides your mailbox?</source>
@@ -3562,6 +3618,29 @@
     </message>
 </context>
 <context>
+    <name>SaveExports</name>
+    <message>
+        <source>{format} copied to the clipboard, with the password: clear the clipboard when done.</source>
+        <translation>{format} скопирован в буфер обмена вместе с паролем: очистите буфер, когда закончите.</translation>
+    </message>
+    <message>
+        <source>{format} copied to the clipboard.</source>
+        <translation>Фрагмент {format} скопирован в буфер обмена.</translation>
+    </message>
+    <message>
+        <source>Saved to {path} (readable only by you).</source>
+        <translation>Сохранено в {path} (доступно для чтения только вам).</translation>
+    </message>
+    <message>
+        <source>Save export</source>
+        <translation>Сохранить экспорт</translation>
+    </message>
+    <message>
+        <source>Could not write the file: {error}</source>
+        <translation>Не удалось записать файл: {error}</translation>
+    </message>
+</context>
+<context>
     <name>SavePage</name>
     <message>
         <source>The password goes to the system password store: {backend}.</source>
@@ -3614,26 +3693,6 @@
     <message>
         <source>Could not save: {error}</source>
         <translation>Не удалось сохранить: {error}</translation>
-    </message>
-    <message>
-        <source>{format} copied to the clipboard, with the password: clear the clipboard when done.</source>
-        <translation>{format} скопирован в буфер обмена вместе с паролем: очистите буфер, когда закончите.</translation>
-    </message>
-    <message>
-        <source>{format} copied to the clipboard.</source>
-        <translation>Фрагмент {format} скопирован в буфер обмена.</translation>
-    </message>
-    <message>
-        <source>Saved to {path} (readable only by you).</source>
-        <translation>Сохранено в {path} (доступно для чтения только вам).</translation>
-    </message>
-    <message>
-        <source>Save export</source>
-        <translation>Сохранить экспорт</translation>
-    </message>
-    <message>
-        <source>Could not write the file: {error}</source>
-        <translation>Не удалось записать файл: {error}</translation>
     </message>
     <message>
         <source>Save the account</source>
@@ -3802,7 +3861,7 @@
         <translation>Диспетчер учётных данных Windows</translation>
     </message>
     <message>
-        <source>Install and start a Secret Service password store: GNOME Keyring (package &apos;gnome-keyring&apos;) or KDE Wallet (package &apos;kwalletmanager&apos;), or enable KeePassXC&apos;s Secret Service integration, and run MailSetup inside your desktop session.</source>
+        <source>Install and start a Secret Service password store: GNOME Keyring (package 'gnome-keyring') or KDE Wallet (package 'kwalletmanager'), or enable KeePassXC's Secret Service integration, and run MailSetup inside your desktop session.</source>
         <translation>Установите и запустите хранилище паролей с поддержкой Secret Service: GNOME Keyring (пакет gnome-keyring) или KDE Wallet (пакет kwalletmanager), либо включите интеграцию с Secret Service в KeePassXC. Запускайте MailSetup в своём графическом сеансе.</translation>
     </message>
     <message>
@@ -3814,7 +3873,7 @@
         <translation>Хранилище учётных данных Windows (Credential Locker) должно быть доступно всегда; войдите в обычный сеанс пользователя.</translation>
     </message>
     <message>
-        <source>Install a password store supported by the Python &apos;keyring&apos; package.</source>
+        <source>Install a password store supported by the Python 'keyring' package.</source>
         <translation>Установите хранилище паролей, которое поддерживает Python-пакет keyring.</translation>
     </message>
     <message>
@@ -3953,7 +4012,7 @@ If you can read it, sending mail works. You can delete this message.
         <translation>Письмо во входящих песочницы на этом компьютере: откройте их кнопкой ниже.</translation>
     </message>
     <message>
-        <source>Look in the recipient&apos;s Inbox — and in Spam, where first test messages often land.</source>
+        <source>Look in the recipient's Inbox — and in Spam, where first test messages often land.</source>
         <translation>Проверьте папку «Входящие» получателя, а также «Спам»: первые тестовые письма часто попадают туда.</translation>
     </message>
     <message>
@@ -4210,53 +4269,6 @@ If you can read it, sending mail works. You can delete this message.
     <message>
         <source>Interface language</source>
         <translation>Язык интерфейса</translation>
-    </message>
-</context>
-<context>
-    <name>ProbeTable</name>
-    <message>
-        <source>trying</source>
-        <translation>проверяется</translation>
-    </message>
-    <message>
-        <source>answers</source>
-        <translation>отвечает</translation>
-    </message>
-    <message>
-        <source>no</source>
-        <translation>нет</translation>
-    </message>
-    <message>
-        <source>not needed</source>
-        <translation>не требуется</translation>
-    </message>
-    <message>
-        <source>skipped</source>
-        <translation>пропущено</translation>
-    </message>
-    <message>
-        <source>Server</source>
-        <translation>Сервер</translation>
-    </message>
-    <message>
-        <source>Port</source>
-        <translation>Порт</translation>
-    </message>
-    <message>
-        <source>Security</source>
-        <translation>Шифрование</translation>
-    </message>
-    <message>
-        <source>State</source>
-        <translation>Состояние</translation>
-    </message>
-    <message>
-        <source>ms</source>
-        <translation>мс</translation>
-    </message>
-    <message>
-        <source>Servers tried</source>
-        <translation>Проверенные серверы</translation>
     </message>
 </context>
 </TS>

@@ -18,13 +18,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.catalog import Provider, ProviderKind
-from app.core.model import AddressError, parse_address
 from app.ui.desktop import settings_store
 from app.ui.icons import letter_badge
 from app.ui.widgets.probe_table import ProbeTable
 from app.ui.widgets.provider_extras import ProviderSearch, RegionBox, audience_label
 from app.ui.wizard.ids import PageId
 from app.ui.wizard.pages.base import DynamicTexts
+from app.ui.wizard.pages.provider.detection import ProviderDetection, email_domain
 
 log = logging.getLogger(__name__)
 
@@ -39,16 +39,6 @@ def fallback_custom() -> Provider:
     return Provider(id="custom", kind=ProviderKind.CUSTOM, name={"en": "Custom server", "ru": "Свой сервер"})
 
 
-def email_domain(email: str) -> str:
-    """The domain of a bare address, by the engine's one address parser ("" when it is not one)."""
-    try:
-        parsed = parse_address(email)
-    except AddressError:
-        return ""
-    domain = parsed.domain.strip(".").lower()
-    return domain if not parsed.name and "." in domain else ""
-
-
 async def lookup_provider_by_mx(domain: str, catalogue: Any, **options: Any) -> Any:
     """The catalogue provider whose MX patterns match ``domain``'s MX hosts, or None."""
     from app.core.detect import discover
@@ -59,7 +49,7 @@ async def lookup_provider_by_mx(domain: str, catalogue: Any, **options: Any) -> 
     return result.provider if result.via in ("provider", "mx") else None
 
 
-class ProviderPage(DynamicTexts, QWizardPage):
+class ProviderPage(ProviderDetection, DynamicTexts, QWizardPage):
     def __init__(self, wizard: Any):
         super().__init__()
         self.setObjectName("page_provider")
@@ -293,98 +283,9 @@ class ProviderPage(DynamicTexts, QWizardPage):
                 lambda: self.tr("Unknown domain: choose Custom server or find the settings automatically."),
             )
 
-    # -- autodetect ----------------------------------------------------------------------
-    def start_detect(self) -> None:
-        email = self.email.text().strip()
-        if not email_domain(email):
-            self.set_dynamic(self.detect_status, lambda: self.tr("Type your e-mail address first."))
-            self.email.setFocus()
-            return
-        self.stop_detect()
-        self.probe_table.setRowCount(0)
-        self.probe_table.show()
-        self.detect_result = None
-        self.set_dynamic(self.detect_status, lambda: self.tr("Trying the usual servers and ports…"))
-        self.find_settings.setEnabled(False)
-        self.cancel_detect.show()
-        model = self._wizard.model
-        opts = dict(model.detect_options)
-        opts.setdefault("catalogue", self._wizard.catalogue)
-        if model.password and "password" not in opts:
-            opts["password"] = model.password
-
-        async def run(on_event: Any) -> Any:
-            from app.core.detect import detect
-
-            return await detect(email, on_event=on_event, **opts)
-
-        job = self._wizard.bridge.submit(run, name="detect")
-        job.event.connect(self.probe_table.handle)
-        job.finished.connect(self._detect_done)
-        job.failed.connect(self._detect_failed)
-        job.cancelled.connect(lambda: self.set_dynamic(self.detect_status, lambda: self.tr("Search cancelled.")))
-        job.done.connect(self._detect_ended)
-        self._detect_job = job
-
     def stop_timers(self) -> None:
         """Stop the debounced MX lookup (the window is closing)."""
         self._mx_timer.stop()
-
-    def stop_detect(self) -> None:
-        if self._detect_job is not None and self._detect_job.running:
-            self._detect_job.cancel()
-
-    def _detect_done(self, result: Any) -> None:
-        self.detect_result = result
-        model = self._wizard.model
-        if getattr(result, "ok", False) and result.settings is not None:
-            s = result.settings
-            model.email = self.email.text().strip()
-            pid = getattr(result, "provider", None) or getattr(result, "provider_id", None)
-            pid = getattr(pid, "id", pid)
-            if not (pid and self.select_provider(pid, by_user=False)):
-                custom = next((p for p in self.providers() if p.kind is ProviderKind.CUSTOM), None)
-                if custom is not None:
-                    self.select_provider(custom.id, by_user=False)
-            model.set_provider(self.selected_provider())
-            model.prefill = s
-            model.settings = None  # the Account page starts from what was found
-            self.set_dynamic(
-                self.detect_status,
-                lambda: self.tr("Found: {host}, port {port}, {security}, in {ms} ms. Press Next to use it.").format(
-                    host=s.host, port=s.port, security=s.security.value.upper(), ms=f"{result.elapsed_ms:.0f}"
-                ),
-            )
-        else:
-            from app.ui.widgets.diagnosis_panel import render_diagnosis
-
-            diag = getattr(result, "diagnosis", None)
-
-            def reason() -> str:
-                if diag is None:
-                    return ""
-                title, explanation, _fixes = render_diagnosis(diag)
-                return f"{title}. {explanation}"
-
-            # nothing was probed (e.g. an unknown domain with no server names): say what was looked for
-            # instead of showing an empty table
-            self.probe_table.setVisible(self.probe_table.rowCount() > 0)
-            self.set_dynamic(
-                self.detect_status,
-                lambda: self.tr(
-                    "No working server found. {reason} Choose Custom server and type the server's name."
-                ).format(reason=reason()),
-            )
-
-    def _detect_failed(self, exc: Any) -> None:
-        log.warning("autodetect failed", exc_info=exc)
-        self.set_dynamic(
-            self.detect_status, lambda: self.tr("The search stopped with an error: {error}").format(error=str(exc))
-        )
-
-    def _detect_ended(self) -> None:
-        self.find_settings.setEnabled(True)
-        self.cancel_detect.hide()
 
     # -- saved accounts ---------------------------------------------------------------
     def open_saved_accounts(self) -> None:
