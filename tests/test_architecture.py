@@ -1,7 +1,7 @@
 """Architecture rules, checked on the source tree (import-linter checks the layers in .ci/run too).
 
 - app.core stays Qt-free, and importing any of it loads no Qt;
-- no private name (``_x``) is imported from another package;
+- no private name (``_x``) is imported from another module;
 - code outside an ``app.core`` subpackage imports it only through the subpackage's public surface
   (its ``__init__``), never a module inside it.
 """
@@ -75,12 +75,13 @@ def _all_sources() -> list[Path]:
     return sorted(APP.rglob("*.py"))
 
 
-def test_no_private_name_crosses_a_package():
+def test_no_private_name_crosses_a_module():
+    """A name another module needs is public (or lives where it is used): ``_x`` stays in its own module."""
     offenders = []
     for path in _all_sources():
-        mine = _package_of(_module_name(path))
+        mine = _module_name(path)
         for module, names in _imports(path):
-            if not module.startswith("app.") or _package_of(module) == mine:
+            if not module.startswith("app.") or module == mine:
                 continue
             offenders += [f"{path.relative_to(ROOT)}: {module}.{n}" for n in names if n.startswith("_")]
             if any(part.startswith("_") and part != "__init__" for part in module.split(".")):

@@ -61,8 +61,8 @@ def parse_facts(c: Checker, data: Mapping[str, Any], *, preset: bool) -> dict[st
         "audience": audience,
         "notices": tuple(_notices(c, data)),
         "limits": tuple(_limits(c, data)),
-        "ispdb": tuple(_snapshot_names(c, data, "ispdb")),
-        "provider_db": tuple(_snapshot_names(c, data, "provider_db")),
+        "ispdb": tuple(snapshot_names(c, data, "ispdb")),
+        "provider_db": tuple(snapshot_names(c, data, "provider_db")),
         "sending": _sending(c, data),
     }
 
@@ -212,7 +212,7 @@ def _limits(c: Checker, data: Mapping[str, Any]) -> list[Limit]:
     return out
 
 
-def _snapshot_names(c: Checker, data: Mapping[str, Any], key: str, prefix: str = "") -> list[str]:
+def snapshot_names(c: Checker, data: Mapping[str, Any], key: str, prefix: str = "") -> list[str]:
     files = _snapshot_files(key)
     what = "ISPDB" if key == "ispdb" else "Delta Chat provider-db"
     out = []

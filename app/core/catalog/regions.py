@@ -34,7 +34,7 @@ _ALLOWED = {"id", "name", "smtp", "domains", "mx_patterns", "ispdb"}
 
 def parse_regions(c: Checker, data: Mapping[str, Any]) -> tuple[Region, ...]:
     from app.core.catalog import checker, sections
-    from app.core.catalog.facts import _snapshot_names, ispdb_domains
+    from app.core.catalog.facts import ispdb_domains, snapshot_names
 
     out: list[Region] = []
     for i, item in enumerate(c.get(data, "regions", list, "regions") or []):
@@ -60,7 +60,7 @@ def parse_regions(c: Checker, data: Mapping[str, Any]) -> tuple[Region, ...]:
             c.err(f"{path}.smtp", "is required")
         domains = sections._domain_list(c, item, f"{path}.domains")
         mx = sections._mx_pattern_list(c, item, f"{path}.mx_patterns")
-        ispdb = tuple(_snapshot_names(c, item, "ispdb", prefix=f"{path}."))
+        ispdb = tuple(snapshot_names(c, item, "ispdb", prefix=f"{path}."))
         domains += [d for d in ispdb_domains(ispdb) if d not in domains]
         if rid is not None and name and smtp:
             out.append(Region(rid, name, tuple(smtp), tuple(domains), tuple(mx), ispdb))

@@ -47,7 +47,7 @@ MAX_BYTES = 64 * 1024  # real config files are 1-5 KB; ISPDB's largest is under 
 MAX_REDIRECTS = 3
 MAX_SERVERS = 8
 SOURCES = ("autoconfig", "well-known", "ispdb", "ispdb-mx")
-_HOST_RE = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$")
+HOST_RE = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$")
 _SECURITY = {"SSL": "ssl", "STARTTLS": "starttls", "PLAIN": "none"}
 # Two-label public suffixes common enough to matter for an MX host's base domain (a full public suffix list
 # is not bundled; a wrong guess only costs one ISPDB lookup that finds nothing).
@@ -158,7 +158,7 @@ class Fetcher:
 def _checked_host(url: str) -> str:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    if parts.scheme not in ("https", "http") or not _HOST_RE.match(host):
+    if parts.scheme not in ("https", "http") or not HOST_RE.match(host):
         raise AutoconfigError(f"refused URL {url!r}")
     return host
 
@@ -241,7 +241,7 @@ def parse_config(data: bytes, email: str, domain: str) -> tuple[tuple[Endpoint, 
         host = _fill(server.findtext("hostname") or "", email, local, domain).lower()
         port_text = (server.findtext("port") or "").strip()
         security = _SECURITY.get((server.findtext("socketType") or "").strip().upper())
-        if not _HOST_RE.match(host) or not port_text.isdigit() or not 1 <= int(port_text) <= 65535 or not security:
+        if not HOST_RE.match(host) or not port_text.isdigit() or not 1 <= int(port_text) <= 65535 or not security:
             notes.append(f"skipped an unusable server entry ({host or '?'}:{port_text or '?'})")
             continue
         if security == "none":

@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape
 
 from app.core.catalog import Endpoint
 from app.core.detect.autoconfig import (
-    _HOST_RE,
+    HOST_RE,
     AutoconfigError,
     AutoconfigResult,
     Fetcher,
@@ -81,7 +81,7 @@ def parse_autodiscover(data: bytes) -> tuple[tuple[Endpoint, ...], str, list[str
         host = _child_text(proto, "Server").lower()
         port_text = _child_text(proto, "Port") or "587"
         security = _security(_child_text(proto, "Encryption"), _child_text(proto, "SSL"), port_text)
-        if not _HOST_RE.match(host) or not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        if not HOST_RE.match(host) or not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
             notes.append(f"skipped an unusable SMTP entry ({host or '?'}:{port_text})")
             continue
         if security is None:

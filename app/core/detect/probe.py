@@ -138,7 +138,6 @@ async def detect(
     if refused is not None:
         return refused
     cat, provider = _catalogue_and_provider(catalogue, email, domain)
-
     reasons: list[str] = []
     found = await _endpoints_to_probe(
         email, host, ports, domain, cat, provider, resolver, timeouts, on_event, autoconfig, reasons

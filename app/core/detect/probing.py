@@ -14,9 +14,9 @@ from app.core.detect.race import Detector
 from app.core.detect.ranking import (
     AUTH_CODES,
     STAGGER,
-    _reason_for_winner,
-    _Slot,
+    Slot,
     loser_reasons,
+    reason_for_winner,
 )
 from app.core.detect.results import DetectResult
 from app.core.diagnosis import Diagnosis, detection
@@ -67,6 +67,17 @@ def _no_winner_diagnosis(det: Detector, base: SmtpSettings, by_key: dict[Any, An
     return d
 
 
+def _settings_of(winner: Slot, base: SmtpSettings) -> SmtpSettings:
+    """The settings the winning probe stands for (a login over plain only where plain was the winner)."""
+    endpoint = winner.probe.endpoint
+    return base.with_(
+        host=endpoint.host,
+        port=endpoint.port,
+        security=winner.security,
+        allow_plain_auth=winner.security is Security.NONE,
+    )
+
+
 async def probe_endpoints(
     endpoints: Sequence[Endpoint],
     *,
@@ -102,22 +113,15 @@ async def probe_endpoints(
     pid = provider.id if provider else None
     elapsed = lambda: (time.monotonic() - t0) * 1000  # noqa: E731
 
-    def others(w: _Slot | None) -> list[str]:
-        return loser_reasons(det.slots, det.hidden_plain, w, by_key)
-
+    others = lambda w: loser_reasons(det.slots, det.hidden_plain, w, by_key)  # noqa: E731
     if winner is None:
         d = _no_winner_diagnosis(det, base, by_key)
         return DetectResult(
             False, None, d, pid, outcomes, reasons + others(None), elapsed(), False, warnings, discovery
         )
 
-    chosen = base.with_(
-        host=winner.probe.endpoint.host,
-        port=winner.probe.endpoint.port,
-        security=winner.security,
-        allow_plain_auth=winner.security is Security.NONE,
-    )
-    reasons = [_reason_for_winner(winner, ranked_by_order, provider)] + reasons + others(winner)
+    chosen = _settings_of(winner, base)
+    reasons = [reason_for_winner(winner, ranked_by_order, provider)] + reasons + others(winner)
     if winner.security is Security.NONE:
         warnings.append(
             f"{winner.name}: the connection is not encrypted; the login and every message travel in clear text."
@@ -135,7 +139,7 @@ async def probe_endpoints(
 
 
 async def _confirm_login(
-    winner: _Slot,
+    winner: Slot,
     chosen: SmtpSettings,
     password: str,
     provider: Provider | None,

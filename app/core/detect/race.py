@@ -11,15 +11,15 @@ from typing import Any
 
 from app.core.catalog import Endpoint, Provider
 from app.core.detect.ranking import (
-    _DEPTH,
-    _PROXY_FATAL,
-    _TIER,
+    DEPTH,
     GRACE_FACTOR,
     GRACE_MIN,
-    _is_auth_failure,
-    _Probe,
-    _probe_timeouts,
-    _Slot,
+    PROXY_FATAL,
+    TIER,
+    Probe,
+    Slot,
+    is_auth_failure,
+    probe_timeouts,
 )
 from app.core.detect.results import ProbeOutcome
 from app.core.diagnosis import Code, Diagnosis
@@ -57,19 +57,19 @@ class Detector:
         self.on_event = on_event
         self.strict = strict
         self.loop = asyncio.get_running_loop()
-        self.probes: list[_Probe] = []
+        self.probes: list[Probe] = []
         seen: set[tuple[str, int, str]] = set()
         for ep in endpoints:
-            p = _Probe(ep, Security(ep.security), full=False)
+            p = Probe(ep, Security(ep.security), full=False)
             if p.key not in seen:
                 seen.add(p.key)
                 self.probes.append(p)
         # slots in preference order
         order = {id(p): i for i, p in enumerate(self.probes)}
-        slots = [_Slot(p, p.security) for p in self.probes if p.security is not Security.NONE]
+        slots = [Slot(p, p.security) for p in self.probes if p.security is not Security.NONE]
         if not ranked_by_order:
-            slots.sort(key=lambda s: (_TIER[s.security], order[id(s.probe)]))
-        plain_slots = [_Slot(p, Security.NONE) for p in self.probes if p.security is not Security.SSL]
+            slots.sort(key=lambda s: (TIER[s.security], order[id(s.probe)]))
+        plain_slots = [Slot(p, Security.NONE) for p in self.probes if p.security is not Security.SSL]
         self.slots = slots + (plain_slots if allow_plain else [])
         self.hidden_plain = [] if allow_plain else plain_slots  # remembered to explain the refusal
         if password and self.slots and self.slots[0].security is not Security.NONE:
@@ -77,14 +77,14 @@ class Detector:
         self.stagger = stagger
 
     # -- running probes -------------------------------------------------------------------
-    async def _run_probe(self, probe: _Probe) -> None:
+    async def _run_probe(self, probe: Probe) -> None:
         from app.core.smtp import run_check
 
         s = self.base.with_(
             host=probe.endpoint.host,
             port=probe.endpoint.port,
             security=probe.security,
-            timeouts=_probe_timeouts(self.base.timeouts)
+            timeouts=probe_timeouts(self.base.timeouts)
             if not probe.full
             else replace(
                 self.base.timeouts,
@@ -107,14 +107,14 @@ class Detector:
         )
         probe.done_at = self.loop.time()
 
-    def _start(self, probe: _Probe) -> asyncio.Task:
+    def _start(self, probe: Probe) -> asyncio.Task:
         probe.started = self.loop.time()
         self.on_event(ProbeStarted(probe.endpoint.host, probe.endpoint.port, probe.security.value))
         task = asyncio.ensure_future(self._run_probe(probe))
         probe.task = task
         return task
 
-    def _finish_event(self, probe: _Probe, outcome: str, code: str | None, detail: str) -> ProbeOutcome:
+    def _finish_event(self, probe: Probe, outcome: str, code: str | None, detail: str) -> ProbeOutcome:
         if probe.result is not None:
             elapsed = probe.result.elapsed_ms
         else:
@@ -143,10 +143,10 @@ class Detector:
             verified,
         )
 
-    def _settle(self, probe: _Probe) -> None:
+    def _settle(self, probe: Probe) -> None:
         """Update the slots of a finished probe."""
         res = probe.result
-        connected = res.ok or (probe.full and _is_auth_failure(probe))
+        connected = res.ok or (probe.full and is_auth_failure(probe))
         # a full check that failed only at the login still proves the connection setting
         if probe.security is Security.NONE:
             plain_ok = connected
@@ -165,17 +165,17 @@ class Detector:
                 slot.state = "ok" if connected else "failed"
 
     # -- the decision ----------------------------------------------------------------------
-    async def run(self) -> tuple[_Slot | None, list[ProbeOutcome], list[str]]:
+    async def run(self) -> tuple[Slot | None, list[ProbeOutcome], list[str]]:
         outcomes: dict[int, ProbeOutcome] = {}
         # the top-ranked probe starts at once; the others join after ``stagger`` seconds, or at once
         # when the top one fails first (on a fast network the top answer often needs nobody else)
         first = self.slots[0].probe if self.slots else (self.probes[0] if self.probes else None)
         waiting = [p for p in self.probes if p is not first]
-        pending: dict[asyncio.Task, _Probe] = {}
+        pending: dict[asyncio.Task, Probe] = {}
         if first is not None:
             pending[self._start(first)] = first
         launch_at = self.loop.time() + self.stagger
-        winner: _Slot | None = None
+        winner: Slot | None = None
         abandoned: dict[int, str] = {}
 
         def launch_rest() -> None:
@@ -220,7 +220,7 @@ class Detector:
                 )
         return winner, [outcomes[id(p)] for p in self.probes if id(p) in outcomes], list(abandoned.values())
 
-    def _grace(self, abandoned: dict[int, str]) -> tuple[_Slot | None, float | None]:
+    def _grace(self, abandoned: dict[int, str]) -> tuple[Slot | None, float | None]:
         """(winner, None) when the grace for better-ranked silent probes is over, else (None, how long to
         wait at most). A better-ranked probe still silent then is abandoned, and why is noted."""
         hand = next((s for s in self.slots if s.state == "ok"), None)
@@ -240,17 +240,17 @@ class Detector:
                 )
         return hand, None
 
-    def _collect(self, probe: _Probe, task: asyncio.Task, outcomes: dict[int, ProbeOutcome]) -> None:
+    def _collect(self, probe: Probe, task: asyncio.Task, outcomes: dict[int, ProbeOutcome]) -> None:
         """A finished probe: its slots settled, its outcome recorded; a fatal proxy failure ends every slot."""
         task.result()  # run_check never raises for network trouble; bugs surface here
         self._settle(probe)
         outcomes[id(probe)] = self._report(probe)
         d = probe.result.diagnosis
-        if d is not None and d.code is Code.PROXY_FAILED and d.variant in _PROXY_FATAL:
+        if d is not None and d.code is Code.PROXY_FAILED and d.variant in PROXY_FATAL:
             for s in self.slots:
                 s.state = "failed"
 
-    def _report(self, probe: _Probe) -> ProbeOutcome:
+    def _report(self, probe: Probe) -> ProbeOutcome:
         res = probe.result
         if res.ok:
             bits = []
@@ -266,7 +266,7 @@ class Detector:
         detail = d.title
         if d.code is Code.STARTTLS_UNSUPPORTED and d.variant == "":
             detail = "answers, but offers no STARTTLS (only unencrypted)"
-        if probe.full and _is_auth_failure(probe):
+        if probe.full and is_auth_failure(probe):
             detail = f"connection works; login failed: {d.title}"
         return self._finish_event(probe, "failed", d.code.value, detail)
 
@@ -279,7 +279,7 @@ class Detector:
             if p.result is None or p.result.diagnosis is None:
                 continue
             d = p.result.diagnosis
-            score = (_DEPTH.get(d.code, 0), -i)
+            score = (DEPTH.get(d.code, 0), -i)
             if best is None or score > best:
                 best, found = score, d
         return found

@@ -19,17 +19,17 @@ GRACE_MIN = 0.3  # seconds a better-ranked silent probe still gets once a worse 
 GRACE_FACTOR = 1.0  # ... or this many times the answer's own time, whichever is longer
 STAGGER = 0.05  # the other probes start this long after the top-ranked one (or when it fails)
 
-_TIER = {Security.SSL: 0, Security.STARTTLS: 1, Security.NONE: 2}
+TIER = {Security.SSL: 0, Security.STARTTLS: 1, Security.NONE: 2}
 
 # failures that say "the login/secret is wrong or refused": never try other ports with it
 AUTH_CODES = frozenset(
     {Code.AUTH_FAILED, Code.APP_PASSWORD_REQUIRED, Code.AUTH_MECHANISM_UNSUPPORTED, Code.AUTH_REQUIRES_TLS}
 )
 # proxy failures that every candidate would hit the same way
-_PROXY_FATAL = frozenset({"auth_failed", "refused", "invalid_url", "protocol"})
+PROXY_FATAL = frozenset({"auth_failed", "refused", "invalid_url", "protocol"})
 
 # how much a failure tells the user (higher = reached further into the conversation)
-_DEPTH = {
+DEPTH = {
     Code.PROXY_FAILED: 95,
     Code.APP_PASSWORD_REQUIRED: 90,
     Code.AUTH_FAILED: 90,
@@ -56,7 +56,7 @@ def security_label(security: Security | str) -> str:
 
 
 @dataclass
-class _Probe:
+class Probe:
     endpoint: Endpoint
     security: Security
     full: bool  # a full check with the password (the speculative verification)
@@ -73,10 +73,10 @@ class _Probe:
 
 
 @dataclass
-class _Slot:
+class Slot:
     """One way to use a probed endpoint: in its own mode, or (STARTTLS probe) without encryption."""
 
-    probe: _Probe
+    probe: Probe
     security: Security
     state: str = "pending"  # pending, ok, failed
 
@@ -86,18 +86,18 @@ class _Slot:
         return f"{e.host}:{e.port} ({security_label(self.security)})"
 
 
-def _probe_timeouts(t: Timeouts) -> Timeouts:
+def probe_timeouts(t: Timeouts) -> Timeouts:
     """Probes wait at most the greeting timeout for each step."""
     g = t.greeting
     return Timeouts(connect=min(t.connect, g), greeting=g, command=min(t.command, g), total=min(t.total, 3 * g + 0.5))
 
 
-def _is_auth_failure(probe: _Probe) -> bool:
+def is_auth_failure(probe: Probe) -> bool:
     d = probe.result.diagnosis if probe.result is not None else None
     return d is not None and (probe.failed_stage is Stage.AUTH or d.code in AUTH_CODES)
 
 
-def _reason_for_winner(slot: _Slot, ranked_by_order: bool, provider: Provider | None) -> str:
+def reason_for_winner(slot: Slot, ranked_by_order: bool, provider: Provider | None) -> str:
     p = slot.probe
     took = p.result.elapsed_ms if p.result is not None else 0.0
     why = {
@@ -110,7 +110,7 @@ def _reason_for_winner(slot: _Slot, ranked_by_order: bool, provider: Provider | 
     return f"Chosen {slot.name}: answered in {took:.0f} ms; {why}."
 
 
-def _reason_for_loser(slot: _Slot, winner: _Slot | None, outcomes: dict[tuple, ProbeOutcome]) -> str | None:
+def _reason_for_loser(slot: Slot, winner: Slot | None, outcomes: dict[tuple, ProbeOutcome]) -> str | None:
     o = outcomes.get(slot.probe.key)
     if o is None or slot is winner:
         return None
@@ -128,7 +128,7 @@ def _reason_for_loser(slot: _Slot, winner: _Slot | None, outcomes: dict[tuple, P
 
 
 def loser_reasons(
-    slots: list[_Slot], hidden_plain: list[_Slot], winner: _Slot | None, by_key: dict[tuple, ProbeOutcome]
+    slots: list[Slot], hidden_plain: list[Slot], winner: Slot | None, by_key: dict[tuple, ProbeOutcome]
 ) -> list[str]:
     """Why each other candidate did not win (and which answered only without encryption)."""
     out = []

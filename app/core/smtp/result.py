@@ -30,14 +30,14 @@ class CheckResult:
             "diagnosis": self.diagnosis.to_dict() if self.diagnosis else None,
             "settings": self.settings.summary(),
             "elapsed_ms": round(self.elapsed_ms, 1),
-            "tls": _tls_dict(self.tls),
+            "tls": tls_dict(self.tls),
             "capabilities": list(self.capabilities),
             "auth_mechanism": self.auth_mechanism,
             "auth_verified": self.auth_verified,
         }
 
 
-def _tls_dict(tls: TlsDetails | None) -> dict | None:
+def tls_dict(tls: TlsDetails | None) -> dict | None:
     if tls is None:
         return None
     d = {k: getattr(tls, k) for k in tls.__dataclass_fields__}
@@ -45,7 +45,7 @@ def _tls_dict(tls: TlsDetails | None) -> dict | None:
     return d
 
 
-class _StageFailed(Exception):
+class StageAborted(Exception):
     """Internal: a stage ended with a diagnosis that was already reported."""
 
     def __init__(self, diagnosis: Diagnosis):
@@ -55,7 +55,7 @@ class _StageFailed(Exception):
 
 # The public name of a stage that ended with a reported diagnosis: sessions built on SmtpSession
 # (app.core.incoming) catch it to end their run.
-StageAborted = _StageFailed
+StageAborted = StageAborted
 
 
 def credentials_problem(settings: SmtpSettings, password: str | None) -> Diagnosis | None:

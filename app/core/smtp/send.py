@@ -34,8 +34,8 @@ from app.core.model import (
 )
 from app.core.smtp.connection import Reply
 from app.core.smtp.message import MessageError, MessageSpec, build_message, envelope_recipients, envelope_sender
-from app.core.smtp.result import _StageFailed, _tls_dict, credentials_problem
-from app.core.smtp.session import SmtpSession, _safe_emit
+from app.core.smtp.result import StageAborted, credentials_problem, tls_dict
+from app.core.smtp.session import SmtpSession, safe_emit
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class SendResult:
             "accepted": list(self.accepted),
             "refused": dict(self.refused),
             "delivered": self.delivered,
-            "tls": _tls_dict(self.tls),
+            "tls": tls_dict(self.tls),
         }
 
 
@@ -126,14 +126,14 @@ async def send_message(
     env_to = list(recipients) if recipients is not None else envelope_recipients(message)
     problem = credentials_problem(settings, password) or _envelope_problem(env_from, env_to)
     if problem is not None:
-        _safe_emit(on_event, LogLine(LogLevel.INFO, problem.title_text()))
+        safe_emit(on_event, LogLine(LogLevel.INFO, problem.title_text()))
         return SendResult(False, problem, settings, round((time.monotonic() - t0) * 1000, 1))
 
     outgoing = copy.copy(message)
     del outgoing["Bcc"]
     del outgoing["Resent-Bcc"]
     # what was understood, shown back before anything is sent
-    _safe_emit(
+    safe_emit(
         on_event,
         LogLine(
             LogLevel.INFO,
@@ -153,7 +153,7 @@ async def send_message(
         await _rcpt_to(session, env_to, state)
         await _data(session, state)
         await session.quit()
-    except _StageFailed as failed:
+    except StageAborted as failed:
         return _result(session, failed.diagnosis, state)
     finally:
         session.close()
@@ -183,7 +183,7 @@ async def send_spec(
         message = await asyncio.to_thread(build_message, spec)
     except MessageError as exc:
         problem = diagnose(Code.INVALID_INPUT, "message", field=exc.field, message=exc.message)
-        _safe_emit(on_event, LogLine(LogLevel.INFO, problem.title_text()))
+        safe_emit(on_event, LogLine(LogLevel.INFO, problem.title_text()))
         return SendResult(False, problem, settings, round((time.monotonic() - t0) * 1000, 1))
     if prepare is not None:
         prepare(message)

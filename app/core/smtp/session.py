@@ -56,7 +56,7 @@ from app.core.smtp.connection import Reply, SmtpConnection, SmtpProtocolError
 from app.core.smtp.handshake import TlsStages
 from app.core.smtp.login import AuthStages
 from app.core.smtp.reach import ReachStages
-from app.core.smtp.result import CheckResult, _StageFailed, credentials_problem
+from app.core.smtp.result import CheckResult, StageAborted, credentials_problem
 
 log = logging.getLogger(__name__)
 
@@ -139,18 +139,18 @@ class SmtpSession(ReachStages, TlsStages, AuthStages):
             diag = self.finalize(exc.diagnosis)
             self.close()
             self.emit(StageFailed(stage, _ms(t0), diag))
-            raise _StageFailed(diag) from None
+            raise StageAborted(diag) from None
         except SmtpProtocolError as exc:
             diag = self.finalize(rc.protocol_error(self.settings, exc.kind, exc.detail, stage.value, exc.reply))
             self.close()
             self.emit(StageFailed(stage, _ms(t0), diag))
-            raise _StageFailed(diag) from None
+            raise StageAborted(diag) from None
         except Exception as exc:  # a bug or an unforeseen OS error: still a diagnosis, never a crash
             log.exception("unexpected failure in stage %s", stage.value)
             diag = rc.protocol_error(self.settings, "unexpected", f"{type(exc).__name__}: {exc}", stage.value)
             self.close()
             self.emit(StageFailed(stage, _ms(t0), diag))
-            raise _StageFailed(diag) from None
+            raise StageAborted(diag) from None
         self.emit(StageFinished(stage, _ms(t0), summary))
 
     def close(self) -> None:
@@ -290,7 +290,7 @@ class SmtpSession(ReachStages, TlsStages, AuthStages):
         await self.stage(Stage.QUIT, body)
 
 
-def _safe_emit(on_event: EventCallback, event: Any) -> None:
+def safe_emit(on_event: EventCallback, event: Any) -> None:
     try:
         on_event(event)
     except Exception:
@@ -317,13 +317,13 @@ async def run_check(
     t0 = time.monotonic()
     problem = credentials_problem(settings, password)
     if problem is not None:
-        _safe_emit(on_event, LogLine(LogLevel.INFO, problem.title_text()))
+        safe_emit(on_event, LogLine(LogLevel.INFO, problem.title_text()))
         return CheckResult(False, problem, settings, _ms(t0))
     session = SmtpSession(settings, password, on_event, provider)
     try:
         await session.open(stop_after)
         await session.quit()
-    except _StageFailed as failed:
+    except StageAborted as failed:
         return session_result(session, failed.diagnosis)
     finally:
         session.close()
