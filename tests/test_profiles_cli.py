@@ -229,3 +229,16 @@ def test_delete_keeps_profile_when_keyring_unavailable(secret_service, cli_serve
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.SecretService.Keyring")
     assert SecretStore().get("k", service=SERVICE) == PASSWORD
     assert run(capsys, "profiles", "delete", "k")[0] == 0
+
+
+def test_profiles_check_gives_the_same_verdict_as_check(secret_service, smtp_server, capsys):
+    """A saved account goes through the one pipeline too: a silent port is confirmed by the second client."""
+    srv = smtp_server("silent")
+    argv = ["--host", srv.host, "--port", str(srv.port), "--security", "starttls", "--greeting-timeout", "0.3"]
+    code, out, err = run(capsys, "profiles", "add", "quiet", *argv, "--timeout", "3", "--no-check", "--json")
+    assert code == 0, out + err
+    code, out, _ = run(capsys, "profiles", "check", "quiet", "--json")
+    result = last_json(out)
+    assert code == 1 and result["code"] == "greeting_timeout" and result["profile"] == "quiet"
+    assert result["second_opinion"]["client"] == "aiosmtplib" and result["second_opinion"]["agrees"] is True
+    assert srv.connections >= 2  # the engine and the second client both connected

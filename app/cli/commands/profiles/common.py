@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from typing import Any, TextIO
@@ -72,19 +71,19 @@ def provider_by_id(provider_id: str | None) -> Any:
 
 
 def run_engine_check(args: argparse.Namespace, settings: Any, password: str | None, provider: Any) -> tuple[Any, Any]:
-    from app.core.smtp import run_check
+    """(reporter, Verdict): the one bounded pipeline run that ``check`` and ``report`` use, so a saved account
+    gets the same verdict (second opinion, alternatives) as the same settings typed out."""
+    from app.cli.commands.check import run_verdict
 
     reporter = Reporter(json_mode=bool(args.json), verbosity=int(getattr(args, "verbose", 0) or 0))
-    result = asyncio.run(run_check(settings, password, on_event=reporter, provider=provider))
-    return reporter, result
+    return reporter, run_verdict(settings, password, provider, reporter)
 
 
-def check_extras(result: Any) -> dict[str, Any]:
-    return {
-        "tls": result.tls,
-        "auth_mechanism": result.auth_mechanism,
-        "auth_verified": result.auth_verified,
-    }
+def check_extras(verdict: Any) -> dict[str, Any]:
+    """What a check's result line carries (the same fields as ``mailsetup check``)."""
+    from app.cli.commands.check import verdict_extras
+
+    return verdict_extras(verdict)
 
 
 def is_oauth(p: Profile) -> bool:
