@@ -360,3 +360,18 @@ async def test_the_report_renders_a_real_audit(dns_server, smtp_server):
         str(by_check(result)["spf"].explanation),
         'example.org. IN TXT "v=spf1 mx ~all"',
     )
+
+
+def test_round_trip_reads_the_dkim_selector_of_the_passing_signature():
+    from app.core.incoming import parse_authentication_results
+
+    header = (
+        "mx.receiver.test; spf=pass smtp.mailfrom=example.org; "
+        "dkim=fail header.d=other.test header.s=bad; dkim=pass header.d=example.org header.s=sel1 header.b=AbC; "
+        "dmarc=pass header.from=example.org"
+    )
+    auth = parse_authentication_results([header])
+    assert (auth.dkim, auth.dkim_selector) == ("pass", "sel1")
+    assert auth.to_dict()["dkim_selector"] == "sel1"
+    hostile = parse_authentication_results(["mx.receiver.test; dkim=pass header.s=../../etc;x"])
+    assert hostile.dkim_selector is None and "dkim_selector" not in hostile.to_dict()

@@ -558,6 +558,45 @@
     </message>
 </context>
 <context>
+    <name>AuditPanel</name>
+    <message>
+        <source>Checking the DNS records of {domain}…</source>
+        <translation>Проверяем DNS-записи {domain}…</translation>
+    </message>
+    <message>
+        <source>{domain}: {ok} fine, {warn} to improve, {fail} failed, {info} notes.</source>
+        <translation>{domain}: {ok} в порядке, {warn} стоит улучшить, {fail} с ошибками, {info} для сведения.</translation>
+    </message>
+    <message>
+        <source>Enter the From address on the Account page: its domain is what is checked.</source>
+        <translation>Укажите адрес отправителя (From) на странице учётной записи: проверяется его домен.</translation>
+    </message>
+    <message>
+        <source>The audit was cancelled.</source>
+        <translation>Проверка отменена.</translation>
+    </message>
+    <message>
+        <source>The audit stopped with an internal error: {error}</source>
+        <translation>Проверка остановилась из-за внутренней ошибки: {error}</translation>
+    </message>
+    <message>
+        <source>The DNS records of your From domain (SPF, DKIM, DMARC…) decide whether receivers trust your mail. They are checked here after a test message goes out through your provider, or when you ask.</source>
+        <translation>DNS-записи домена отправителя (SPF, DKIM, DMARC…) решают, доверяют ли получатели вашей почте. Они проверяются здесь после отправки тестового письма через провайдера или по вашей команде.</translation>
+    </message>
+    <message>
+        <source>Sender domain check (DNS)</source>
+        <translation>Проверка домена отправителя (DNS)</translation>
+    </message>
+    <message>
+        <source>Check the domain</source>
+        <translation>Проверить домен</translation>
+    </message>
+    <message>
+        <source>Stop the check</source>
+        <translation>Остановить проверку</translation>
+    </message>
+</context>
+<context>
     <name>CertificateBox</name>
     <message>
         <source>The server's certificate</source>
@@ -2776,6 +2815,25 @@
     <message>
         <source>Recipient</source>
         <translation>Получатель</translation>
+    </message>
+</context>
+<context>
+    <name>FindingRow</name>
+    <message>
+        <source>Copied</source>
+        <translation>Скопировано</translation>
+    </message>
+    <message>
+        <source>DNS record to publish</source>
+        <translation>DNS-запись для публикации</translation>
+    </message>
+    <message>
+        <source>Copy record</source>
+        <translation>Копировать запись</translation>
+    </message>
+    <message>
+        <source>Copy this DNS record to the clipboard</source>
+        <translation>Скопировать эту DNS-запись в буфер обмена</translation>
     </message>
 </context>
 <context>

@@ -12,7 +12,7 @@ from app.core.audit.model import SEVERITY, AuditReport, AuditRequest, Finding, S
 from app.core.audit.records import valid_selector
 from app.core.audit.resolver import MAX_QUERIES, DeadlineResolver
 from app.core.audit.run import find_provider, parsers_self_test, run_audit
-from app.core.audit.sender import normalize_domain
+from app.core.audit.sender import audits_after_send, normalize_domain
 
 __all__ = [
     "MAX_QUERIES",
@@ -22,6 +22,7 @@ __all__ = [
     "DeadlineResolver",
     "Finding",
     "Status",
+    "audits_after_send",
     "find_provider",
     "normalize_domain",
     "parsers_self_test",

@@ -24,6 +24,21 @@ def normalize_domain(text: str) -> str:
     return ascii_domain
 
 
+def audits_after_send(smtp_host: str, *, sandbox: bool = False) -> bool:
+    """Whether a successful test send should start the audit by itself: not for the local sandbox nor a
+    server on this machine (a test server or a local relay: the user can still start it), since the audit
+    asks the public DNS about the From domain."""
+    import ipaddress
+
+    host = (smtp_host or "").strip().strip("[]").lower().rstrip(".")
+    if sandbox or not host or host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
+
+
 def check_from_login(from_address: str, login: str, provider: Provider | None) -> Finding | None:
     """A finding when From and the login are different addresses (None when they match or one is absent)."""
     try:
@@ -84,4 +99,4 @@ def check_from_login(from_address: str, login: str, provider: Provider | None) -
     )
 
 
-__all__ = ["check_from_login", "normalize_domain"]
+__all__ = ["audits_after_send", "check_from_login", "normalize_domain"]

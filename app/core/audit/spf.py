@@ -191,6 +191,14 @@ def _resolve_addresses(r: DeadlineResolver, host: str) -> list[str]:
     return out
 
 
+def _host_addresses(r: DeadlineResolver, host: str) -> list[str]:
+    """The server's addresses: an IP literal as it is, a name resolved."""
+    try:
+        return [str(ipaddress.ip_address(host.strip("[]")))]
+    except ValueError:
+        return _resolve_addresses(r, host)
+
+
 def _walk(r: DeadlineResolver, parsed: Any, acc: dict[str, Any], depth: int = 0) -> None:
     """Collect pass networks, included domains and uncertain terms from checkdmarc's parsed tree."""
     if not isinstance(parsed, dict) or depth > MAX_DEPTH:
@@ -228,7 +236,7 @@ def check_authorised(
     """Is ``smtp_host`` (or the provider's sending domain) allowed by the domain's SPF record?"""
     acc: dict[str, Any] = {"networks": [], "includes": [], "uncertain": []}
     _walk(r, spf.get("parsed"), acc)
-    addresses = _resolve_addresses(r, smtp_host) if smtp_host else []
+    addresses = _host_addresses(r, smtp_host) if smtp_host else []
     matched = [a for a in addresses if any(ipaddress.ip_address(a) in n for n in acc["networks"])]
     include = provider_include.lower().rstrip(".")
     details = {"smtp_host": smtp_host, "addresses": addresses, "includes": acc["includes"]}

@@ -72,9 +72,18 @@ class AuthResults:
     spf: str | None = None
     dkim: str | None = None
     dmarc: str | None = None
+    dkim_selector: str | None = None  # header.s of the passing DKIM signature (the sender-domain audit tries it)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"authserv_id": self.authserv_id, "spf": self.spf, "dkim": self.dkim, "dmarc": self.dmarc}
+        data: dict[str, Any] = {
+            "authserv_id": self.authserv_id,
+            "spf": self.spf,
+            "dkim": self.dkim,
+            "dmarc": self.dmarc,
+        }
+        if self.dkim_selector:
+            data["dkim_selector"] = self.dkim_selector
+        return data
 
     def summary(self) -> str:
         return ", ".join(f"{k.upper()} {getattr(self, k) or '-'}" for k in ("spf", "dkim", "dmarc"))
@@ -105,6 +114,7 @@ def parse_authentication_results(values: Iterable[str], trusted_ids: Iterable[st
     if not trusted:
         trusted = {headers[0].split(";", 1)[0].split()[0].lower()} if headers[0].split() else set()
     verdicts: dict[str, str] = {}
+    selector: str | None = None
     authserv = ""
     for header in headers:
         parts = [p.strip() for p in header.split(";")]
@@ -118,9 +128,12 @@ def parse_authentication_results(values: Iterable[str], trusted_ids: Iterable[st
                 method, result = m.group(1).lower(), m.group(2).lower()
                 if method not in verdicts or (method == "dkim" and result == "pass"):
                     verdicts[method] = result
+                sel = re.search(r"\bheader\.s=([A-Za-z0-9][A-Za-z0-9._-]{0,62})(?:\s|$)", part)
+                if method == "dkim" and result == "pass" and sel and selector is None:
+                    selector = sel.group(1)
     if not authserv:
         return None
-    return AuthResults(authserv, verdicts.get("spf"), verdicts.get("dkim"), verdicts.get("dmarc"))
+    return AuthResults(authserv, verdicts.get("spf"), verdicts.get("dkim"), verdicts.get("dmarc"), selector)
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,7 @@ class WizardModel(QObject):
         self.incoming_result: Any = None  # the IMAP/POP3 check that ran beside it
         self.send_record: Any = None
         self.delivery_result: Any = None
+        self.audit_result: Any = None  # the sender-domain audit (app.core.audit.AuditReport) run after a send
 
     # -- provider ------------------------------------------------------------------------------
     def set_provider(self, provider: Any) -> None:
@@ -81,7 +82,7 @@ class WizardModel(QObject):
         self.clear_check()
         self.send_result = None
         self.check_record = self.last_verdict = self.incoming_result = None
-        self.send_record = self.delivery_result = None
+        self.send_record = self.delivery_result = self.audit_result = None
         self.report_changed.emit()
         self.pins_changed.emit()
         self.settings_changed.emit(self)
@@ -231,6 +232,11 @@ class WizardModel(QObject):
         self.delivery_result = result
         self.report_changed.emit()
 
+    def set_audit_result(self, result: Any) -> None:
+        """The last sender-domain audit (the Send page's audit panel); it goes into the Send page's report."""
+        self.audit_result = result
+        self.report_changed.emit()
+
     def report_inputs(self, kind: str) -> dict[str, Any] | None:
         """build_report's arguments for the Check page ("check") or the Send page ("send"); None before a run.
 
@@ -252,6 +258,7 @@ class WizardModel(QObject):
                 recorder=merge_recorders(self.check_record, self.send_record),
                 send=self.send_result,
                 delivery=self.delivery_result,
+                audit=self.audit_result,
             )
         else:
             args["recorder"] = self.check_record

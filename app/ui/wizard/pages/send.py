@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.ui.desktop import open_url
 from app.ui.widgets.attachment_list import AttachmentList
+from app.ui.widgets.audit_panel import AuditPanel
 from app.ui.widgets.diagnosis_panel import DiagnosisPanel
 from app.ui.widgets.form_rows import FieldMessage, add_validated_row, scrolled
 from app.ui.widgets.incoming_box import DeliveryBox
@@ -125,6 +126,9 @@ class SendPage(LazyPage):
         self.delivery = DeliveryBox(self._wizard.bridge)
         self.delivery.finished.connect(self._wizard.model.set_delivery_result)
         top_lay.addWidget(self.delivery)
+        self.audit = AuditPanel(self._wizard.model, self._wizard.bridge)  # the From domain's DNS, after a send
+        self.delivery.finished.connect(self.audit.delivery_finished)
+        top_lay.addWidget(self.audit)
         scroll = self.scroll = scrolled(top)
         splitter = QSplitter(Qt.Orientation.Vertical, objectName="send_splitter")
         splitter.addWidget(scroll)
@@ -287,6 +291,7 @@ class SendPage(LazyPage):
         if self.is_running():
             self._job.cancel()
         self.delivery.cancel()
+        self.audit.cancel()
 
     def cleanupPage(self) -> None:
         self.cancel()
@@ -303,6 +308,7 @@ class SendPage(LazyPage):
             if getattr(self, "_token", None):
                 sandbox = self._wizard.sandbox if self.is_sandbox() else None
                 self.delivery.after_send(self._wizard.model, sandbox, self._token, result)
+            self.audit.after_send(result, sandbox=self.is_sandbox())
         else:
             self.set_dynamic(self.status, lambda: self.tr("The message was not sent."))
             self.diagnosis.show_diagnosis(result.diagnosis)

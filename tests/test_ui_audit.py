@@ -1,0 +1,148 @@
+"""The Send page's sender-domain audit panel (app/ui/widgets/audit_panel.py) against the local DNS server."""
+
+from __future__ import annotations
+
+import socket
+from types import SimpleNamespace
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+
+from app.core.model import Security, SmtpSettings
+from app.ui.bridge import EngineBridge
+from app.ui.widgets.audit_panel import AuditPanel
+from app.ui.wizard.model import WizardModel
+from tests.fixtures.ui import PASSWORD, USER, make_wizard, pass_check
+from tests.test_audit import good_zone
+
+pytestmark = pytest.mark.gui
+
+UI_DOMAIN = USER.rpartition("@")[2]  # example.test
+
+
+@pytest.fixture
+def panel(qtbot):
+    bridge = EngineBridge()
+    model = WizardModel()
+    model.email = "news@example.org"
+    model.settings = SmtpSettings(
+        host="smtp.other.test", port=587, security=Security.STARTTLS, username="me@example.org"
+    )
+    p = AuditPanel(model, bridge)
+    qtbot.addWidget(p)
+    yield p
+    bridge.shutdown()
+
+
+def wait_done(qtbot, panel):
+    qtbot.waitUntil(lambda: panel.report is not None and not panel.is_running(), timeout=8000)
+    return panel.report
+
+
+def test_send_page_audit_by_button_copy_record_and_report(qtbot, starttls_server, dns_server, tmp_path):
+    zone = {UI_DOMAIN: {"A": ["192.0.2.1"]}}
+    dns_server.zone = zone
+    w = make_wizard(qtbot)
+    pass_check(qtbot, w, starttls_server)
+    send = w.send_page
+    audit = send.audit
+    audit.nameservers = [dns_server.address]
+    qtbot.mouseClick(send.send_test, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: send.last_result is not None, timeout=10000)
+    assert send.last_result.ok
+    # a server on this machine: the audit does not start by itself (it would ask the public DNS)
+    assert audit.report is None and not audit.is_running() and dns_server.queries == []
+    qtbot.mouseClick(audit.run_button, Qt.MouseButton.LeftButton)
+    report = wait_done(qtbot, audit)
+    assert report.domain == UI_DOMAIN
+    assert audit.summary.text() == f"{UI_DOMAIN}: 0 fine, 1 to improve, 2 failed, 4 notes."
+    spf = audit.row("spf")
+    assert spf.title.text() == f"No SPF record for {UI_DOMAIN}"
+    assert spf.record.text() == f'{UI_DOMAIN}. IN TXT "v=spf1 mx ~all"'
+    assert audit.row("mx") is not None and audit.row("mx").record is not None
+    qtbot.waitUntil(spf.copy.isVisible)  # as a user sees it: the new rows are shown on the next event-loop turn
+    # the user scrolls down to the finding (once the layout has placed the new rows)
+    qtbot.waitUntil(lambda: send.scroll.ensureWidgetVisible(spf.copy) or not spf.copy.visibleRegion().isEmpty())
+    qtbot.mouseClick(spf.copy, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == f'{UI_DOMAIN}. IN TXT "v=spf1 mx ~all"'
+    assert spf.copy.text() == "Copied"
+    # the SMTP server is 127.0.0.1: its address is taken as it is, never looked up
+    assert ("127.0.0.1", "A") not in dns_server.queries
+    # the audit goes into the Send page's report
+    assert w.model.audit_result is report
+    target = tmp_path / "sent.html"
+    assert send.report.save_to(str(target))
+    page = target.read_text("utf-8")
+    assert f"Sender domain audit: {UI_DOMAIN}" in page and "v=spf1 mx ~all" in page
+    assert PASSWORD not in page
+
+
+def test_runs_after_a_send_through_a_real_server(qtbot, panel, dns_server):
+    zone = good_zone()
+    zone["smtp.other.test"] = {"A": ["198.51.100.99"]}
+    dns_server.zone = zone
+    panel.nameservers = [dns_server.address]
+    panel.after_send(SimpleNamespace(ok=False))
+    assert panel.report is None and not panel.is_running()
+    panel.after_send(SimpleNamespace(ok=True))
+    assert panel.is_running()
+    report = wait_done(qtbot, panel)
+    statuses = {f.check: f.status.value for f in report.findings}
+    assert statuses["spf_authorised"] == "fail" and statuses["from_login"] == "info"
+    row = panel.row("spf_authorised")
+    assert row.title.text() == "SPF does not list smtp.other.test for example.org"
+    assert row.record.text() == 'example.org. IN TXT "v=spf1 include:_spf.prov.test a:smtp.other.test -all"'
+    assert panel.run_button.isEnabled() and not panel.cancel_button.isEnabled()
+
+
+def test_sandbox_and_local_servers_do_not_start_it(qtbot, panel):
+    panel.after_send(SimpleNamespace(ok=True), sandbox=True)
+    panel._model.settings = SmtpSettings(host="127.0.0.1", port=25, security=Security.NONE)
+    panel.after_send(SimpleNamespace(ok=True))
+    assert panel.report is None and not panel.is_running()
+
+
+def test_round_trip_selector_runs_it_again(qtbot, panel, dns_server):
+    dns_server.zone = good_zone()
+    panel.nameservers = [dns_server.address]
+    panel.start()
+    first = wait_done(qtbot, panel)
+    assert next(f for f in first.findings if f.check == "dkim").status.value == "info"
+    panel.delivery_finished(SimpleNamespace(authentication_results=SimpleNamespace(dkim_selector="sel1")))
+    qtbot.waitUntil(lambda: panel.report is not first and not panel.is_running(), timeout=8000)
+    assert panel.row("dkim").title.text() == "DKIM key published (selector sel1)"
+    assert panel._model.audit_result is panel.report
+
+
+def test_silent_dns_ends_with_a_clear_finding(qtbot, panel):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        panel.nameservers = [silent.getsockname()]
+        panel.timeout = 1.0
+        panel.start()
+        report = wait_done(qtbot, panel)
+    assert report.timed_out
+    assert panel.row("dns").title.text() == "The audit ran out of time (1 s)"
+
+
+def test_no_from_domain_says_so(qtbot, panel):
+    panel._model.email = ""
+    panel.start()
+    assert not panel.is_running()
+    assert panel.summary.text() == "Enter the From address on the Account page: its domain is what is checked."
+
+
+def test_russian_texts(qtbot, dns_server):
+    dns_server.zone = {UI_DOMAIN: {"A": ["192.0.2.1"]}}
+    w = make_wizard(qtbot, "ru")
+    w.build_all_pages()
+    audit = w.send_page.audit
+    assert audit.title() == "Проверка домена отправителя (DNS)"
+    w.model.email = USER
+    audit.nameservers = [dns_server.address]
+    audit.start()
+    wait_done(qtbot, audit)
+    assert audit.row("spf").title.text() == f"Нет записи SPF для {UI_DOMAIN}"
+    assert audit.row("spf").copy.text() == "Копировать запись"
+    assert audit.summary.text().startswith(f"{UI_DOMAIN}: 0 в порядке")
