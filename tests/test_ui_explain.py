@@ -29,7 +29,7 @@ def dialog(qtbot):
 
 def test_side_bar_opens_one_dialog_and_a_pasted_reply_is_diagnosed(qtbot, dialog):
     wizard = dialog.parent()
-    assert wizard.side_bar.explain.text() == "Decode a server reply…"
+    assert wizard.side_bar.explain.text() == "Decode a reply…"
     wizard.open_explain()
     assert wizard.explain_dialog is dialog
     dialog.input.setPlainText(GMAIL_535)
@@ -75,10 +75,20 @@ def test_server_text_is_plain_and_the_dialog_speaks_russian(qtbot):
     wizard = make_wizard(qtbot, "ru")
     wizard.open_explain()
     dlg = wizard.explain_dialog
-    assert wizard.side_bar.explain.text() == "Расшифровать ответ сервера…"
+    assert wizard.side_bar.explain.text() == "Разбор ответа…"
     assert dlg.decode_button.text() == "&Расшифровать"
     dlg.input.setPlainText("550 5.7.1 <a href='http://evil.example'>click</a> No such user!")
     dlg.decode()
     assert dlg.panel.reply.textFormat() == Qt.TextFormat.PlainText
     assert "<a href='http://evil.example'>" in dlg.panel.reply.text()
     assert dlg.panel.title.text().startswith("Сервер")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_side_bar_button_shows_its_whole_label_at_800x600(qtbot, lang):
+    wizard = make_wizard(qtbot, lang)
+    wizard.resize(800, 600)
+    wizard.show()
+    qtbot.waitExposed(wizard)
+    button = wizard.side_bar.explain
+    assert button.width() >= button.sizeHint().width(), (button.text(), button.width(), button.sizeHint().width())

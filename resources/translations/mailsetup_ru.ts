@@ -4313,8 +4313,8 @@ If you can read it, sending mail works. You can delete this message.
         <translation>Сохранение</translation>
     </message>
     <message>
-        <source>Decode a server reply…</source>
-        <translation>Расшифровать ответ сервера…</translation>
+        <source>Decode a reply…</source>
+        <translation>Разбор ответа…</translation>
     </message>
     <message>
         <source>Explain an SMTP reply or a bounce message</source>

@@ -72,7 +72,7 @@ class _SideBar(QWidget):
         }
         for pid, label in self.steps.items():
             label.setText(names[pid])
-        self.explain.setText(self.tr("Decode a server reply…"))
+        self.explain.setText(self.tr("Decode a reply…"))  # short: the side bar is narrow at 800x600
         self.explain.setToolTip(self.tr("Explain an SMTP reply or a bounce message"))
         self.language_label.setText(self.tr("&Language:"))
         self.language.setAccessibleName(self.tr("Interface language"))
