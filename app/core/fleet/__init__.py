@@ -13,6 +13,7 @@ from app.core.fleet.runner import (
     check_profile,
     validate_parallel,
 )
+from app.core.fleet.saved import SavedCheck, SavedProblem, prepare_saved
 
 __all__ = [
     "DEFAULT_DEADLINE",
@@ -20,8 +21,11 @@ __all__ = [
     "MAX_PARALLEL",
     "FleetResult",
     "FleetSummary",
+    "SavedCheck",
+    "SavedProblem",
     "check_fleet",
     "check_profile",
+    "prepare_saved",
     "render_junit",
     "validate_parallel",
     "write_junit",

@@ -14,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.detect import Verdict, run_pipeline
-from app.core.diagnosis import DiagnosedError, Diagnosis
+from app.core.diagnosis import Diagnosis
+from app.core.fleet.saved import SavedProblem, prepare_saved
 from app.core.model import QT_TRANSLATE_NOOP, Text
-from app.core.store import PROXY_SERVICE, AccountStore, Profile, ProfileStoreError, SecretStoreError
+from app.core.store import AccountStore, ProfileStoreError
 
 DEFAULT_PARALLEL = 8
 MAX_PARALLEL = 64
@@ -108,100 +109,18 @@ def _failed(name: str, code: str, title: Text, *fix: Text | str, t0: float) -> F
     return FleetResult(name, False, code, title, tuple(fix), (time.monotonic() - t0) * 1000)
 
 
-def _load_failure(accounts: AccountStore, name: str, t0: float) -> tuple[Any, FleetResult | None]:
-    """(LoadedAccount, None), or (None, the failed result saying why it cannot be checked)."""
-    try:
-        loaded = accounts.load(name)
-    except SecretStoreError as exc:
-        return None, _failed(name, f"secret_{exc.kind.value}", _t(exc.title), exc.message, t0=t0)
-    except ProfileStoreError as exc:
-        return None, _failed(
-            name, f"profile_{exc.kind.value}", _t(QT_TRANSLATE_NOOP("Fleet", "Profile problem")), exc.message, t0=t0
-        )
-    where = loaded.profile.secret_backend or "the password store"
-    if loaded.password_missing:
-        why = _t(
-            QT_TRANSLATE_NOOP("Fleet", "The password of '{name}' is no longer in {where}."), name=name, where=where
-        )
-        fix = _t(QT_TRANSLATE_NOOP("Fleet", "Add the profile again with its password."))
-        return None, _failed(
-            name, "secret_missing", _t(QT_TRANSLATE_NOOP("Fleet", "Stored password not found")), why, fix, t0=t0
-        )
-    if PROXY_SERVICE in loaded.missing:
-        why = _t(
-            QT_TRANSLATE_NOOP("Fleet", "The proxy password of '{name}' is no longer in {where}."),
-            name=name,
-            where=where,
-        )
-        title = _t(QT_TRANSLATE_NOOP("Fleet", "Stored proxy password not found"))
-        return None, _failed(name, "secret_missing", title, why, t0=t0)
-    return loaded, None
-
-
-async def _password(profile: Profile, loaded: Any, name: str, t0: float) -> tuple[str | None, FleetResult | None]:
-    """The stored password, a fresh OAuth access token, or the failed result why there is none."""
-    if loaded.password is not None:
-        return loaded.password, None
-    from app.core.oauth import access_token, account_of
-
-    if account_of(profile) is not None:
-        try:
-            return await access_token(profile), None
-        except DiagnosedError as exc:
-            elapsed = (time.monotonic() - t0) * 1000
-            return None, FleetResult(name, False, exc.diagnosis.code.value, None, (), elapsed, diagnosis=exc.diagnosis)
-        except SecretStoreError as exc:
-            return None, _failed(name, f"secret_{exc.kind.value}", _t(exc.title), exc.message, t0=t0)
-    if profile.settings.username:
-        no_password = _t(QT_TRANSLATE_NOOP("Fleet", "No stored password"))
-        fix = _t(
-            QT_TRANSLATE_NOOP(
-                "Fleet",
-                "'{name}' was saved without its password: check it on its own, or save it again with the password.",
-            ),
-            name=name,
-        )
-        return None, _failed(name, "secret_not_stored", no_password, fix, t0=t0)
-    return None, None
-
-
-def _provider(provider_id: str | None) -> Any:
-    if not provider_id:
-        return None
-    from app.core.catalog import default_catalogue
-
-    return default_catalogue().by_id(provider_id)
-
-
 async def check_profile(accounts: AccountStore, name: str, *, limit: float | None = None) -> FleetResult:
     """Check one saved account with its stored secret through run_pipeline, within ``limit`` seconds."""
     t0 = time.monotonic()
-    loaded, failure = _load_failure(accounts, name, t0)
-    if failure is not None:
-        return failure
-    profile = loaded.profile
-    password, failure = await _password(profile, loaded, name, t0)
-    if failure is not None:
-        return failure
-    settings = loaded.settings
-    if limit is not None and limit < settings.timeouts.total:
-        settings = settings.with_(timeouts=replace(settings.timeouts, total=max(limit, 0.01)))
-    sandbox = None
-    if profile.sandbox:  # the profile names the sandbox, not its port: start it for this check
-        from app.core.sandbox import SandboxServer
-        from app.core.store import sandbox_settings
-
-        sandbox = SandboxServer()
-        try:
-            settings = sandbox_settings(settings, sandbox.start())
-        except OSError:
-            title = _t(QT_TRANSLATE_NOOP("Fleet", "The local sandbox server could not start."))
-            return _failed(name, "sandbox_failed", title, t0=t0)
+    prepared = await prepare_saved(accounts, name, limit=limit)
+    if isinstance(prepared, SavedProblem):
+        fix = tuple(f for f in (prepared.why, *prepared.fix) if f)
+        elapsed = (time.monotonic() - t0) * 1000
+        return FleetResult(name, False, prepared.code, prepared.title, fix, elapsed, diagnosis=prepared.diagnosis)
     try:
-        verdict = await run_pipeline(settings, password, provider=_provider(profile.provider_id))
+        verdict = await run_pipeline(prepared.settings, prepared.password, provider=prepared.provider)
     finally:
-        if sandbox is not None:
-            sandbox.stop()
+        prepared.close()
     code = verdict.diagnosis.code.value if verdict.diagnosis is not None else None
     return FleetResult(name, verdict.ok, code, None, (), (time.monotonic() - t0) * 1000, verdict)
 

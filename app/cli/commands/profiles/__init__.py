@@ -15,7 +15,7 @@ import argparse
 import sys
 
 from app.cli.commands.profiles import add, bundle, check, export, manage
-from app.cli.commands.profiles.check import PreparedCheck, prepare_profile_check
+from app.cli.commands.profiles.check import prepare_profile_check
 from app.cli.exits import Exit
 
 # the parsers, in the order they appear in ``mailsetup profiles --help``
@@ -30,7 +30,7 @@ SUBCOMMANDS = (
     bundle.register_actions,  # export-bundle, import-bundle
 )
 
-__all__ = ["SUBCOMMANDS", "PreparedCheck", "prepare_profile_check", "register"]
+__all__ = ["SUBCOMMANDS", "prepare_profile_check", "register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

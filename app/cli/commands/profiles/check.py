@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import logging
 import sys
-from dataclasses import dataclass
 from typing import Any
 
 from app.cli.commands.profiles import check_all
 from app.cli.commands.profiles.common import (
     check_extras,
     fail,
-    is_oauth,
     profile_fail,
-    provider_by_id,
     run_engine_check,
     secret_fail,
 )
 from app.cli.exits import Exit
 from app.cli.options import UsageError, add_output_options, read_password
 from app.cli.output import Reporter
-from app.core.diagnosis import DiagnosedError
-from app.core.store import PROXY_SERVICE, AccountStore, Profile, ProfileStoreError, SecretStoreError
+from app.core.fleet import SavedCheck, SavedProblem, prepare_saved
+from app.core.store import AccountStore, Profile, ProfileStoreError, SecretStoreError
 
 log = logging.getLogger(__name__)
 
@@ -46,55 +44,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_check)
 
 
-def _missing_secret(args: argparse.Namespace, loaded: Any, *, password_given: bool) -> int | None:
-    """The failure for a stored password or proxy password that is gone, or None."""
-    p = loaded.profile
-    where = p.secret_backend or "the password store"
-    if not password_given and loaded.password_missing:
-        return fail(
-            args,
-            "secret_missing",
-            "Stored password not found",
-            f"The password of '{p.name}' is no longer in {where}. "
-            "Pass it with --password-stdin or --password-env, or add the profile again.",
-        )
-    if PROXY_SERVICE in loaded.missing:
-        return fail(
-            args,
-            "secret_missing",
-            "Stored proxy password not found",
-            f"The proxy password of '{p.name}' is no longer in {where}. "
-            "Add the profile again with --proxy-password-stdin or --proxy-password-env.",
-        )
-    return None
+# the CLI's own words for a problem the core decided: the flags that would help here
+_CLI_HINTS = {
+    "secret_missing": "Pass it with --password-stdin or --password-env, or add the profile again.",
+}
 
 
-@dataclass
-class PreparedCheck:
-    """A saved account ready to check: its settings, secret and provider (and the sandbox it names, running)."""
-
-    profile: Profile
-    settings: Any
-    password: str | None
-    provider: Any
-    sandbox: Any = None
-
-    @property
-    def oauth(self) -> bool:
-        return is_oauth(self.profile)
-
-    def close(self) -> None:
-        """Stop the sandbox this check started, if any."""
-        if self.sandbox is not None:
-            self.sandbox.stop()
-            self.sandbox = None
+def _render_problem(args: argparse.Namespace, problem: SavedProblem, name: str, settings: Any) -> int:
+    """Print why the saved account cannot be checked; the exit code."""
+    if problem.diagnosis is not None:  # a failed OAuth refresh: a diagnosis like any check's
+        reporter = Reporter(json_mode=bool(args.json), verbosity=int(getattr(args, "verbose", 0) or 0))
+        return reporter.finish(False, problem.diagnosis, settings, 0, profile=name)
+    if isinstance(problem.error, SecretStoreError):
+        return secret_fail(args, problem.error, profile=name)
+    if isinstance(problem.error, ProfileStoreError):
+        return profile_fail(args, problem.error)
+    why = str(problem.why) if problem.why else ""
+    hint = _CLI_HINTS.get(problem.code, " ".join(str(f) for f in problem.fix))
+    return fail(args, problem.code, str(problem.title or ""), " ".join(x for x in (why, hint) if x))
 
 
-def prepare_profile_check(args: argparse.Namespace, name: str, command: str = "profiles check") -> PreparedCheck | int:
+def prepare_profile_check(args: argparse.Namespace, name: str, command: str = "profiles check") -> SavedCheck | int:
     """Load the account ``name`` with its password (or a fresh OAuth token) for a check.
 
-    The one path of ``profiles check`` and ``report PROFILE``. Returns the exit code (after printing
-    why) when it cannot be checked. The caller closes the result (a sandbox profile starts its server).
+    The one path of ``profiles check`` and ``report PROFILE`` (and, in core, of ``--all``): app.core.fleet's
+    prepare_saved decides; this adds --password-stdin/--password-env and a prompt at a terminal. Returns the
+    exit code (after printing why) when it cannot be checked. The caller closes the result.
     """
     accounts = AccountStore()
     try:
@@ -104,43 +79,10 @@ def prepare_profile_check(args: argparse.Namespace, name: str, command: str = "p
         return profile_fail(args, exc)
     except UsageError as exc:
         return fail(args, "usage", "", f"mailsetup {command}: {exc}", Exit.USAGE)
-    try:
-        loaded = accounts.load(p.name)
-    except SecretStoreError as exc:
-        return secret_fail(args, exc, profile=p.name)
-    except ProfileStoreError as exc:
-        return profile_fail(args, exc)
-    password = given if given is not None else loaded.password
-    missing = _missing_secret(args, loaded, password_given=given is not None)
-    if missing is not None:
-        return missing
-    password_or_exit = _password(args, p, loaded.settings, password, command)
-    if isinstance(password_or_exit, int):
-        return password_or_exit
-    prepared = PreparedCheck(p, loaded.settings, password_or_exit, _provider_or_none(p.provider_id))
-    return _with_sandbox(args, prepared)
-
-
-def _password(
-    args: argparse.Namespace, p: Profile, settings: Any, password: str | None, command: str
-) -> str | int | None:
-    """The password (or OAuth bearer token) to check with, None when none is needed, or an exit code."""
-    if password is None and is_oauth(p):
-        from app.cli.commands.oauth import bearer_for
-
-        try:
-            password = bearer_for(p.name)  # a fresh access token from the sign-in in the keyring
-        except UsageError as exc:
-            return fail(args, "usage", "", f"mailsetup {command}: {exc}", Exit.USAGE)
-        except SecretStoreError as exc:
-            return secret_fail(args, exc, profile=p.name)
-        except DiagnosedError as exc:
-            reporter = Reporter(json_mode=bool(args.json), verbosity=int(getattr(args, "verbose", 0) or 0))
-            return reporter.finish(False, exc.diagnosis, settings, 0, profile=p.name)
-    if password is None and settings.username:
-        if sys.stdin is not None and sys.stdin.isatty():
-            password = getpass.getpass(f"Password for {settings.username} ({p.name}): ") or None
-        if password is None:
+    prepared = asyncio.run(prepare_saved(accounts, p.name, password=given))
+    if isinstance(prepared, SavedProblem) and prepared.code == "secret_not_stored":
+        typed = _ask_password(p)
+        if typed is None:
             return fail(
                 args,
                 "usage",
@@ -148,24 +90,17 @@ def _password(
                 f"mailsetup {command}: '{p.name}' has no stored password; pass --password-stdin or --password-env",
                 Exit.USAGE,
             )
-    return password
-
-
-def _provider_or_none(provider_id: str | None) -> Any:
-    try:
-        return provider_by_id(provider_id)
-    except UsageError:
-        return None
-
-
-def _with_sandbox(args: argparse.Namespace, prepared: PreparedCheck) -> PreparedCheck | int:
-    if not prepared.profile.sandbox:
-        return prepared
-    # the profile names the sandbox, not its port: start it for this check
-    prepared.sandbox, prepared.settings = _start_sandbox(prepared.settings)
-    if prepared.sandbox is None:
-        return fail(args, "sandbox_failed", "Sandbox", "The local sandbox server could not start.")
+        prepared = asyncio.run(prepare_saved(accounts, p.name, password=typed))
+    if isinstance(prepared, SavedProblem):
+        return _render_problem(args, prepared, p.name, p.settings)
     return prepared
+
+
+def _ask_password(p: Profile) -> str | None:
+    """The password typed at a terminal (never echoed), or None where there is no terminal."""
+    if sys.stdin is None or not sys.stdin.isatty():
+        return None
+    return getpass.getpass(f"Password for {p.settings.username} ({p.name}): ") or None
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -188,17 +123,3 @@ def cmd_check(args: argparse.Namespace) -> int:
 
         ok, diagnosis = check_saved_incoming(reporter, p.incoming, settings, password, provider, ok, diagnosis, extras)
     return reporter.finish(ok, diagnosis, result.settings, result.elapsed_ms, **extras, profile=p.name)
-
-
-def _start_sandbox(settings: Any) -> tuple[Any, Any]:
-    """(running SandboxServer, settings pointed at it), or (None, settings) when it cannot start."""
-    from app.core.sandbox import SandboxServer
-    from app.core.store import sandbox_settings
-
-    server = SandboxServer()
-    try:
-        info = server.start()
-    except OSError as exc:
-        log.warning("the sandbox could not start: %s", exc)
-        return None, settings
-    return server, sandbox_settings(settings, info)
