@@ -143,14 +143,10 @@ def _corrupt(name: str, why: str) -> FleetResult:
 
 
 async def _cancel_all(tasks: Sequence[asyncio.Future]) -> None:
-    """Cancel every task and wait until all have ended. A cancellation can be absorbed deep in a check
-    (it then goes on, e.g. to a second opinion), so the ones still running are cancelled again."""
-    left = [t for t in tasks if not t.done()]
-    while left:
-        for task in left:
-            task.cancel()
-        _done, still = await asyncio.wait(left, timeout=0.05)
-        left = list(still)
+    """Cancel every task and wait until all have ended (every bounded wait in the engine lets a
+    cancellation win: app.core.model.wait_for)."""
+    for task in tasks:
+        task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
