@@ -156,6 +156,21 @@ def verdict_extras(verdict: Any) -> dict[str, Any]:
     return extra
 
 
+def prepare_connection(args: argparse.Namespace, command: str) -> tuple[Reporter, Any, str | None, Any] | int:
+    """(reporter, settings, password, provider) from the connection options, or the exit code after saying
+    what is wrong (a usage error, or a sign-in that failed before any check)."""
+    reporter = Reporter(json_mode=args.json, verbosity=args.verbose)
+    settings = None
+    try:
+        settings, provider = connection_settings(args)
+        password = credentials(args, settings.username)
+    except UsageError as exc:
+        return usage_error(command, str(exc))
+    except (DiagnosedError, SecretStoreError) as exc:
+        return sign_in_failed(reporter, exc, settings)
+    return reporter, settings, password, provider
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Run ``mailsetup check``."""
     if getattr(args, "protocol", "smtp") != "smtp":
@@ -164,15 +179,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         from app.cli.commands.detect import check_auto
 
         return check_auto(args)
-    reporter = Reporter(json_mode=args.json, verbosity=args.verbose)
-    settings = None
-    try:
-        settings, provider = connection_settings(args)
-        password = credentials(args, settings.username)
-    except UsageError as exc:
-        return usage_error("check", str(exc))
-    except (DiagnosedError, SecretStoreError) as exc:
-        return sign_in_failed(reporter, exc, settings)
+    ready = prepare_connection(args, "check")
+    if isinstance(ready, int):
+        return ready
+    reporter, settings, password, provider = ready
     # one pipeline, one deadline (--timeout): the engine, then (for a non-definitive failure) a second
     # client and the alternatives; the verdict is rendered as it is, never re-decided here
     verdict = run_verdict(settings, password, provider, reporter)

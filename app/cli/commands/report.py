@@ -13,17 +13,13 @@ import sys
 from typing import Any
 
 from app.cli.commands.check import (
-    connection_settings,
-    credentials,
+    prepare_connection,
     run_verdict,
-    sign_in_failed,
     verdict_extras,
 )
 from app.cli.exits import Exit, usage_error
 from app.cli.options import UsageError, connection_parents
 from app.cli.output import Reporter
-from app.core.diagnosis import DiagnosedError
-from app.core.store import SecretStoreError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -87,15 +83,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _report_connection(args: argparse.Namespace) -> int:
-    reporter = Reporter(json_mode=args.json, verbosity=args.verbose)
-    settings = None
-    try:
-        settings, provider = connection_settings(args)
-        password = credentials(args, settings.username)
-    except UsageError as exc:
-        return usage_error("report", str(exc))
-    except (DiagnosedError, SecretStoreError) as exc:
-        return sign_in_failed(reporter, exc, settings)
+    ready = prepare_connection(args, "report")
+    if isinstance(ready, int):
+        return ready
+    reporter, settings, password, provider = ready
     from app.core.report import ReportRecorder
 
     recorder = ReportRecorder(forward=reporter)
