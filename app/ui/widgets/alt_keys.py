@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QAbstractSpinBox, QLineEdit, QPlainTextEdit, QTextEdit
 
-_EDITORS = (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)
+# By class name (QObject.inherits, in C++): importing the editor classes here would create their Python types
+# at start-up, which costs ~15 ms before the first page shows.
+_EDITORS = ("QLineEdit", "QPlainTextEdit", "QTextEdit", "QAbstractSpinBox")
 _ALT_ONLY = (Qt.KeyboardModifier.AltModifier, Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier)
 
 
@@ -21,7 +22,7 @@ class AltKeyGuard(QObject):
     """Install on the QApplication: swallows unclaimed Alt+<printable> presses aimed at a text editor."""
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if event.type() is QEvent.Type.KeyPress and isinstance(obj, _EDITORS):
+        if event.type() is QEvent.Type.KeyPress and any(obj.inherits(name) for name in _EDITORS):
             key_event: QKeyEvent = event  # type: ignore[assignment]
             text = key_event.text()
             if key_event.modifiers() in _ALT_ONLY and text and text.isprintable():
