@@ -352,3 +352,40 @@ def test_terminal_import_prompts_for_each_password_without_echo(capsys, tmp_path
         ("Other", "check_failed"),
     ]
     assert code == 1 and PASSWORD not in out + err
+
+
+class SignedFor:
+    """What app.core.oauth.sign_in_profile hands back: the token to check with and how to save."""
+
+    def __init__(self, entry, saves: list[str]):
+        self.entry, self.saves, self.secret = entry, saves, "at-" + entry.name
+
+    def save(self, accounts):
+        self.saves.append(self.entry.name)
+        return accounts.save(self.entry.profile).profile
+
+
+def test_oauth_entries_sign_in_then_check_then_save(tmp_path):
+    accounts = AccountStore(ProfileStore(tmp_path / "profiles.json"))
+    cloud = {"provider": "outlook", "client_id": "abc-123"}
+    text = doc(
+        entry("Good", settings={"host": "good.example.test", "port": 587, "security": "starttls"}, oauth=cloud),
+        entry("Bad", settings={"host": "bad.example.test", "port": 587, "security": "starttls"}, oauth=cloud),
+        entry("Refused", settings={"host": "good.example.test", "port": 587, "security": "starttls"}, oauth=cloud),
+    )
+    saves: list[str] = []
+
+    async def sign_in(e):
+        return "access denied by the user" if e.name == "Refused" else SignedFor(e, saves)
+
+    check = FakeCheck({"good.example.test"})
+    outcomes, asked = run_import(accounts, text, check, sign_in=sign_in)
+    assert {o.name: o.status for o in outcomes} == {
+        "Good": ImportStatus.SAVED,
+        "Bad": ImportStatus.CHECK_FAILED,
+        "Refused": ImportStatus.SIGN_IN_FAILED,
+    }
+    assert check.calls == [("Good", "at-Good"), ("Bad", "at-Bad")]  # checked with the token, before saving
+    assert saves == ["Good"] and [p.name for p in accounts.list()] == ["Good"]
+    assert asked == []  # an OAuth account is never asked for a password
+    assert next(o for o in outcomes if o.name == "Refused").message == "access denied by the user"

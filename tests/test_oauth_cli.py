@@ -251,3 +251,36 @@ def test_exports_of_an_oauth_profile(world, capsys, tmp_path):
     out = tmp_path / "mailer.js"
     assert main(["profiles", "export", "e", "--format", "nodemailer", "--include-password", "-o", str(out)]) == 0
     assert refresh in out.read_text(encoding="utf-8") and "refresh token" in capsys.readouterr().err
+
+
+def test_bundle_import_signs_in_checks_then_saves(world, capsys, tmp_path):
+    """A rolled-out OAuth account: import-bundle --sign-in signs in, checks with the token, saves what passed."""
+    auth, smtp, handler, opened = world
+    auth.register(CID, loopback_host="localhost")
+    code, result, err = run(
+        capsys, "oauth", "login", "work", "--provider", "msstyle", "--client-id", CID, "--user", USER,
+        "--timeout", "10", "--cafile", smtp.ca_file, "--json",
+    )  # fmt: skip
+    assert code == 0, (result, err)
+    bundle = tmp_path / "team.json"
+    code, result, _ = run(capsys, "profiles", "export-bundle", "work", "--output", str(bundle), "--json")
+    assert code == 0 and "rt-" not in bundle.read_text(encoding="utf-8")
+    code, _result, _ = run(capsys, "profiles", "delete", "work", "--json")
+    assert code == 0 and SecretStore().get("work", service="MailSetup OAuth") is None
+
+    main(["profiles", "import-bundle", str(bundle), "--json"])
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
+    entries = [x for x in lines if x.get("event") == "entry"]
+    assert [(e["profile"], e["status"], e["saved"]) for e in entries] == [("work", "needs_sign_in", False)]
+    assert "mailsetup oauth login work --provider msstyle --client-id " + CID in entries[0]["message"]
+    assert SecretStore().get("work", service="MailSetup OAuth") is None  # without --sign-in nothing is saved
+
+    opened.clear()
+    main(["profiles", "import-bundle", str(bundle), "--sign-in", "--sign-in-timeout", "10", "--json"])
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
+    entries = [x for x in lines if x.get("event") == "entry"]
+    assert [(e["profile"], e["status"], e["saved"]) for e in entries] == [("work", "saved", True)], lines
+    assert len(opened) == 1 and "client_id=" + CID in opened[0]
+    assert json.loads(SecretStore().get("work", service="MailSetup OAuth"))["refresh_token"].startswith("rt-")
+    code, result, _ = run(capsys, "profiles", "check", "work", "--json")
+    assert code == 0 and result["auth_mechanism"] == "XOAUTH2" and result["auth_verified"], result

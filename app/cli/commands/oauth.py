@@ -157,7 +157,7 @@ def _plan(args: argparse.Namespace, store: ProfileStore) -> tuple[str, Provider,
     return name, provider, _core().OAuthAccount(provider.id, client_id, tenant, protocols), user, existing
 
 
-def _announce_device(code: DeviceCode) -> None:
+def announce_device(code: DeviceCode) -> None:
     print(
         f"To sign in, open {code.verification_uri} on any device and enter the code {code.user_code} "
         f"(valid for {code.expires_in:.0f} s). Waiting…",
@@ -166,7 +166,7 @@ def _announce_device(code: DeviceCode) -> None:
     )
 
 
-def _browser_opener(no_browser: bool):
+def browser_opener(no_browser: bool):
     def open_url(url: str) -> None:
         print(f"Sign in in your browser. If it does not open, visit:\n  {url}\nWaiting…", file=sys.stderr, flush=True)
         if not no_browser:  # webbrowser may block until the browser exits: keep it off the event loop
@@ -224,10 +224,8 @@ def cmd_login(args: argparse.Namespace) -> int:
 
 async def _sign_in(args: argparse.Namespace, client: OAuthClient, user: str) -> Any:
     if args.device:
-        return await _core().sign_in_device(client, _announce_device, timeout=args.timeout)
-    return await _core().sign_in_browser(
-        client, _browser_opener(args.no_browser), timeout=args.timeout, login_hint=user
-    )
+        return await _core().sign_in_device(client, announce_device, timeout=args.timeout)
+    return await _core().sign_in_browser(client, browser_opener(args.no_browser), timeout=args.timeout, login_hint=user)
 
 
 # -- logout -----------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from app.core.oauth.grants import (
     save_grant,
     save_oauth_account,
 )
+from app.core.oauth.imported import SignedIn, sign_in_profile
 from app.core.oauth.loopback import LoopbackReceiver, Redirect
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "OAuthClient",
     "OAuthInputError",
     "Redirect",
+    "SignedIn",
     "Tokens",
     "access_token",
     "account_of",
@@ -47,4 +49,5 @@ __all__ = [
     "save_oauth_account",
     "sign_in_browser",
     "sign_in_device",
+    "sign_in_profile",
 ]

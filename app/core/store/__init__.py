@@ -16,6 +16,7 @@ from app.core.store.bundle import (
     parse_bundle,
     read_bundle,
     render_bundle,
+    sign_in_command,
     write_bundle,
 )
 from app.core.store.export import (
@@ -100,6 +101,7 @@ __all__ = [
     "render_bundle",
     "render_export",
     "sandbox_settings",
+    "sign_in_command",
     "split_proxy_secret",
     "write_bundle",
     "write_export",

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from app.core.diagnosis import Diagnosis
 from app.core.model import SettingsError
@@ -237,6 +237,7 @@ class ImportStatus(str, Enum):
     INVALID = "invalid"
     NO_SECRET = "no_secret"  # no password was given for it
     NEEDS_SIGN_IN = "needs_sign_in"  # an OAuth profile: the sign-in command is in ``message``
+    SIGN_IN_FAILED = "sign_in_failed"  # an OAuth profile whose sign-in did not complete (why in ``message``)
     STORE_FAILED = "store_failed"  # the profile file or the password store refused the save
 
 
@@ -256,6 +257,19 @@ class ImportOutcome:
 
 # check(profile, secret) -> (passed, diagnosis when it did not)
 Checker = Callable[[Profile, str | None], Awaitable[tuple[bool, Diagnosis | None]]]
+
+
+class SignIn(Protocol):
+    """A completed OAuth sign-in for an entry (app.core.oauth.SignedIn): the token to check with, and how
+    to save the account (grant and profile) once the check passed."""
+
+    secret: str
+
+    def save(self, accounts: AccountStore) -> Profile: ...
+
+
+# sign_in(entry) -> the completed sign-in, or why it did not complete (the store layer knows no OAuth)
+SignInFor = Callable[["BundleEntry"], Awaitable["SignIn | str"]]
 
 
 def sign_in_command(name: str, oauth: dict[str, Any]) -> str:
@@ -283,14 +297,61 @@ async def import_bundle(
     replace_existing: bool = False,
     save_failed: bool = False,
     on_outcome: Callable[[ImportOutcome], None] = lambda _o: None,
+    sign_in: SignInFor | None = None,
 ) -> list[ImportOutcome]:
     """Import each entry in order (see the module doc); ``on_outcome`` hears each as it is decided."""
     outcomes = []
     for entry in entries:
-        outcome = await _import_one(entry, accounts, secret_for, check, replace_existing, save_failed)
+        if entry.oauth is not None and entry.profile is not None:
+            outcome = await _import_oauth(entry, accounts, sign_in, check, replace_existing, save_failed)
+        else:
+            outcome = await _import_one(entry, accounts, secret_for, check, replace_existing, save_failed)
         on_outcome(outcome)
         outcomes.append(outcome)
     return outcomes
+
+
+def _name_taken(accounts: AccountStore, name: str, replace_existing: bool) -> ImportOutcome | None:
+    """The outcome when ``name`` may not be written (taken without replace, or the file unreadable)."""
+    try:
+        taken = accounts.get(name) is not None or name in accounts.problems()
+    except ProfileStoreError as exc:
+        return ImportOutcome(name, ImportStatus.STORE_FAILED, exc.message)
+    if taken and not replace_existing:
+        return ImportOutcome(name, ImportStatus.EXISTS, f"A profile called '{name}' already exists.")
+    return None
+
+
+async def _import_oauth(
+    entry: BundleEntry,
+    accounts: AccountStore,
+    sign_in: SignInFor | None,
+    check: Checker,
+    replace_existing: bool,
+    save_failed: bool,
+) -> ImportOutcome:
+    """An OAuth entry: signed in (when the caller can sign in), checked with its token, saved if it passed."""
+    assert entry.profile is not None and entry.oauth is not None
+    name = entry.name
+    refused = _name_taken(accounts, name, replace_existing)
+    if refused is not None:
+        return refused
+    if sign_in is None:
+        return ImportOutcome(name, ImportStatus.NEEDS_SIGN_IN, sign_in_command(name, entry.oauth))
+    signed = await sign_in(entry)
+    if isinstance(signed, str):
+        return ImportOutcome(name, ImportStatus.SIGN_IN_FAILED, signed)
+    passed, diagnosis = await check(entry.profile, signed.secret)
+    if not passed and not save_failed:
+        return ImportOutcome(name, ImportStatus.CHECK_FAILED, "The check failed; it was not saved.", diagnosis)
+    try:
+        saved = signed.save(accounts)
+    except ProfileStoreError as exc:
+        return ImportOutcome(name, ImportStatus.STORE_FAILED, exc.message, diagnosis)
+    except SecretStoreError as exc:
+        return ImportOutcome(name, ImportStatus.STORE_FAILED, f"{exc.title}: {exc.message}", diagnosis)
+    status = ImportStatus.SAVED if passed else ImportStatus.SAVED_FAILED_CHECK
+    return ImportOutcome(name, status, "", diagnosis, saved)
 
 
 async def _import_one(
@@ -304,14 +365,9 @@ async def _import_one(
     name = entry.name
     if entry.profile is None:
         return ImportOutcome(name, ImportStatus.INVALID, entry.problem)
-    try:
-        taken = accounts.get(name) is not None or name in accounts.problems()
-    except ProfileStoreError as exc:
-        return ImportOutcome(name, ImportStatus.STORE_FAILED, exc.message)
-    if taken and not replace_existing:
-        return ImportOutcome(name, ImportStatus.EXISTS, f"A profile called '{name}' already exists.")
-    if entry.oauth is not None:
-        return ImportOutcome(name, ImportStatus.NEEDS_SIGN_IN, sign_in_command(name, entry.oauth))
+    refused = _name_taken(accounts, name, replace_existing)
+    if refused is not None:
+        return refused
     secret = secret_for(entry) if entry.needs_password else None
     if entry.needs_password and not secret:
         return ImportOutcome(name, ImportStatus.NO_SECRET, "No password was given for it.")

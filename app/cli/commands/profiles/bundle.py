@@ -30,6 +30,7 @@ from app.core.store import (
     TargetError,
     import_bundle,
     read_bundle,
+    sign_in_command,
     write_bundle,
 )
 
@@ -52,7 +53,8 @@ def register_actions(sub: argparse._SubParsersAction) -> None:
         help="check and save the accounts of a bundle, asking for each password",
         description="Read a bundle from 'profiles export-bundle', ask for each account's password (typed at a "
         "terminal, or one line per account with --passwords-stdin), check each account and save the ones that "
-        "pass. OAuth accounts are not saved: the command to sign in is printed instead.",
+        "pass. OAuth accounts sign in with --sign-in (browser, or --device for a code on another device); "
+        "without it the command to sign in is printed instead.",
     )
     p.add_argument("file", metavar="FILE", help="the bundle file")
     p.add_argument("--replace", action="store_true", help="replace saved profiles of the same names")
@@ -62,6 +64,14 @@ def register_actions(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="read the passwords from stdin, one line per account that needs one, in bundle order "
         "(an empty line skips that account)",
+    )
+    p.add_argument(
+        "--sign-in", action="store_true", help="sign OAuth accounts in now (then check them and save what passes)"
+    )
+    p.add_argument("--device", action="store_true", help="with --sign-in: a code to enter on another device")
+    p.add_argument("--no-browser", action="store_true", help="with --sign-in: print the sign-in address only")
+    p.add_argument(
+        "--sign-in-timeout", type=float, default=300.0, metavar="S", help="how long to wait for each sign-in"
     )
     add_output_options(p)
     p.set_defaults(func=cmd_import_bundle)
@@ -141,6 +151,31 @@ async def _check(profile: Profile, secret: str | None) -> tuple[bool, Any]:
     return verdict.ok, verdict.diagnosis
 
 
+def _sign_in_for(args: argparse.Namespace) -> Any:
+    """The import's sign-in for an OAuth entry (--sign-in): the completed sign-in, or why it did not complete."""
+    from app.cli.commands.oauth import announce_device, browser_opener
+    from app.core.diagnosis import DiagnosedError
+    from app.core.oauth import OAuthInputError, sign_in_profile
+
+    async def sign_in(entry: BundleEntry) -> Any:
+        assert entry.profile is not None
+        if not args.json:
+            print(f"Signing in '{entry.name}' ({entry.profile.settings.username})…", file=sys.stderr, flush=True)
+        try:
+            return await sign_in_profile(
+                entry.profile,
+                open_browser=browser_opener(bool(args.no_browser)),
+                on_code=announce_device if args.device else None,
+                timeout=args.sign_in_timeout,
+            )
+        except OAuthInputError as exc:
+            return f"{exc}; sign in with: {sign_in_command(entry.name, entry.oauth or {})}"
+        except DiagnosedError as exc:
+            return exc.diagnosis.title
+
+    return sign_in
+
+
 _TEXT = {
     ImportStatus.SAVED: "checked and saved",
     ImportStatus.SAVED_FAILED_CHECK: "saved although the check failed (--save-failed)",
@@ -148,7 +183,8 @@ _TEXT = {
     ImportStatus.EXISTS: "not imported: a profile of that name exists (--replace overwrites it)",
     ImportStatus.INVALID: "not imported: the entry is not valid",
     ImportStatus.NO_SECRET: "not imported: no password was given (type it, or use --passwords-stdin)",
-    ImportStatus.NEEDS_SIGN_IN: "not imported: an OAuth account signs in with",
+    ImportStatus.NEEDS_SIGN_IN: "not imported: an OAuth account signs in (--sign-in) or with",
+    ImportStatus.SIGN_IN_FAILED: "not imported: the sign-in did not complete",
     ImportStatus.STORE_FAILED: "not saved",
 }
 
@@ -194,6 +230,7 @@ def cmd_import_bundle(args: argparse.Namespace) -> int:
                 replace_existing=bool(args.replace),
                 save_failed=bool(args.save_failed),
                 on_outcome=lambda o: _report(args, o),
+                sign_in=_sign_in_for(args) if args.sign_in else None,
             )
         )
     except KeyboardInterrupt:
