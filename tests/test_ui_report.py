@@ -100,3 +100,20 @@ def test_round_trip_report_from_the_send_page(qtbot, dovecot, dovecot_mta, tmp_p
     assert "== Delivery round trip [OK]" in text and "Folder:" in text and "INBOX" in text
     assert "== Incoming mail check [OK]" in text and "== Test message [OK]" in text
     assert_no_secret(text, TEST_PASSWORD, TEST_USER)
+
+
+def test_hide_addresses_masks_them_in_the_saved_report(qtbot, starttls_server, tmp_path):
+    w = make_wizard(qtbot)
+    choose_custom(w)
+    fill_account(w, starttls_server, password="wrong-" + PASSWORD)
+    w.next()
+    report = w.check_page.report
+    assert not wait_check_done(qtbot, w).ok
+    qtbot.waitUntil(report.button.isEnabled)
+    assert report.mask.isEnabled() and not report.mask.isChecked()
+    assert report.save_to(str(tmp_path / "plain.txt"), "text")
+    assert USER in (tmp_path / "plain.txt").read_text("utf-8")
+    report.mask.setChecked(True)
+    assert report.save_to(str(tmp_path / "masked.txt"), "text")
+    masked = (tmp_path / "masked.txt").read_text("utf-8")
+    assert USER not in masked and USER.split("@")[0] not in masked

@@ -3588,6 +3588,14 @@
         <translation>Сохранить в один файл всё, что нужно службе поддержки об этой проверке (пароль — никогда).</translation>
     </message>
     <message>
+        <source>Hide addresses</source>
+        <translation>Скрыть адреса</translation>
+    </message>
+    <message>
+        <source>Replace the login, sender and recipient addresses in the report with masks.</source>
+        <translation>Заменить в отчёте логин, адреса отправителя и получателей масками.</translation>
+    </message>
+    <message>
         <source>Web page (*.html)</source>
         <translation>Веб-страница (*.html)</translation>
     </message>

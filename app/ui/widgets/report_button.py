@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QStandardPaths, Qt
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
 
 
 def report_file_name(host: str, fmt: str, now: datetime | None = None) -> str:
@@ -35,6 +35,8 @@ class ReportButton(QWidget):
         self.last_path: Path | None = None
         self.button = QPushButton(objectName=f"save_report_{kind}")
         self.button.clicked.connect(self.choose_and_save)
+        # addresses (login, sender, recipients) masked in the report, for a report shared outside the company
+        self.mask = QCheckBox(objectName=f"report_mask_{kind}")
         self.status = QLabel(objectName=f"report_status_{kind}")
         self.status.setTextFormat(Qt.TextFormat.PlainText)  # a path or an error may hold anything
         self.status.setWordWrap(True)
@@ -43,6 +45,7 @@ class ReportButton(QWidget):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.button)
+        lay.addWidget(self.mask)
         lay.addWidget(self.status, 1)
         model.report_changed.connect(self.refresh)
         self.retranslate_ui()
@@ -54,6 +57,7 @@ class ReportButton(QWidget):
     def refresh(self) -> None:
         """Enabled only when the model holds a finished run; a new run hides the previous outcome."""
         self.button.setEnabled(self.available())
+        self.mask.setEnabled(self.button.isEnabled())
         if not self.button.isEnabled():
             self.status.hide()
 
@@ -62,6 +66,8 @@ class ReportButton(QWidget):
         self.button.setToolTip(
             self.tr("Save everything a support engineer needs about this run (never a password) as one file.")
         )
+        self.mask.setText(self.tr("Hide addresses"))
+        self.mask.setToolTip(self.tr("Replace the login, sender and recipient addresses in the report with masks."))
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -92,7 +98,8 @@ class ReportButton(QWidget):
         if inputs is None:
             return False
         try:
-            written = write_report(path, render_report(build_report(**inputs), fmt))
+            report = build_report(**inputs, mask_addresses=self.mask.isChecked())
+            written = write_report(path, render_report(report, fmt))
         except ReportTargetError as exc:
             self.last_path = None
             self.status.setText(self.tr("The report was not saved: {reason}").format(reason=exc.message))
