@@ -284,3 +284,4 @@ def test_bundle_import_signs_in_checks_then_saves(world, capsys, tmp_path):
     assert json.loads(SecretStore().get("work", service="MailSetup OAuth"))["refresh_token"].startswith("rt-")
     code, result, _ = run(capsys, "profiles", "check", "work", "--json")
     assert code == 0 and result["auth_mechanism"] == "XOAUTH2" and result["auth_verified"], result
+    assert handler.seen_users == [USER, USER]  # the import's check, then profiles check: both as the user
