@@ -8,16 +8,16 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from app.core.catalog.checker import CatalogueError
 from app.core.catalog.loader import (
     Catalogue,
-    CatalogueError,
     default_catalogue,
     load_catalogue,
     match_error_hint,
-    provider_to_dict,
     user_providers_dir,
 )
 from app.core.catalog.model import PasswordKind, ProviderKind, UsernameRule
+from app.core.catalog.serialize import provider_to_dict
 from app.core.diagnosis.model import Action, Code, diagnose
 from app.core.resources import resource_path
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -72,6 +71,8 @@ def _tool(name: str) -> str:
 
 def compile_ts(ts: Path, qm: Path) -> Path:
     """Compile one .ts into .qm with lrelease; returns the .qm path."""
+    import subprocess  # only a development checkout compiles translations: not imported at start-up
+
     qm.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([_tool("lrelease"), "-silent", str(ts), "-qm", str(qm)], check=True, timeout=120)
     return qm
@@ -104,6 +105,8 @@ def qm_path(lang: str) -> Path | None:
     cached = _cache_dir() / shipped.name
     if cached.is_file() and cached.stat().st_mtime >= ts.stat().st_mtime:
         return cached
+    import subprocess
+
     try:
         return compile_ts(ts, cached)
     except (OSError, subprocess.SubprocessError) as exc:
@@ -152,6 +155,8 @@ def update_ts(source_dirs: list[Path] | None = None) -> None:
             continue
         ts = ts_path(lang)
         ts.parent.mkdir(parents=True, exist_ok=True)
+        import subprocess
+
         subprocess.run(
             [_tool("lupdate"), "-locations", "none", "-no-obsolete", *files, "-target-language", lang, "-ts", str(ts)],
             check=True,

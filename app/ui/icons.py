@@ -29,33 +29,41 @@ class Status(str, Enum):
 
 
 def _pixmap() -> QPixmap:
-    # Qt is imported where used: the first access to the Qt namespace builds all of its enums (~20 ms),
-    # which the first page does not need
-    from PySide6.QtCore import Qt
-
     pm = QPixmap(_SIZE, _SIZE)
-    pm.fill(Qt.GlobalColor.transparent)
+    pm.fill(QColor(0, 0, 0, 0))  # transparent, without touching the Qt namespace (see letter_badge)
+    return pm
+
+
+def _solid(colour: QColor) -> QPixmap:
+    pm = QPixmap(_SIZE, _SIZE)
+    pm.fill(colour)
     return pm
 
 
 @lru_cache(maxsize=128)
 def letter_badge(key: str, letter: str) -> QIcon:
-    """A disc with one white letter; hue from ``key`` (a provider id)."""
-    from PySide6.QtCore import Qt
+    """A disc with one white letter; hue from ``key`` (a provider id).
 
+    Painted by clipping solid pixmaps to the disc and the glyph outline: brushes, pens and text
+    alignment all take Qt-namespace enums, whose first use builds all ~90 of them (~15 ms), and the
+    badges are painted as the first page shows.
+    """
     pm = _pixmap()
     p = QPainter(pm)
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    hue = zlib.crc32(key.encode()) % 360
-    p.setBrush(QColor.fromHsl(hue, 120, 95))
-    p.setPen(Qt.PenStyle.NoPen)
-    p.drawEllipse(QRectF(2, 2, _SIZE - 4, _SIZE - 4))
+    disc = QPainterPath()
+    disc.addEllipse(QRectF(2, 2, _SIZE - 4, _SIZE - 4))
+    p.setClipPath(disc)
+    p.drawPixmap(0, 0, _solid(QColor.fromHsl(zlib.crc32(key.encode()) % 360, 120, 95)))
     font = QFont()
     font.setBold(True)
     font.setPixelSize(int(_SIZE * 0.5))
-    p.setFont(font)
-    p.setPen(QColor("white"))
-    p.drawText(QRectF(0, 0, _SIZE, _SIZE), Qt.AlignmentFlag.AlignCenter, (letter or "?")[:1].upper())
+    glyph = QPainterPath()
+    glyph.addText(0, 0, font, (letter or "?")[:1].upper())
+    box = glyph.boundingRect()
+    glyph.translate(_SIZE / 2 - box.center().x(), _SIZE / 2 - box.center().y())  # centred on its ink
+    p.setClipPath(glyph)
+    p.drawPixmap(0, 0, _solid(QColor(255, 255, 255)))
     p.end()
     return QIcon(pm)
 

@@ -15,32 +15,26 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from app.core.catalog.checker import KIND_RANK, CatalogueError
 from app.core.catalog.model import (
     ErrorHint,
     Provider,
     ProviderKind,
 )
-from app.core.catalog.sections import parse_provider
-from app.core.catalog.serialize import provider_to_dict
 from app.core.model import AddressError, parse_address
 from app.core.resources import resource_path
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+if TYPE_CHECKING:
+    from app.core.catalog.checker import CatalogueError
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "Catalogue",
-    "CatalogueError",
     "default_catalogue",
     "load_catalogue",
     "match_error_hint",
-    "provider_to_dict",
     "user_providers_dir",
 ]
 
@@ -121,6 +115,10 @@ def _normalize_domain(domain: str) -> str:
 def load_catalogue(extra_dirs: Iterable[Path] = (), *, base_dir: Path | None = None) -> Catalogue:
     """Load every ``*.toml`` of ``base_dir`` (default: the shipped ``resources/providers``), then of each
     extra folder. Broken files are reported in ``Catalogue.errors`` and skipped; never raises for bad data."""
+    # the checker (and the TOML parser, in _load_file) load only when files are parsed: a start served
+    # from the catalogue cache (app.core.catalog.cache) needs neither
+    from app.core.catalog.checker import KIND_RANK, CatalogueError
+
     base = Path(base_dir) if base_dir is not None else resource_path("providers")
     errors: list[CatalogueError] = []
     loaded: list[tuple[int, int, Provider]] = []  # (kind rank, order, provider); insertion keeps file order
@@ -150,6 +148,13 @@ def load_catalogue(extra_dirs: Iterable[Path] = (), *, base_dir: Path | None = N
 
 
 def _load_file(file: Path) -> tuple[Provider | None, int, list[CatalogueError]]:
+    from app.core.catalog.checker import CatalogueError
+    from app.core.catalog.sections import parse_provider
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
     try:
         with file.open("rb") as fh:
             data = tomllib.load(fh)
@@ -164,6 +169,8 @@ def _check_unique(
     provider: Provider, file: Path, ids: Mapping[str, str], domains: Mapping[str, str]
 ) -> list[CatalogueError]:
     """Errors for an id or domain already taken by an earlier file (the later file is the one reported)."""
+    from app.core.catalog.checker import CatalogueError
+
     out = []
     if provider.id in ids:
         message = f"duplicate id {provider.id!r} (already defined in {ids[provider.id]})"
@@ -191,8 +198,12 @@ def user_providers_dir() -> Path:
 def default_catalogue() -> Catalogue:
     """The shipped catalogue plus the user's providers folder (if it exists); loaded once and cached
     (``default_catalogue.cache_clear()`` reloads)."""
+    from app.core.catalog.cache import cached
+
     user_dir = user_providers_dir()
-    return load_catalogue([user_dir] if user_dir.is_dir() else [])
+    extra = [user_dir] if user_dir.is_dir() else []
+    # served from the start-up cache when no provider file (nor the loader) changed since it was written
+    return cached([resource_path("providers"), *extra], lambda: load_catalogue(extra))
 
 
 # --- error hints -------------------------------------------------------------------------------------

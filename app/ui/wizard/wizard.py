@@ -184,6 +184,7 @@ class SetupWizard(QWizard):
         if self._closed:
             return
         if len(self._pages) < len(PageId):
+            self.provider_page.set_input_hints()
             self.ensure_pages()
             QTimer.singleShot(15, self._build_one_pending)
             return

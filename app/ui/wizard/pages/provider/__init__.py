@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
 
 from app.core.catalog import Provider, ProviderKind
 from app.ui.desktop import settings_store
-from app.ui.icons import letter_badge
 from app.ui.widgets.probe_table import ProbeTable
 from app.ui.widgets.provider_extras import ProviderSearch, RegionBox, audience_label
 from app.ui.wizard.ids import PageId
@@ -162,14 +161,20 @@ class ProviderPage(ProviderDetection, DynamicTexts, QWizardPage):
         if self._badges_painted:
             return
         self._badges_painted = True
-        from PySide6.QtCore import Qt
+        from app.ui.icons import letter_badge
 
-        self.email.setInputMethodHints(Qt.InputMethodHint.ImhEmailCharactersOnly)
         for i in range(self.provider_list.count()):
             item = self.provider_list.item(i)
             p = self._by_id[item.data(ID_ROLE)]
             badge = {"custom": "@", "sandbox": "#"}.get(p.kind.value, p.display_name("en"))
             item.setIcon(letter_badge(p.id, badge))
+
+    def set_input_hints(self) -> None:
+        """The e-mail keyboard for on-screen keyboards: set while the wizard is idle after it shows (the
+        Qt namespace's first use builds all of its enums, ~15 ms, not worth paying before the page shows)."""
+        from PySide6.QtCore import Qt
+
+        self.email.setInputMethodHints(Qt.InputMethodHint.ImhEmailCharactersOnly)
 
     def selected_provider(self) -> Provider | None:
         """The chosen provider; with its regional servers when the address or the region box picked them."""

@@ -1,0 +1,134 @@
+"""A start-up cache of the loaded catalogue, keyed on the exact bytes of every provider file.
+
+Parsing and validating the ~20 TOML files costs ~35 ms, the largest single item before the wizard's
+first page shows; reading back the result costs ~2 ms. The key holds each file's name and exact bytes
+(~170 KB; compared byte for byte, so no hash can collide), the folders' existence, the Python and app
+versions and the loader's own modules, so an edited, added or removed provider file (or an upgraded
+app) is never served from a stale cache.
+
+The cache is a pickle because the catalogue is a tree of dataclasses, enums and dates that no plain
+data format round-trips without re-running the ~35 ms of validation. It is read with an unpickler that
+resolves only the catalogue's own dataclasses and enums and ``datetime.date``: a planted file can at
+worst describe a wrong catalogue of those types, never name a function to call. Anything unexpected
+(unreadable, corrupt, foreign, from another key) is ignored and the catalogue is loaded afresh.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+import io
+import logging
+import os
+import pickle
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+_ALLOWED_MODULES = ("app.core.catalog.model", "app.core.catalog.loader", "app.core.catalog.checker")
+# The modules whose code decides what a file loads as: a change to any of them changes the key.
+_LOADER_MODULES = ("model", "loader", "checker", "sections", "facts", "regions", "cache")
+MAX_BYTES = 16 * 1024 * 1024  # far above a real catalogue with its sources (~330 KB); a bigger file is not read
+
+
+def cache_file() -> Path:
+    """``<user cache dir>/mailsetup/catalogue.pickle``."""
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("mailsetup", appauthor=False)) / "catalogue.pickle"
+
+
+def catalogue_key(folders: Iterable[Path]) -> tuple[Any, ...]:
+    """What the catalogue is built from: versions, the loader's modules, every ``*.toml`` name and bytes."""
+    from app import __version__
+
+    key: list[Any] = [FORMAT, __version__, sys.version]
+    here = Path(__file__).resolve().parent
+    for name in _LOADER_MODULES:
+        try:
+            st = (here / f"{name}.py").stat()
+            key.append((name, st.st_size, st.st_mtime_ns))
+        except OSError:  # a frozen app has no sources: the app version above stands for them
+            key.append((name, None))
+    for folder in folders:
+        if not folder.is_dir():
+            key.append((str(folder), None))
+            continue
+        files: list[tuple[str, bytes | int | None]] = []
+        for file in sorted(folder.glob("*.toml")):
+            try:
+                files.append((file.name, file.read_bytes()))
+            except OSError as exc:  # the loader reports it; the key only has to differ from a readable file
+                files.append((file.name, exc.errno))
+        key.append((str(folder), tuple(files)))
+    return tuple(key)
+
+
+class _CatalogueUnpickler(pickle.Unpickler):
+    """Resolves only the catalogue's dataclasses and enums, and ``datetime.date``."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) == ("datetime", "date"):
+            return datetime.date
+        if module in _ALLOWED_MODULES:
+            obj = getattr(sys.modules.get(module) or __import__(module, fromlist=[name]), name, None)
+            if isinstance(obj, type) and (dataclasses.is_dataclass(obj) or issubclass(obj, enum.Enum)):
+                return obj
+        raise pickle.UnpicklingError(f"not a catalogue type: {module}.{name}")
+
+
+def read_cached(path: Path, key: tuple[Any, ...]) -> Any | None:
+    """The catalogue stored under ``key`` at ``path``, or None (missing, corrupt, foreign or stale)."""
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError:
+        return None
+    if len(data) > MAX_BYTES:
+        return None
+    try:
+        stored = _CatalogueUnpickler(io.BytesIO(data)).load()
+    except Exception as exc:  # any malformed cache means "load afresh"
+        log.info("catalogue cache ignored: %s", type(exc).__name__)
+        return None
+    from app.core.catalog.loader import Catalogue
+
+    if not (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key):
+        return None
+    return stored[1] if isinstance(stored[1], Catalogue) else None
+
+
+def write_cached(path: Path, key: tuple[Any, ...], catalogue: Any) -> None:
+    """Store ``catalogue`` under ``key`` (atomically: a parallel reader sees the old file or the new one)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".catalogue-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump((key, catalogue), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except (OSError, pickle.PicklingError) as exc:  # a read-only or full disk: run without a cache
+        log.info("catalogue cache not written: %s", exc)
+
+
+def cached(folders: list[Path], load: Callable[[], Any], path: Path | None = None) -> Any:
+    """``load()``'s catalogue for ``folders``, from the cache when its key matches, else loaded and stored."""
+    path = path if path is not None else cache_file()
+    key = catalogue_key(folders)
+    found = read_cached(path, key)
+    if found is not None:
+        for e in found.errors:
+            log.info("provider catalogue: %s", e)
+        return found
+    catalogue = load()
+    write_cached(path, key, catalogue)
+    return catalogue
