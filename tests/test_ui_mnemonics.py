@@ -132,3 +132,31 @@ def test_alt_with_a_wizard_buttons_key_never_types_into_a_field(qtbot, lang):
         assert all(isinstance(f, QLineEdit) for f in (acc.port, acc.host))
     finally:
         w.set_language("en")
+
+
+def test_the_guard_follows_the_focus_and_survives_a_deleted_editor(qtbot):
+    from PySide6.QtWidgets import QApplication, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+    from shiboken6 import isValid
+
+    from app.ui.widgets.alt_keys import AltKeyGuard
+
+    window = QWidget()
+    qtbot.addWidget(window)
+    lay = QVBoxLayout(window)
+    doomed, line, text, button = QLineEdit(), QLineEdit(), QPlainTextEdit(), QPushButton("Go")
+    for widget in (doomed, line, text, button):
+        lay.addWidget(widget)
+    AltKeyGuard(QApplication.instance(), window)
+    window.show()
+    window.activateWindow()
+    qtbot.waitExposed(window)
+    doomed.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is doomed)
+    doomed.deleteLater()  # deleted while it has the focus (and the guard's filter)
+    qtbot.waitUntil(lambda: not isValid(doomed))
+    for editor in (line, text):
+        editor.setFocus()
+        qtbot.waitUntil(lambda editor=editor: QApplication.focusWidget() is editor)
+        qtbot.keyClick(editor, "n", Qt.KeyboardModifier.AltModifier)  # swallowed
+        qtbot.keyClick(editor, "7")  # typed
+    assert (line.text(), text.toPlainText()) == ("7", "7")

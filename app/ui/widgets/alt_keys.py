@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication
 
 # By class name (QObject.inherits, in C++): importing the editor classes here would create their Python types
 # at start-up, which costs ~15 ms before the first page shows.
@@ -20,9 +21,34 @@ _EDITORS = ("QLineEdit", "QPlainTextEdit", "QTextEdit", "QAbstractSpinBox")
 
 
 class AltKeyGuard(QObject):
-    """Install on the QApplication: swallows unclaimed Alt+<printable> presses aimed at a text editor."""
+    """Swallows unclaimed Alt+<printable> presses aimed at a text editor.
+
+    It filters the focused editor only, moving with the focus (``QApplication.focusChanged``): an
+    application-wide filter would run Python for every event of every widget (and build a Python type for
+    each kind of event it sees), ~4 ms at start-up alone. Key presses go to the focus widget, so
+    that is the one place they need catching.
+    """
 
     _alt_only: Any = None  # the Alt and Alt+Shift modifier sets, made at the first key press
+
+    def __init__(self, app: QApplication, parent: QObject | None = None):
+        super().__init__(parent)
+        self._watched: QObject | None = None
+        app.focusChanged.connect(self._focus_changed)
+        focused = app.focusWidget()
+        if focused is not None:
+            self._focus_changed(None, focused)
+
+    def _focus_changed(self, old: QObject | None, new: QObject | None) -> None:
+        if self._watched is not None:
+            try:
+                self._watched.removeEventFilter(self)
+            except RuntimeError:  # the editor was deleted while it had the focus
+                pass
+            self._watched = None
+        if new is not None and any(new.inherits(name) for name in _EDITORS):
+            new.installEventFilter(self)
+            self._watched = new
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() is QEvent.Type.KeyPress and any(obj.inherits(name) for name in _EDITORS):

@@ -129,10 +129,9 @@ class SetupWizard(QWizard):
         self.explain_dialog: Any = None
         from app.ui.widgets.alt_keys import AltKeyGuard
 
-        self._alt_guard = AltKeyGuard(self)  # Alt+<key> of a hidden/disabled button never types a letter
         app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self._alt_guard)
+        if isinstance(app, QApplication):  # Alt+<key> of a hidden/disabled button never types a letter
+            self._alt_guard = AltKeyGuard(app, self)
 
     def open_explain(self) -> None:
         """The "Decode a server reply…" dialog (one at a time; raised when already open)."""
