@@ -115,6 +115,29 @@ def test_round_trip_selector_runs_it_again(qtbot, panel, dns_server):
     assert panel._model.audit_result is panel.report
 
 
+def test_a_selector_found_while_the_audit_runs_is_tried_when_it_ends(qtbot, panel, dns_server):
+    dns_server.zone = good_zone()
+    panel.nameservers = [dns_server.address]
+    panel.start()
+    assert panel.is_running()
+    panel.delivery_finished(SimpleNamespace(authentication_results=SimpleNamespace(dkim_selector="sel1")))
+    qtbot.waitUntil(lambda: panel.row("dkim") is not None and "sel1" in panel.row("dkim").title.text(), timeout=8000)
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=8000)
+    assert panel.row("dkim").title.text() == "DKIM key published (selector sel1)"
+    assert panel.selectors == ["sel1"]
+
+
+def test_a_cancel_drops_the_run_queued_behind_it(qtbot, panel, dns_server):
+    dns_server.zone = good_zone()
+    panel.nameservers = [dns_server.address]
+    panel.start()
+    panel.delivery_finished(SimpleNamespace(authentication_results=SimpleNamespace(dkim_selector="sel1")))
+    panel.cancel()
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=8000)
+    assert panel.report is None or "sel1" not in panel.row("dkim").title.text()
+    assert panel.run_button.isEnabled() and not panel.is_running()
+
+
 def test_silent_dns_ends_with_a_clear_finding(qtbot, panel):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
         silent.bind(("127.0.0.1", 0))

@@ -72,6 +72,31 @@ def test_failure_and_cancel(qtbot, bridge):
     assert not job.running
 
 
+@pytest.mark.parametrize("when", ["before it starts", "as it is created"])
+def test_a_job_cancelled_before_its_first_step_still_says_cancelled_and_done(qtbot, bridge, when):
+    entered = []
+
+    async def work(_on_event):
+        entered.append(True)
+        return "ran"
+
+    job = bridge.submit(work)
+    seen: list[str] = []
+    job.finished.connect(lambda _r: seen.append("finished"))
+    job.cancelled.connect(lambda: seen.append("cancelled"))
+    job.done.connect(lambda: seen.append("done"))
+    if when == "before it starts":
+        job.cancel()  # the task does not exist yet: it is cancelled as it is created
+    else:
+        qtbot.waitUntil(lambda: job._task is not None)  # created on the loop, its first step still queued
+        bridge.loop.call_soon_threadsafe(job._task.cancel)
+    qtbot.waitUntil(lambda: not job.running, timeout=3000)
+    if entered:  # the loop ran the first step before the cancel arrived: a result is a fair answer
+        assert seen in (["finished", "done"], ["cancelled", "done"])
+    else:
+        assert seen == ["cancelled", "done"]
+
+
 def test_shutdown_with_running_job_stops_thread(qtbot):
     b = EngineBridge()
     started = threading.Event()

@@ -151,7 +151,11 @@ class EngineBridge(QObject):
 
         import asyncio
 
+        body_ran = False
+
         async def runner() -> None:
+            nonlocal body_ran
+            body_ran = True
             try:
                 result = await factory(job._emit_event)
             except asyncio.CancelledError:
@@ -167,8 +171,16 @@ class EngineBridge(QObject):
             finally:
                 self._safe_emit(job.done)
 
+        def never_ran(_task: asyncio.Task) -> None:
+            # A task cancelled before its first step never enters runner(): its try/finally cannot say
+            # "cancelled" and "done", so the job would look running for ever (a Cancel pressed at once).
+            if not body_ran:
+                self._safe_emit(job.cancelled)
+                self._safe_emit(job.done)
+
         def create() -> None:
             job._task = loop.create_task(runner(), name=name)
+            job._task.add_done_callback(never_ran)
             if job._cancel_requested:
                 job._task.cancel()
 

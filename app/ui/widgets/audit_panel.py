@@ -109,6 +109,7 @@ class AuditPanel(QGroupBox):
         self._model = model
         self._bridge = bridge
         self._job: Any = None
+        self._again = False  # a DKIM selector arrived while a run was going
         self._status: tuple[str, dict[str, Any]] = ("idle", {})
         self.report: Any = None
         self.nameservers: list[tuple[str, int]] | None = None  # None: the system's resolvers (tests: a local one)
@@ -185,6 +186,7 @@ class AuditPanel(QGroupBox):
         self._job = job
 
     def cancel(self) -> None:
+        self._again = False  # a cancel stops the audit, a run queued behind it too
         if self.is_running():
             self._job.cancel()
 
@@ -202,7 +204,9 @@ class AuditPanel(QGroupBox):
         selector = getattr(auth, "dkim_selector", None)
         if selector and selector not in self.selectors:
             self.selectors.append(selector)
-            if not self.is_running():
+            if self.is_running():
+                self._again = True  # the running audit was asked without it: run again when it ends
+            else:
                 self.start()
 
     def _finished(self, report: Any) -> None:
@@ -217,6 +221,9 @@ class AuditPanel(QGroupBox):
     def _ended(self) -> None:
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
+        if self._again:
+            self._again = False
+            self.start()
 
     # -- showing ----------------------------------------------------------------------------
     def show_report(self, report: Any) -> None:
