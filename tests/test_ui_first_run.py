@@ -179,6 +179,34 @@ def test_window_fits_the_screen_and_fixes_are_in_view_at_800x600(qtbot, starttls
     qtbot.waitUntil(in_view)  # the first fix is scrolled into view
 
 
+def test_russian_with_a_larger_desktop_font_stays_within_800_px(qtbot, starttls_server):
+    """A desktop theme's larger font (GNOME's Adwaita, 1.5x scale) made the Check page's button rows ask for
+    843 px on an 800 px screen in Russian, pushing Cancel off it; the rows now wrap instead."""
+    from PySide6.QtWidgets import QApplication, QWizard
+
+    app = QApplication.instance()
+    font = app.font()
+    bigger = app.font()
+    bigger.setPointSizeF(font.pointSizeF() * 1.25)
+    app.setFont(bigger)
+    try:
+        w = make_wizard(qtbot, "ru")
+        w.resize(800, 600)
+        choose_custom(w)
+        fill_account(w, starttls_server, password="wrong-password")
+        w.next()
+        assert wait_check_done(qtbot, w).diagnosis.code is Code.AUTH_FAILED
+        for page in (w.check_page, w.send_page):
+            assert page.minimumSizeHint().width() <= 800 - w.side_bar.minimumWidth() - 100, page.objectName()
+        qtbot.waitUntil(w.check_page.diagnosis.isVisible)
+        assert w.width() <= 800
+        cancel = w.button(QWizard.WizardButton.CancelButton)
+        assert cancel.mapTo(w, cancel.rect().bottomRight()).x() < 800  # Cancel stays on the screen
+    finally:
+        app.setFont(font)
+        w.set_language("en")
+
+
 def test_certificate_fingerprint_wraps(qtbot, starttls_server):
     w = make_wizard(qtbot)
     choose_custom(w)

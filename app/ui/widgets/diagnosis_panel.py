@@ -11,11 +11,12 @@ import logging
 
 from PySide6.QtCore import QCoreApplication, QEvent, Qt, Signal
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.core.diagnosis import Action, Diagnosis
 from app.core.model import fill
 from app.ui import i18n
+from app.ui.widgets.flow_layout import FlowRow
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +67,7 @@ class DiagnosisPanel(QFrame):
         self.fixes.setTextFormat(Qt.TextFormat.RichText)  # our list markup; every item is escaped
         for w in (self.title, self.explanation, self.fixes, self.reply):
             w.setTextInteractionFlags(w.textInteractionFlags() | w.textInteractionFlags().TextSelectableByMouse)
-        self.actions_row = QHBoxLayout()
-        self.actions_row.addStretch(1)
+        self.actions_row = FlowRow()  # one-click fixes wrap rather than widen the page (long in Russian)
         self.buttons: list[QPushButton] = []
         lay = QVBoxLayout(self)
         lay.addWidget(self.title)

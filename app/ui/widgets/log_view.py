@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.widgets.flow_layout import FlowRow
+
 if TYPE_CHECKING:  # annotations only; imported lazily where used (start-up time)
     from app.core.model import LogLevel
 
@@ -70,12 +72,20 @@ class LogView(QWidget):
         self.save_button = QPushButton(objectName="save_log")
         self.save_button.clicked.connect(self._save_dialog)
 
-        bar = QHBoxLayout()
-        bar.addWidget(self.level_label)
-        bar.addWidget(self.level)
-        bar.addStretch(1)
-        bar.addWidget(self.copy_button)
-        bar.addWidget(self.save_button)
+        # two groups in a wrapping row: at 800 px in Russian the buttons go under the detail choice
+        # instead of widening the window
+        detail, actions = QWidget(), QWidget()
+        for group, widgets in (
+            (detail, (self.level_label, self.level)),
+            (actions, (self.copy_button, self.save_button)),
+        ):
+            group_lay = QHBoxLayout(group)
+            group_lay.setContentsMargins(0, 0, 0, 0)
+            for widget in widgets:
+                group_lay.addWidget(widget)
+        bar = FlowRow(last_right=True)
+        bar.addWidget(detail)
+        bar.addWidget(actions)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(bar)

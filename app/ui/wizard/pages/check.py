@@ -7,7 +7,6 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QSplitter,
@@ -21,6 +20,7 @@ from app.ui.desktop import open_url
 from app.ui.icons import Status
 from app.ui.widgets.certificate_box import CertificateBox
 from app.ui.widgets.diagnosis_panel import DiagnosisPanel, render_diagnosis
+from app.ui.widgets.flow_layout import FlowRow
 from app.ui.widgets.form_rows import scrolled
 from app.ui.widgets.incoming_box import IncomingCheckBox
 from app.ui.widgets.log_view import LogView
@@ -64,12 +64,12 @@ class CheckPage(LazyPage):
         self.certificate.trust.clicked.connect(self.trust_certificate)
         self.log_view = LogView()
 
-        buttons = QHBoxLayout()
+        buttons = FlowRow()  # wraps at 800 px in Russian instead of widening the window
         buttons.addWidget(self.start_check)
         buttons.addWidget(self.retry_check)
         buttons.addWidget(self.cancel_check)
         self.report = ReportButton(self._wizard.model, "check")
-        buttons.addWidget(self.report, 1)
+        buttons.addWidget(self.report)
         top = QWidget()
         top_lay = QVBoxLayout(top)
         top_lay.setContentsMargins(0, 0, 0, 0)

@@ -27,6 +27,7 @@ from app.ui.desktop import open_url
 from app.ui.widgets.attachment_list import AttachmentList
 from app.ui.widgets.audit_panel import AuditPanel
 from app.ui.widgets.diagnosis_panel import DiagnosisPanel
+from app.ui.widgets.flow_layout import FlowRow
 from app.ui.widgets.form_rows import FieldMessage, add_validated_row, scrolled
 from app.ui.widgets.incoming_box import DeliveryBox
 from app.ui.widgets.log_view import LogView
@@ -107,11 +108,11 @@ class SendPage(LazyPage):
         att_row.addWidget(self.attachments, 1, Qt.AlignmentFlag.AlignTop)
         att_row.addLayout(att_buttons)
         self._row(form, "attachments", att_row, buddy=self.attachments)
-        buttons = QHBoxLayout()
+        buttons = FlowRow()  # wraps at 800 px in Russian instead of widening the window
         buttons.addWidget(self.send_test)
         buttons.addWidget(self.cancel_send)
         self.report = ReportButton(self._wizard.model, "send")
-        buttons.addWidget(self.report, 1)
+        buttons.addWidget(self.report)
         top = QWidget()
         top_lay = QVBoxLayout(top)
         top_lay.setContentsMargins(0, 0, 0, 0)
