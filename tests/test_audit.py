@@ -375,3 +375,19 @@ def test_round_trip_reads_the_dkim_selector_of_the_passing_signature():
     assert auth.to_dict()["dkim_selector"] == "sel1"
     hostile = parse_authentication_results(["mx.receiver.test; dkim=pass header.s=../../etc;x"])
     assert hostile.dkim_selector is None and "dkim_selector" not in hostile.to_dict()
+
+
+@pytest.mark.parametrize("selector", ["mail\n", "mail\r\n", "\nmail", "ma il", "a..b", ""])
+def test_a_selector_with_a_line_break_or_space_is_not_valid(selector):
+    from app.core.audit import valid_selector
+
+    assert valid_selector("mail") and valid_selector("s1._mx")
+    assert not valid_selector(selector)
+
+
+@pytest.mark.parametrize(("front_end", "says", "never"), [("cli", "--dkim-selector", "field"), ("gui", "field", "--")])
+async def test_the_no_selector_advice_fits_the_front_end(dns_server, front_end, says, never):
+    dns_server.zone = good_zone()
+    report = await audit(dns_server, domain="example.org", front_end=front_end)
+    text = by_check(report)["dkim"].explanation.render()
+    assert says in text and never not in text

@@ -138,6 +138,38 @@ def test_a_cancel_drops_the_run_queued_behind_it(qtbot, panel, dns_server):
     assert panel.run_button.isEnabled() and not panel.is_running()
 
 
+def test_no_selector_tells_a_gui_user_about_the_field_not_a_flag(qtbot, panel, dns_server):
+    dns_server.zone = good_zone()
+    panel.nameservers = [dns_server.address]
+    panel.start()
+    wait_done(qtbot, panel)
+    text = panel.row("dkim").explanation.text()
+    assert "DKIM selector field" in text and "--dkim-selector" not in text
+
+
+def test_a_typed_selector_is_checked(qtbot, panel, dns_server):
+    dns_server.zone = good_zone()
+    panel.nameservers = [dns_server.address]
+    qtbot.keyClicks(panel.selector, "sel1")
+    qtbot.keyClick(panel.selector, Qt.Key.Key_Return)
+    wait_done(qtbot, panel)
+    assert panel.row("dkim").title.text() == "DKIM key published (selector sel1)"
+
+
+@pytest.mark.parametrize("typed", ["sel 1", "sel1;x", "a" * 300, "sel1\nx", "=?utf-8?q?sel1?=", "-sel"])
+def test_a_hostile_selector_is_refused_with_the_reason_and_kept(qtbot, panel, dns_server, typed):
+    dns_server.zone = good_zone()
+    panel.nameservers = [dns_server.address]
+    panel.selector.setText(typed)
+    kept = panel.selector.text()  # what the field holds (at most 255 characters)
+    assert kept == typed[:255]
+    panel.start()
+    assert not panel.is_running() and panel.report is None
+    assert panel.selector.text() == kept
+    assert panel.summary.text().startswith(f"“{kept[:80]}” is not a DKIM selector")
+    assert dns_server.queries == []
+
+
 def test_silent_dns_ends_with_a_clear_finding(qtbot, panel):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
         silent.bind(("127.0.0.1", 0))

@@ -353,6 +353,10 @@
         <translation>Ключ DKIM публикуется под именем (селектором), которое выбирает провайдер. Укажите селектор (--dkim-selector в командной строке) или запустите проверку доставки: она прочитает его из доставленного письма.</translation>
     </message>
     <message>
+        <source>A DKIM key is published under a name (the selector) your provider chooses. Type the selector in the DKIM selector field and check the domain again, or run the proof of delivery after a test message: it reads the selector from the delivered message.</source>
+        <translation>Ключ DKIM публикуется под именем (селектором), которое выбирает провайдер. Введите селектор в поле «Селектор DKIM» и проверьте домен ещё раз или запустите подтверждение доставки после тестового письма: оно прочитает селектор из доставленного письма.</translation>
+    </message>
+    <message>
         <source>DKIM key published (selector {selector})</source>
         <translation>Ключ DKIM опубликован (селектор {selector})</translation>
     </message>
@@ -580,6 +584,10 @@
         <translation>Проверка остановилась из-за внутренней ошибки: {error}</translation>
     </message>
     <message>
+        <source>“{selector}” is not a DKIM selector: use letters, digits, hyphens and underscores, with dots between parts (for example: mail or s1._mx).</source>
+        <translation>«{selector}» — не селектор DKIM: используйте латинские буквы, цифры, дефисы и подчёркивания, части разделяйте точками (например: mail или s1._mx).</translation>
+    </message>
+    <message>
         <source>The DNS records of your From domain (SPF, DKIM, DMARC…) decide whether receivers trust your mail. They are checked here after a test message goes out through your provider, or when you ask.</source>
         <translation>DNS-записи домена отправителя (SPF, DKIM, DMARC…) решают, доверяют ли получатели вашей почте. Они проверяются здесь после отправки тестового письма через провайдера или по вашей команде.</translation>
     </message>
@@ -594,6 +602,18 @@
     <message>
         <source>Stop the check</source>
         <translation>Остановить проверку</translation>
+    </message>
+    <message>
+        <source>DKIM selector (optional):</source>
+        <translation>Селектор DKIM (необязательно):</translation>
+    </message>
+    <message>
+        <source>As your provider's DNS instructions name it, e.g. mail</source>
+        <translation>Как в инструкции провайдера по DNS, например mail</translation>
+    </message>
+    <message>
+        <source>DKIM selector</source>
+        <translation>Селектор DKIM</translation>
     </message>
 </context>
 <context>

@@ -29,7 +29,8 @@ class AuditRequest:
     ``smtp_host``: the SMTP server the mail is submitted to (is it authorised by SPF?);
     ``from_address`` / ``login``: compared for the provider's From rule; ``provider_id``: the catalogue
     entry (known DKIM selectors, SPF include, From rule); ``dkim_selectors``: more selectors to try
-    (e.g. the one the round trip found in the delivered message).
+    (e.g. the one the round trip found in the delivered message); ``front_end``: "cli" or "gui", for the
+    wording of advice (a command-line flag there, a field here).
     """
 
     domain: str
@@ -40,6 +41,7 @@ class AuditRequest:
     dkim_selectors: tuple[str, ...] = ()
     mail_from: str = ""  # the envelope sender (MAIL FROM) when it is not the From address
     timeout: float = 10.0
+    front_end: str = "cli"  # "cli" or "gui": how a finding tells the user to give what is missing
 
 
 @dataclass(frozen=True)

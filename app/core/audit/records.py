@@ -24,7 +24,7 @@ MAX_SELECTORS = 8
 
 
 def valid_selector(selector: str) -> bool:
-    return bool(_SELECTOR_RE.match(selector))
+    return bool(_SELECTOR_RE.fullmatch(selector))  # fullmatch: "$" alone would let a trailing newline through
 
 
 def check_mx(r: DeadlineResolver, domain: str) -> Finding:
@@ -88,27 +88,29 @@ def _dkim_record(r: DeadlineResolver, name: str) -> str | None:
     return None
 
 
-def _no_selector() -> Finding:
-    return finding(
-        "dkim",
-        Status.INFO,
-        T(QT_TRANSLATE_NOOP("Audit", "DKIM not checked: no selector known")),
-        T(
-            QT_TRANSLATE_NOOP(
-                "Audit",
-                "A DKIM key is published under a name (the selector) your provider chooses. Give the selector "
-                "(--dkim-selector on the command line), or run the delivery round trip, which reads it from "
-                "the delivered message.",
-            )
-        ),
-    )
+def _no_selector(front_end: str) -> Finding:
+    if front_end == "gui":
+        advice = QT_TRANSLATE_NOOP(
+            "Audit",
+            "A DKIM key is published under a name (the selector) your provider chooses. Type the selector in "
+            "the DKIM selector field and check the domain again, or run the proof of delivery after a test "
+            "message: it reads the selector from the delivered message.",
+        )
+    else:
+        advice = QT_TRANSLATE_NOOP(
+            "Audit",
+            "A DKIM key is published under a name (the selector) your provider chooses. Give the selector "
+            "(--dkim-selector on the command line), or run the delivery round trip, which reads it from "
+            "the delivered message.",
+        )
+    return finding("dkim", Status.INFO, T(QT_TRANSLATE_NOOP("Audit", "DKIM not checked: no selector known")), T(advice))
 
 
-def check_dkim(r: DeadlineResolver, domain: str, selectors: list[str]) -> tuple[Finding, bool]:
+def check_dkim(r: DeadlineResolver, domain: str, selectors: list[str], front_end: str = "cli") -> tuple[Finding, bool]:
     """(finding, whether a usable key was found) for the selectors tried (provider's and the given ones)."""
     selectors = [s for s in dict.fromkeys(selectors) if valid_selector(s)][:MAX_SELECTORS]
     if not selectors:
-        return _no_selector(), False
+        return _no_selector(front_end), False
     found: dict[str, str] = {}
     revoked: list[str] = []
     for sel in selectors:

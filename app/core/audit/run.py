@@ -87,7 +87,7 @@ def audit_sync(req: AuditRequest, r: DeadlineResolver, provider: Provider | None
     selectors = [*(sending.dkim_selectors if sending else ()), *req.dkim_selectors]
     dkim_found = False
     try:
-        dkim, dkim_found = check_dkim(r, domain, selectors)
+        dkim, dkim_found = check_dkim(r, domain, selectors, req.front_end)
         out.append(dkim)
     except Exception as exc:
         out.append(_error_finding("dkim", exc))

@@ -126,12 +126,22 @@ class AuditPanel(QGroupBox):
         self.rows_box = QWidget(objectName="audit_rows")
         self.rows = QVBoxLayout(self.rows_box)
         self.rows.setContentsMargins(0, 0, 0, 0)
+        # a DKIM key is found only under its selector: the user may know it (the provider's DNS page)
+        self.selector_label = QLabel()
+        self.selector = QLineEdit(objectName="audit_dkim_selector")
+        self.selector.setMaxLength(255)
+        self.selector_label.setBuddy(self.selector)
+        self.selector.returnPressed.connect(self.start)
+        selector_row = QHBoxLayout()
+        selector_row.addWidget(self.selector_label)
+        selector_row.addWidget(self.selector, 1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
         buttons.addStretch(1)
         lay = QVBoxLayout(self)
         lay.addWidget(self.summary)
+        lay.addLayout(selector_row)
         lay.addLayout(buttons)
         lay.addWidget(self.rows_box)
         self.retranslate_ui()
@@ -156,13 +166,26 @@ class AuditPanel(QGroupBox):
             from_address=m.email or "",
             login=getattr(settings, "username", "") or "",
             provider_id=getattr(m.provider, "id", "") or "",
-            dkim_selectors=tuple(self.selectors),
+            dkim_selectors=(*self.selectors, *self.typed_selector()),
             timeout=self.timeout,
+            front_end="gui",
         )
+
+    def typed_selector(self) -> tuple[str, ...]:
+        """The selector typed in the field (none when empty)."""
+        text = self.selector.text().strip()
+        return (text,) if text else ()
 
     def start(self) -> None:
         """Run the audit now (a running one is left to finish)."""
         if self.is_running():
+            return
+        from app.core.audit import valid_selector
+
+        typed = self.typed_selector()
+        if typed and not valid_selector(typed[0]):  # what is typed is kept, and the reason shown
+            self._set_status("bad_selector", selector=typed[0][:80])
+            self.selector.setFocus()
             return
         req = self.request()
         if req is None:
@@ -255,6 +278,11 @@ class AuditPanel(QGroupBox):
             return self.tr("The audit was cancelled.")
         if status == "error":
             return self.tr("The audit stopped with an internal error: {error}").format(**p)
+        if status == "bad_selector":
+            return self.tr(
+                "“{selector}” is not a DKIM selector: use letters, digits, hyphens and underscores, "
+                "with dots between parts (for example: mail or s1._mx)."
+            ).format(**p)
         return self.tr(
             "The DNS records of your From domain (SPF, DKIM, DMARC…) decide whether receivers trust your mail. "
             "They are checked here after a test message goes out through your provider, or when you ask."
@@ -264,6 +292,9 @@ class AuditPanel(QGroupBox):
         self.setTitle(self.tr("Sender domain check (DNS)"))
         self.run_button.setText(self.tr("Check the domain"))
         self.cancel_button.setText(self.tr("Stop the check"))
+        self.selector_label.setText(self.tr("DKIM selector (optional):"))
+        self.selector.setPlaceholderText(self.tr("As your provider's DNS instructions name it, e.g. mail"))
+        self.selector.setAccessibleName(self.tr("DKIM selector"))
         self.summary.setText(self._status_text())
         for i in range(self.rows.count()):
             w = self.rows.itemAt(i).widget()
