@@ -23,7 +23,6 @@ import logging
 import os
 import pickle
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -106,6 +105,8 @@ def read_cached(path: Path, key: tuple[Any, ...]) -> Any | None:
 
 def write_cached(path: Path, key: tuple[Any, ...], catalogue: Any) -> None:
     """Store ``catalogue`` under ``key`` (atomically: a parallel reader sees the old file or the new one)."""
+    import tempfile  # only a start that (re)built the catalogue writes
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".catalogue-", dir=path.parent)

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
 
 from app.core.catalog import Provider, ProviderKind
 from app.ui.desktop import settings_store
-from app.ui.widgets.probe_table import ProbeTable
 from app.ui.widgets.provider_extras import ProviderSearch, RegionBox, audience_label
 from app.ui.wizard.ids import PageId
 from app.ui.wizard.pages.base import DynamicTexts
@@ -92,7 +91,7 @@ class ProviderPage(ProviderDetection, DynamicTexts, QWizardPage):
         self.saved_accounts = QPushButton(objectName="saved_accounts")
         self.detect_status = QLabel(objectName="detect_status")
         self.detect_status.setWordWrap(True)
-        self.probe_table = ProbeTable()
+        self._probe_table: Any = None  # made on the first automatic search (see probe_table)
 
     def _build_layout(self) -> None:
         row = QHBoxLayout()
@@ -110,7 +109,17 @@ class ProviderPage(ProviderDetection, DynamicTexts, QWizardPage):
         lay.addWidget(self.region_box)
         lay.addLayout(row)
         lay.addWidget(self.detect_status)
-        lay.addWidget(self.probe_table, 1)
+        self._lay = lay
+
+    @property
+    def probe_table(self) -> Any:  # app.ui.widgets.probe_table.ProbeTable
+        """The servers an automatic search tried; made when first needed (a table costs ~4 ms at start-up)."""
+        if self._probe_table is None:
+            from app.ui.widgets.probe_table import ProbeTable
+
+            self._probe_table = ProbeTable(self)  # hidden until a search fills it
+            self._lay.addWidget(self._probe_table, 1)
+        return self._probe_table
 
     def _connect_signals(self) -> None:
         self._mx_timer = QTimer(self, singleShot=True, interval=MX_DEBOUNCE_MS)
@@ -163,11 +172,13 @@ class ProviderPage(ProviderDetection, DynamicTexts, QWizardPage):
         self._badges_painted = True
         from app.ui.icons import letter_badge
 
+        # drawn at the size the list shows them, in device pixels (1.5x scale: 36 px)
+        size = round(self.provider_list.iconSize().width() * self.provider_list.devicePixelRatioF())
         for i in range(self.provider_list.count()):
             item = self.provider_list.item(i)
             p = self._by_id[item.data(ID_ROLE)]
             badge = {"custom": "@", "sandbox": "#"}.get(p.kind.value, p.display_name("en"))
-            item.setIcon(letter_badge(p.id, badge))
+            item.setIcon(letter_badge(p.id, badge, size))
 
     def set_input_hints(self) -> None:
         """The e-mail keyboard for on-screen keyboards: set while the wizard is idle after it shows (the
@@ -354,7 +365,8 @@ class ProviderPage(ProviderDetection, DynamicTexts, QWizardPage):
         self.find_settings.setAccessibleName(self.tr("Find my settings automatically"))
         self.cancel_detect.setText(self.tr("Stop searc&h"))
         self.saved_accounts.setText(self.tr("&Saved accounts…"))
-        self.probe_table.retranslate_ui()
+        if self._probe_table is not None:
+            self._probe_table.retranslate_ui()
         self._retranslate_list()
         self.refresh_dynamic()
 
