@@ -155,3 +155,36 @@ def test_junit_escapes_hostile_names():
     case = ET.fromstring(text).find("testsuite/testcase")
     assert case is not None and case.get("name") == "]]><x/>\\u0000\\ud800"
     assert "<b>fix</b>" in case.find("failure").text
+
+
+def test_a_slow_password_store_does_not_stall_the_run(secret_service, smtp_server, monkeypatch):
+    """Keyring reads block (D-Bus, an unlock prompt): they run off the event loop, so the loop, the other
+    checks and the deadline keep going while one waits."""
+    import threading
+    import time
+
+    good = smtp_server("ssl", username=TEST_USER, password=TEST_PASSWORD)
+    save("waits for the store", good)
+    release = threading.Event()
+    original = AccountStore.load
+
+    def slow_load(self, name):
+        release.wait(5)  # a password store waiting on its unlock prompt
+        return original(self, name)
+
+    monkeypatch.setattr(AccountStore, "load", slow_load)
+    seen: list[FleetResult] = []
+
+    async def scenario() -> tuple[int, object]:
+        ticks = 0
+        run = asyncio.ensure_future(check_fleet(seen.append, parallel=2, deadline=30))
+        started = time.monotonic()
+        while time.monotonic() - started < 0.3:  # the loop keeps turning while the store is stuck
+            await asyncio.sleep(0.01)
+            ticks += 1
+        release.set()
+        return ticks, await run
+
+    ticks, summary = asyncio.run(scenario())
+    assert ticks >= 15  # with the read on the loop: 1 (the loop froze until the store answered)
+    assert (summary.ok, summary.failed) == (1, 0) and [r.profile for r in seen] == ["waits for the store"]

@@ -151,3 +151,52 @@ def test_revoked_sign_in_on_the_check_page_signs_in_again_with_one_click(qtbot, 
     qtbot.waitUntil(lambda: w.model.password != first, timeout=10000)
     w.check_page.run()
     qtbot.waitUntil(lambda: w.check_page.last_result is not None and w.check_page.last_result.ok, timeout=10000)
+
+
+def test_saving_a_sign_in_under_a_taken_name_asks_first(qtbot, ui_world, monkeypatch):
+    from app.core.model import Security, SmtpSettings, Timeouts
+    from app.core.store import AccountStore, Profile
+    from app.ui.wizard.pages.save.page import SavePage
+
+    auth, smtp, _handler = ui_world
+    auth.register(CID, secret=None, loopback_host="localhost")
+    existing = SmtpSettings(host="smtp.old.example", port=465, security=Security.SSL, username="old@example.org")
+    AccountStore().save(Profile(name="Team mail", settings=existing), password="old-password")
+    grant_before = SecretStore().get("Team mail", service="MailSetup OAuth")
+
+    w = make_wizard(qtbot)
+    _to_account(qtbot, w, "msstyle")
+    acc = w.account_page
+    acc.ca_file.setText(smtp.ca_file)
+    acc._validate()
+    w.model.update_settings(timeouts=Timeouts(**FAST))
+    qtbot.mouseClick(acc.oauth_box.button, Qt.MouseButton.LeftButton)
+    acc.oauth_box.dialog.client_id.setText(CID)
+    qtbot.mouseClick(acc.oauth_box.dialog.sign_in_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.model.oauth is not None, timeout=10000)
+    w.next()
+    assert wait_check_done(qtbot, w).ok
+    qtbot.waitUntil(lambda: w.button(w.WizardButton.NextButton).isEnabled())
+    w.next()
+    w.next()
+    save = w.save_page
+    save.profile_name.setText("Team mail")
+
+    asked: list[str] = []
+    monkeypatch.setattr(SavePage, "ask_overwrite", lambda self, name: asked.append(name) or False)
+    save.save(store_secret=True)
+    qtbot.waitUntil(lambda: "Not saved" in save.status.text() and not save.is_saving(), timeout=15000)
+    assert asked == ["Team mail"]
+    kept = ProfileStore().get("Team mail")
+    assert kept.settings.host == "smtp.old.example" and "oauth" not in kept.extra
+    assert SecretStore().get("Team mail") == "old-password"
+    assert SecretStore().get("Team mail", service="MailSetup OAuth") == grant_before  # the new one rolled back
+
+    monkeypatch.setattr(SavePage, "ask_overwrite", lambda self, name: asked.append(name) or True)
+    save.save(store_secret=True)
+    qtbot.waitUntil(lambda: save.saved_profile is not None, timeout=15000)
+    assert asked == ["Team mail", "Team mail"]
+    replaced = ProfileStore().get("Team mail")
+    assert replaced.extra["oauth"]["client_id"] == CID and replaced.settings.host != "smtp.old.example"
+    assert SecretStore().get("Team mail") is None  # the replaced account's password went with it
+    assert json.loads(SecretStore().get("Team mail", service="MailSetup OAuth"))["refresh_token"].startswith("rt-")

@@ -8,6 +8,8 @@ sandbox profile means is decided here once. A front end renders the ``SavedProbl
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -85,6 +87,16 @@ def _load(accounts: AccountStore, name: str, password_given: bool) -> Any:
     return loaded
 
 
+_LOADING = threading.Lock()
+
+
+def _load_one_at_a_time(accounts: AccountStore, name: str, password_given: bool) -> Any:
+    # One load at a time: the keyring runs its calls one at a time anyway, and a ProfileStore keeps the
+    # problems of its last read on the object, which parallel reads would mix up.
+    with _LOADING:
+        return _load(accounts, name, password_given)
+
+
 async def _secret(profile: Profile, stored: str | None, name: str) -> str | SavedProblem | None:
     """The stored password, a fresh OAuth access token, None when none is needed, or why there is none."""
     if stored is not None:
@@ -126,7 +138,9 @@ async def prepare_saved(
     ``password`` stands in for the stored one (the CLI's --password-stdin); ``limit`` caps the overall
     timeout to the time a bulk run has left. A sandbox profile starts its server: the caller closes the result.
     """
-    loaded = _load(accounts, name, password is not None)
+    # Keyring reads block (D-Bus, and an unlock prompt up to the store's own timeout): in a worker thread,
+    # so a bulk run's other checks, its deadline and its cancellation keep running meanwhile.
+    loaded = await asyncio.to_thread(_load_one_at_a_time, accounts, name, password is not None)
     if isinstance(loaded, SavedProblem):
         return loaded
     profile = loaded.profile

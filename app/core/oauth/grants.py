@@ -135,16 +135,20 @@ def delete_grant(secrets: SecretStore, profile: str) -> bool:
     return secrets.delete(profile, service=OAUTH_SERVICE)
 
 
-def save_oauth_account(profile: Profile, grant: Grant, *, accounts: AccountStore | None = None) -> Profile:
+def save_oauth_account(
+    profile: Profile, grant: Grant, *, accounts: AccountStore | None = None, replace_existing: bool = True
+) -> Profile:
     """Save (or replace) an OAuth account: the grant to the keyring first, then the profile through the one
     AccountStore (which drops a replaced account's password). When the profile cannot be written, the
-    previous grant is put back (or the new one removed). Raises SecretStoreError / ProfileStoreError."""
+    previous grant is put back (or the new one removed). Raises SecretStoreError / ProfileStoreError (kind
+    EXISTS when the name is taken and ``replace_existing`` is False: the wizard asks first; ``mailsetup
+    oauth login NAME`` signs an account in again, which is a replace by design)."""
     accounts = accounts or AccountStore()
     secrets = accounts.secrets
     before = secrets.get(profile.name, service=OAUTH_SERVICE)
     save_grant(secrets, profile.name, grant)
     try:
-        return accounts.save(profile, replace_existing=True).profile
+        return accounts.save(profile, replace_existing=replace_existing).profile
     except BaseException:
         try:
             if before is None:

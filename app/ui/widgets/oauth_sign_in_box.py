@@ -94,8 +94,9 @@ class OAuthSignInBox(QFrame):
         super().changeEvent(event)
 
 
-def save_oauth_blocking(name: str, settings: Any, model: Any) -> Any:
-    """Save an OAuth account: its grant to the keyring and the profile with the client id (worker thread)."""
+def save_oauth_blocking(name: str, settings: Any, model: Any, *, replace_existing: bool = False) -> Any:
+    """Save an OAuth account: its grant to the keyring and the profile with the client id (worker thread).
+    A name that is taken raises ProfileStoreError (EXISTS) unless ``replace_existing``: the Save page asks."""
     from dataclasses import replace
 
     from app.core.oauth import oauth_profile, save_oauth_account
@@ -105,4 +106,4 @@ def save_oauth_blocking(name: str, settings: Any, model: Any) -> Any:
     profile = oauth_profile(
         normalize_name(name), model.provider, account, settings.username, settings=settings, from_addr=model.email
     )
-    return save_oauth_account(replace(profile, from_name=model.from_name), grant)
+    return save_oauth_account(replace(profile, from_name=model.from_name), grant, replace_existing=replace_existing)

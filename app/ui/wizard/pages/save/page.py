@@ -36,6 +36,7 @@ class SavePage(SaveExports, LazyPage):
     def build(self) -> None:
         self._job = None
         self._last_save: tuple[bool, str] = (True, "")
+        self._resave_replacing: bool | None = None  # store_secret of a save to repeat, replacing, when this one ends
         self._backend_job = None
         self.saved_profile: Any = None
         self.backend_name: str | None = None
@@ -192,7 +193,13 @@ class SavePage(SaveExports, LazyPage):
             from app.ui.widgets.oauth_sign_in_box import save_oauth_blocking
 
             job = self._wizard.bridge.run_blocking(
-                save_oauth_blocking, name, settings, model, name="save-profile", serial=True
+                save_oauth_blocking,
+                name,
+                settings,
+                model,
+                replace_existing=replace_existing or editing,  # a taken name asks first (_save_failed)
+                name="save-profile",
+                serial=True,
             )
             job.finished.connect(self._saved)
             job.failed.connect(self._save_failed)
@@ -262,10 +269,9 @@ class SavePage(SaveExports, LazyPage):
         if isinstance(exc, ProfileStoreError) and exc.kind is ProfileErrorKind.EXISTS:
             store_secret, name = self._last_save
             if self.ask_overwrite(name):
-                from PySide6.QtCore import QTimer
-
-                # once this job has ended (its done signal follows this one)
-                QTimer.singleShot(0, lambda: self.save(store_secret=store_secret, replace_existing=True))
+                # saved again once this job has ended (_save_ended): its "done" arrives after this signal,
+                # from the engine thread, so a timer could fire while the job still counts as running
+                self._resave_replacing = store_secret
             else:
                 self._set_status(lambda: self.tr("Not saved: “{name}” was kept as it was.").format(name=name))
             return
@@ -288,6 +294,9 @@ class SavePage(SaveExports, LazyPage):
     def _save_ended(self) -> None:
         self.save_profile.setEnabled(True)
         self.save_without_password.setEnabled(True)
+        again, self._resave_replacing = self._resave_replacing, None
+        if again is not None:  # the user agreed to replace the account of that name
+            self.save(store_secret=again, replace_existing=True)
 
     def _set_status(self, fn: Any) -> None:
         self._status_fn = fn
