@@ -170,6 +170,21 @@ def test_a_hostile_selector_is_refused_with_the_reason_and_kept(qtbot, panel, dn
     assert dns_server.queries == []
 
 
+def test_a_new_report_replaces_every_row_at_once(qtbot, panel):
+    from app.core.audit.model import AuditReport, Finding, Status
+    from app.core.model import Text
+
+    def report(title: str) -> AuditReport:
+        return AuditReport(
+            "example.org", (Finding("dkim", Status.INFO, Text.of("Audit", title), Text.of("Audit", "why")),)
+        )
+
+    panel.show_report(report("first"))
+    panel.show_report(report("second"))  # no event loop turn between: the old rows are not deleted yet
+    assert panel.row("dkim").title.text() == "second"
+    assert len(panel.rows_box.findChildren(type(panel.row("dkim")))) == 1
+
+
 def test_silent_dns_ends_with_a_clear_finding(qtbot, panel):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
         silent.bind(("127.0.0.1", 0))

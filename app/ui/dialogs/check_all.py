@@ -34,6 +34,7 @@ class CheckAllPanel(QWidget):
         super().__init__(parent)
         self._bridge = bridge
         self._job: Any = None
+        self._outcome: Any = None  # the FleetSummary of the run that just ended (None: stopped or failed)
         self._rows: dict[str, int] = {}
         self.start_button = QPushButton(objectName="check_all")
         self.stop_button = QPushButton(objectName="stop_check_all")
@@ -101,7 +102,8 @@ class CheckAllPanel(QWidget):
         self._job.finished.connect(self._finished)
         self._job.failed.connect(lambda exc: self._ended(self.tr("The check stopped: {error}").format(error=exc)))
         self._job.cancelled.connect(lambda: self._ended(self.tr("Stopped.")))
-        self._job.done.connect(self._update_buttons)
+        self._job.done.connect(self._done)
+        self._outcome = None
         self._update_buttons()
 
     def stop(self) -> None:
@@ -134,7 +136,13 @@ class CheckAllPanel(QWidget):
                 ok=summary.ok, total=total, failed=summary.failed, seconds=f"{summary.elapsed_ms / 1000:.1f}"
             )
         )
-        self.finished.emit(summary)
+        self._outcome = summary
+
+    def _done(self) -> None:
+        # "finished" goes out once the job has ended (buttons included): its result arrives first, from
+        # the engine thread, and a listener must not see Start still disabled
+        self._update_buttons()
+        self.finished.emit(self._outcome)
 
     def _ended(self, text: str) -> None:
         for row in range(self.table.rowCount()):
@@ -142,7 +150,7 @@ class CheckAllPanel(QWidget):
             if item is not None and item.text() == self.tr("Waiting…"):
                 item.setText(self.tr("Not checked"))
         self.summary.setText(text)
-        self.finished.emit(None)
+        self._outcome = None
 
     def retranslate_ui(self) -> None:
         self.start_button.setText(self.tr("Check a&ll"))

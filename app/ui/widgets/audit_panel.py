@@ -253,8 +253,10 @@ class AuditPanel(QGroupBox):
         self.report = report
         while self.rows.count():
             item = self.rows.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            old = item.widget()
+            if old is not None:
+                old.setParent(None)  # out of rows_box now: row() must never find the previous report's row
+                old.deleteLater()
         for finding in report.findings[:MAX_ROWS]:
             self.rows.addWidget(FindingRow(finding, self.rows_box))
         self._set_status("done", domain=report.domain, **report.counts())
