@@ -207,3 +207,46 @@ def test_catalogue_errors_are_kept_in_the_cache(tmp_path):
     assert load.calls == 0
     assert [e.file for e in second.errors] == [e.file for e in first.errors] == ["broken.toml"]
     assert "not valid TOML" in second.errors[0].message
+
+
+def test_a_changed_ispdb_snapshot_or_loader_source_changes_the_key(tmp_path, monkeypatch):
+    import shutil
+
+    from app.core.resources import ENV_OVERRIDE, resource_dir
+
+    copy = tmp_path / "resources"
+    shutil.copytree(SHIPPED.parent, copy)
+    monkeypatch.setenv(ENV_OVERRIDE, str(copy))
+    resource_dir.cache_clear()
+    try:
+        _check_key_changes(copy)
+    finally:
+        monkeypatch.delenv(ENV_OVERRIDE)
+        resource_dir.cache_clear()
+        resource_dir()  # computed again from the real checkout
+
+
+def _check_key_changes(copy):
+    providers = copy / "providers"
+    before = cache.catalogue_key([providers])
+    snapshot = copy / "ispdb" / "snapshot.json"
+    snapshot.write_bytes(snapshot.read_bytes().replace(b'"', b'"', 1) + b" ")  # one more byte
+    assert cache.catalogue_key([providers]) != before
+    # every catalogue module, and the settings and codes the checker validates against, are in the key
+    names = {part[0] for part in cache.catalogue_key([providers]) if isinstance(part, tuple)}
+    assert {"oauth.py", "sections.py", "facts.py", "cache.py", "settings.py", "codes.py"} <= names
+
+
+def test_a_onefile_bundle_loads_without_the_cache(monkeypatch, tmp_path):
+    import sys
+
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path / "_MEI123456"), raising=False)
+    calls: list[int] = []
+
+    def load():  # touches no resource path: sys._MEIPASS is faked here
+        calls.append(1)
+        return "catalogue"
+
+    assert cache.cached(folders(), load) == cache.cached(folders(), load) == "catalogue"
+    assert len(calls) == 2 and not cache.cache_file().exists()

@@ -20,6 +20,15 @@ def ours(info) -> set[tuple[str, str]]:
     return {item for item in info.items() if item[1] in {"Office", "Gone", "Sandbox"}}
 
 
+def dialog_loop() -> None:
+    """A modal dialog's own event loop, for as long as it takes to deliver what is already queued."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(0, loop.quit)
+    loop.exec()
+
+
 def save_as(qtbot, w, name: str, *, store_secret: bool = True, overwrite: bool | None = None) -> list[str]:
     """Save on the Save page; ``overwrite`` answers the overwrite question (None: must not be asked)."""
     save = w.save_page
@@ -28,6 +37,7 @@ def save_as(qtbot, w, name: str, *, store_secret: bool = True, overwrite: bool |
     def answer(n: str) -> bool:
         asked.append(n)
         assert overwrite is not None, "asked to overwrite unexpectedly"
+        dialog_loop()  # as QMessageBox.question does: queued signals are delivered while it is open
         return overwrite
 
     save.ask_overwrite = answer

@@ -163,11 +163,40 @@ def test_a_hostile_selector_is_refused_with_the_reason_and_kept(qtbot, panel, dn
     panel.selector.setText(typed)
     kept = panel.selector.text()  # what the field holds (at most 255 characters)
     assert kept == typed[:255]
-    panel.start()
+    panel.run_by_user()
     assert not panel.is_running() and panel.report is None
     assert panel.selector.text() == kept
     assert panel.summary.text().startswith(f"“{kept[:80]}” is not a DKIM selector")
     assert dns_server.queries == []
+
+
+def test_an_automatic_run_leaves_out_a_bad_typed_selector_and_keeps_the_focus(qtbot, panel, dns_server):
+    dns_server.zone = good_zone()
+    panel.nameservers = [dns_server.address]
+    panel.selector.setText("sel 1")
+    panel.start()  # as after a send: not the user's request
+    report = wait_done(qtbot, panel)
+    assert report.findings and panel.selector.text() == "sel 1"
+    assert not panel.selector.hasFocus()
+    assert not [n for n, _t in dns_server.queries if n.startswith("sel 1")]
+
+
+def test_return_in_the_selector_field_runs_the_audit_and_stays_on_the_page(qtbot, starttls_server, dns_server):
+    w = make_wizard(qtbot)
+    pass_check(qtbot, w, starttls_server)  # on the Send page
+    send = w.send_page
+    assert w.currentPage() is send
+    audit = send.audit
+    audit.nameservers = [dns_server.address]
+    dns_server.zone = good_zone()
+    qtbot.waitUntil(lambda: w.button(w.WizardButton.NextButton).isEnabled())
+    page_before = w.currentId()
+    audit.selector.setFocus()
+    qtbot.keyClicks(audit.selector, "sel1")
+    qtbot.keyClick(audit.selector, Qt.Key.Key_Return)
+    assert w.currentId() == page_before  # Return did not also press Next
+    qtbot.waitUntil(lambda: audit.report is not None and not audit.is_running(), timeout=8000)
+    assert w.currentId() == page_before
 
 
 def test_a_new_report_replaces_every_row_at_once(qtbot, panel):

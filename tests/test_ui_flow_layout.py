@@ -63,3 +63,15 @@ def test_hidden_items_take_no_room_and_items_can_be_removed(qtbot):
     assert row.sizeHint().width() == before - buttons[2].sizeHint().width() - 4
     row.removeWidget(buttons[1])
     assert row.count() == 3 and row.itemAt(3) is None and row.takeAt(7) is None
+
+
+def test_an_empty_row_takes_no_height(qtbot):
+    host = QWidget()
+    qtbot.addWidget(host)
+    row = FlowRow(host, spacing=6)
+    row.setContentsMargins(0, 0, 0, 0)
+    assert row.heightForWidth(300) == 0
+    button = QPushButton("only")
+    row.addWidget(button)
+    button.hide()
+    assert row.heightForWidth(300) == 0

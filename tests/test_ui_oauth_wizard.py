@@ -20,6 +20,7 @@ from app.ui.wizard.ids import PageId
 from tests.fixtures.oauth_server import USER, browse
 from tests.fixtures.ui import FAST, make_wizard, wait_check_done
 from tests.test_oauth_cli import GOOGLE_EXTRA, MS_EXTRA, PROVIDER
+from tests.test_ui_accounts import dialog_loop
 
 CID = "00001111-aaaa-2222-bbbb-3333cccc4444"
 
@@ -183,16 +184,16 @@ def test_saving_a_sign_in_under_a_taken_name_asks_first(qtbot, ui_world, monkeyp
     save.profile_name.setText("Team mail")
 
     asked: list[str] = []
-    monkeypatch.setattr(SavePage, "ask_overwrite", lambda self, name: asked.append(name) or False)
+    monkeypatch.setattr(SavePage, "ask_overwrite", lambda self, name: asked.append(name) or dialog_loop() or False)
     save.save(store_secret=True)
     qtbot.waitUntil(lambda: "Not saved" in save.status.text() and not save.is_saving(), timeout=15000)
     assert asked == ["Team mail"]
     kept = ProfileStore().get("Team mail")
     assert kept.settings.host == "smtp.old.example" and "oauth" not in kept.extra
     assert SecretStore().get("Team mail") == "old-password"
-    assert SecretStore().get("Team mail", service="MailSetup OAuth") == grant_before  # the new one rolled back
+    assert SecretStore().get("Team mail", service="MailSetup OAuth") == grant_before  # never touched
 
-    monkeypatch.setattr(SavePage, "ask_overwrite", lambda self, name: asked.append(name) or True)
+    monkeypatch.setattr(SavePage, "ask_overwrite", lambda self, name: asked.append(name) or dialog_loop() or True)
     save.save(store_secret=True)
     qtbot.waitUntil(lambda: save.saved_profile is not None, timeout=15000)
     assert asked == ["Team mail", "Team mail"]

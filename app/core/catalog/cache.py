@@ -31,8 +31,9 @@ log = logging.getLogger(__name__)
 
 FORMAT = 1
 _ALLOWED_MODULES = ("app.core.catalog.model", "app.core.catalog.loader", "app.core.catalog.checker")
-# The modules whose code decides what a file loads as: a change to any of them changes the key.
-_LOADER_MODULES = ("model", "loader", "checker", "sections", "facts", "regions", "cache")
+# The code that decides what a file loads as (every catalogue module, and the settings and codes its
+# checker validates against): a change to any of them changes the key.
+_LOADER_SOURCES = ("catalog/*.py", "model/settings.py", "model/codes.py")
 MAX_BYTES = 16 * 1024 * 1024  # far above a real catalogue with its sources (~330 KB); a bigger file is not read
 
 
@@ -48,13 +49,21 @@ def catalogue_key(folders: Iterable[Path]) -> tuple[Any, ...]:
     from app import __version__
 
     key: list[Any] = [FORMAT, __version__, sys.version]
-    here = Path(__file__).resolve().parent
-    for name in _LOADER_MODULES:
-        try:
-            st = (here / f"{name}.py").stat()
-            key.append((name, st.st_size, st.st_mtime_ns))
-        except OSError:  # a frozen app has no sources: the app version above stands for them
-            key.append((name, None))
+    core = Path(__file__).resolve().parents[1]
+    for pattern in _LOADER_SOURCES:  # a frozen app has no sources: the app version above stands for them
+        for source in sorted(core.glob(pattern)):
+            try:
+                st = source.stat()
+            except OSError:
+                continue
+            key.append((source.name, st.st_size, st.st_mtime_ns))
+    # the ISPDB snapshot adds domains to providers (catalog.facts): its bytes are part of what was loaded
+    from app.core.resources import resource_path
+
+    try:
+        key.append(("ispdb", (resource_path("ispdb") / "snapshot.json").read_bytes()))
+    except OSError:
+        key.append(("ispdb", None))
     for folder in folders:
         if not folder.is_dir():
             key.append((str(folder), None))
@@ -67,6 +76,13 @@ def catalogue_key(folders: Iterable[Path]) -> tuple[Any, ...]:
                 files.append((file.name, exc.errno))
         key.append((str(folder), tuple(files)))
     return tuple(key)
+
+
+def _onefile_bundle() -> bool:
+    """A PyInstaller one-file app: it runs from a fresh ``_MEIxxxxxx`` folder each time, and the catalogue
+    records its files' full paths, so a cached one would name a folder that is gone."""
+    base = getattr(sys, "_MEIPASS", None)
+    return bool(getattr(sys, "frozen", False) and base and Path(base).name.startswith("_MEI"))
 
 
 class _CatalogueUnpickler(pickle.Unpickler):
@@ -123,6 +139,8 @@ def write_cached(path: Path, key: tuple[Any, ...], catalogue: Any) -> None:
 
 def cached(folders: list[Path], load: Callable[[], Any], path: Path | None = None) -> Any:
     """``load()``'s catalogue for ``folders``, from the cache when its key matches, else loaded and stored."""
+    if path is None and _onefile_bundle():
+        return load()  # unpacked to a new temporary folder each start: a cache would never match
     path = path if path is not None else cache_file()
     key = catalogue_key(folders)
     found = read_cached(path, key)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -88,6 +89,15 @@ def _load(accounts: AccountStore, name: str, password_given: bool) -> Any:
 
 
 _LOADING = threading.Lock()
+_LOOP_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _loop_lock() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    lock = _LOOP_LOCKS.get(loop)
+    if lock is None:
+        lock = _LOOP_LOCKS[loop] = asyncio.Lock()
+    return lock
 
 
 def _load_one_at_a_time(accounts: AccountStore, name: str, password_given: bool) -> Any:
@@ -140,7 +150,10 @@ async def prepare_saved(
     """
     # Keyring reads block (D-Bus, and an unlock prompt up to the store's own timeout): in a worker thread,
     # so a bulk run's other checks, its deadline and its cancellation keep running meanwhile.
-    loaded = await asyncio.to_thread(_load_one_at_a_time, accounts, name, password is not None)
+    # One load at a time per event loop, queued here (cancellable) rather than in worker threads: a
+    # stuck store then holds one worker, not the pool that name lookups and other jobs share.
+    async with _loop_lock():
+        loaded = await asyncio.to_thread(_load_one_at_a_time, accounts, name, password is not None)
     if isinstance(loaded, SavedProblem):
         return loaded
     profile = loaded.profile

@@ -144,6 +144,8 @@ def save_oauth_account(
     EXISTS when the name is taken and ``replace_existing`` is False: the wizard asks first; ``mailsetup
     oauth login NAME`` signs an account in again, which is a replace by design)."""
     accounts = accounts or AccountStore()
+    if not replace_existing:
+        accounts.refuse_taken(profile.name)  # before the grant of the account of that name is touched
     secrets = accounts.secrets
     before = secrets.get(profile.name, service=OAUTH_SERVICE)
     save_grant(secrets, profile.name, grant)

@@ -140,6 +140,28 @@ class AccountStore:
         except SecretStoreError:
             raise moved_error(recorded, current.name) from None
 
+    def name_taken(self, name: str) -> bool:
+        """True when a saved account (readable or not) already has this name: saving under it needs
+        ``replace_existing``."""
+        key = normalize_name(name)
+        return self._taken(key, self.profiles.get(key))
+
+    def refuse_taken(self, name: str) -> None:
+        """Raise ProfileStoreError(EXISTS), as save() would without ``replace_existing``, when the name is
+        taken: for callers that must not touch anything else first (an OAuth grant in the keyring)."""
+        if self.name_taken(name):
+            raise self._exists_error(normalize_name(name))
+
+    def _taken(self, key: str, existing: Profile | None) -> bool:
+        return existing is not None or key in self.profiles.problems()
+
+    def _exists_error(self, name: str) -> ProfileStoreError:
+        return ProfileStoreError(
+            ProfileErrorKind.EXISTS,
+            f"A profile called '{name}' already exists; replace it explicitly to overwrite it.",
+            path=self.profiles.path,
+        )
+
     def load(self, name: str) -> LoadedAccount:
         """The profile with its stored password and proxy password (missing ones listed, not raised)."""
         profile = self.profiles.require(name)
@@ -186,13 +208,8 @@ class AccountStore:
             raise ProfileStoreError(ProfileErrorKind.INVALID, f"The profile '{name}' is not valid: {exc}") from None
         with self.profiles.transaction():
             existing = self.profiles.get(name)
-            taken = existing is not None or name in self.profiles.problems()
-            if taken and not replace_existing:
-                raise ProfileStoreError(
-                    ProfileErrorKind.EXISTS,
-                    f"A profile called '{name}' already exists; replace it explicitly to overwrite it.",
-                    path=self.profiles.path,
-                )
+            if self._taken(name, existing) and not replace_existing:
+                raise self._exists_error(name)
             offered = {SERVICE: password, PROXY_SERVICE: proxy_password} if store_secrets else {}
             new = {k: v for k, v in offered.items() if v}
             with self._secrets_written(name, new) as info:

@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGroupBox,
@@ -98,6 +98,20 @@ class FindingRow(QFrame):
             self.copy.setToolTip(self.tr("Copy this DNS record to the clipboard"))
 
 
+class SelectorEdit(QLineEdit):
+    """The DKIM selector field: Return runs the audit (``submitted``) and goes no further, so it never
+    also presses the wizard's default button (Next)."""
+
+    submitted = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            event.accept()
+            self.submitted.emit()
+            return
+        super().keyPressEvent(event)
+
+
 class AuditPanel(QGroupBox):
     """The audit of the From domain; ``finished(AuditReport)`` when a run ends with a report."""
 
@@ -119,7 +133,7 @@ class AuditPanel(QGroupBox):
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.summary.setWordWrap(True)
         self.run_button = QPushButton(objectName="audit_run")
-        self.run_button.clicked.connect(self.start)
+        self.run_button.clicked.connect(self.run_by_user)
         self.cancel_button = QPushButton(objectName="audit_cancel")
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.setEnabled(False)
@@ -128,10 +142,10 @@ class AuditPanel(QGroupBox):
         self.rows.setContentsMargins(0, 0, 0, 0)
         # a DKIM key is found only under its selector: the user may know it (the provider's DNS page)
         self.selector_label = QLabel()
-        self.selector = QLineEdit(objectName="audit_dkim_selector")
+        self.selector = SelectorEdit(objectName="audit_dkim_selector")
         self.selector.setMaxLength(255)
         self.selector_label.setBuddy(self.selector)
-        self.selector.returnPressed.connect(self.start)
+        self.selector.submitted.connect(self.run_by_user)
         selector_row = QHBoxLayout()
         selector_row.addWidget(self.selector_label)
         selector_row.addWidget(self.selector, 1)
@@ -172,20 +186,29 @@ class AuditPanel(QGroupBox):
         )
 
     def typed_selector(self) -> tuple[str, ...]:
-        """The selector typed in the field (none when empty)."""
+        """The selector typed in the field (none when empty or not a valid selector)."""
         text = self.selector.text().strip()
-        return (text,) if text else ()
+        return (text,) if text and self._valid_selector(text) else ()
 
-    def start(self) -> None:
-        """Run the audit now (a running one is left to finish)."""
-        if self.is_running():
+    def run_by_user(self) -> None:
+        """The user asked (button, or Return in the selector field): a bad selector is refused, with why."""
+        text = self.selector.text().strip()
+        if text and not self._valid_selector(text):  # what is typed is kept, and the reason shown
+            self._set_status("bad_selector", selector=text[:80])
+            self.selector.setFocus()
             return
+        self.start()
+
+    @staticmethod
+    def _valid_selector(text: str) -> bool:
         from app.core.audit import valid_selector
 
-        typed = self.typed_selector()
-        if typed and not valid_selector(typed[0]):  # what is typed is kept, and the reason shown
-            self._set_status("bad_selector", selector=typed[0][:80])
-            self.selector.setFocus()
+        return valid_selector(text)
+
+    def start(self) -> None:
+        """Run the audit now (a running one is left to finish). Runs started by the app (after a send, a
+        selector found by the round trip) leave out a selector typed wrong instead of refusing to run."""
+        if self.is_running():
             return
         req = self.request()
         if req is None:
@@ -309,4 +332,4 @@ class AuditPanel(QGroupBox):
         super().changeEvent(event)
 
 
-__all__ = ["AuditPanel", "FindingRow"]
+__all__ = ["AuditPanel", "FindingRow", "SelectorEdit"]

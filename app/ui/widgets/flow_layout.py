@@ -98,6 +98,8 @@ class FlowRow(QLayout):
                 x = 0
             lines[-1].append((item, hint))
             x += hint.width() + gap
+        if not lines[-1]:  # nothing visible: no height (not minus one gap)
+            return m.top() + m.bottom()
         y = area.y()
         for line in lines:
             if not line:

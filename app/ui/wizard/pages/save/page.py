@@ -36,7 +36,7 @@ class SavePage(SaveExports, LazyPage):
     def build(self) -> None:
         self._job = None
         self._last_save: tuple[bool, str] = (True, "")
-        self._resave_replacing: bool | None = None  # store_secret of a save to repeat, replacing, when this one ends
+        self._name_taken: tuple[bool, str] | None = None  # (store_secret, name) of a save refused: name taken
         self._backend_job = None
         self.saved_profile: Any = None
         self.backend_name: str | None = None
@@ -267,13 +267,9 @@ class SavePage(SaveExports, LazyPage):
         from app.core.store import ProfileErrorKind, ProfileStoreError, SecretStoreError
 
         if isinstance(exc, ProfileStoreError) and exc.kind is ProfileErrorKind.EXISTS:
-            store_secret, name = self._last_save
-            if self.ask_overwrite(name):
-                # saved again once this job has ended (_save_ended): its "done" arrives after this signal,
-                # from the engine thread, so a timer could fire while the job still counts as running
-                self._resave_replacing = store_secret
-            else:
-                self._set_status(lambda: self.tr("Not saved: “{name}” was kept as it was.").format(name=name))
+            # asked once this job has ended (_save_ended): the question runs its own event loop, in which
+            # the job's "done" would otherwise arrive while it still counted as running
+            self._name_taken = self._last_save
             return
         if isinstance(exc, SecretStoreError):
             self.keyring_exc = exc
@@ -294,9 +290,14 @@ class SavePage(SaveExports, LazyPage):
     def _save_ended(self) -> None:
         self.save_profile.setEnabled(True)
         self.save_without_password.setEnabled(True)
-        again, self._resave_replacing = self._resave_replacing, None
-        if again is not None:  # the user agreed to replace the account of that name
-            self.save(store_secret=again, replace_existing=True)
+        taken, self._name_taken = self._name_taken, None
+        if taken is None:
+            return
+        store_secret, name = taken
+        if self.ask_overwrite(name):
+            self.save(store_secret=store_secret, replace_existing=True)
+        else:
+            self._set_status(lambda: self.tr("Not saved: “{name}” was kept as it was.").format(name=name))
 
     def _set_status(self, fn: Any) -> None:
         self._status_fn = fn
