@@ -63,28 +63,42 @@ def _to_account(qtbot, w, provider_id: str) -> None:
     assert w.currentId() == PageId.ACCOUNT
 
 
-@pytest.mark.parametrize(("pid", "secret"), [("msstyle", None), ("gstyle", "gsecret-1")])
-def test_wizard_sign_in_check_send_save_retest(qtbot, ui_world, pid, secret):
+def _signed_in(qtbot, smtp, pid: str, secret: str | None = None, before_sign_in=None):
+    """A wizard on the Account page of ``pid``, signed in through the dialog (the test plays the browser);
+    ``before_sign_in(box, dialog)`` looks at the box and the dialog before "Sign in" is clicked."""
     from app.core.model import Timeouts
 
-    auth, smtp, handler = ui_world
-    auth.register(CID, secret=secret, loopback_host="localhost" if pid == "msstyle" else "127.0.0.1")
     w = make_wizard(qtbot)
     _to_account(qtbot, w, pid)
     acc = w.account_page
     box = acc.oauth_box
-    assert box.isVisible() and pid in box.button.text()
     acc.ca_file.setText(smtp.ca_file)
     acc._validate()
     w.model.update_settings(timeouts=Timeouts(**FAST))
-
     qtbot.mouseClick(box.button, Qt.MouseButton.LeftButton)
     dialog = box.dialog
-    assert dialog.user.text() == USER and dialog.secret.isVisible() == bool(secret)
+    if before_sign_in is not None:
+        before_sign_in(box, dialog)
     dialog.client_id.setText(CID)
     dialog.secret.setText(secret or "")
     qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: w.model.oauth is not None, timeout=10000)
+    return w
+
+
+@pytest.mark.parametrize(("pid", "secret"), [("msstyle", None), ("gstyle", "gsecret-1")])
+def test_wizard_sign_in_check_send_save_retest(qtbot, ui_world, pid, secret):
+
+    auth, smtp, handler = ui_world
+    auth.register(CID, secret=secret, loopback_host="localhost" if pid == "msstyle" else "127.0.0.1")
+
+    def before_sign_in(box, dialog) -> None:
+        assert box.isVisible() and pid in box.button.text()
+        assert dialog.user.text() == USER and dialog.secret.isVisible() == bool(secret)
+
+    w = _signed_in(qtbot, smtp, pid, secret, before_sign_in)
+    acc = w.account_page
+    box = acc.oauth_box
     assert "Signed in as" in box.state.text()
     assert acc.auth.currentData() == "xoauth2" and acc.username.text() == USER
     assert acc.isComplete()
@@ -155,7 +169,7 @@ def test_revoked_sign_in_on_the_check_page_signs_in_again_with_one_click(qtbot, 
 
 
 def test_saving_a_sign_in_under_a_taken_name_asks_first(qtbot, ui_world, monkeypatch):
-    from app.core.model import Security, SmtpSettings, Timeouts
+    from app.core.model import Security, SmtpSettings
     from app.core.store import AccountStore, Profile
     from app.ui.wizard.pages.save.page import SavePage
 
@@ -165,16 +179,7 @@ def test_saving_a_sign_in_under_a_taken_name_asks_first(qtbot, ui_world, monkeyp
     AccountStore().save(Profile(name="Team mail", settings=existing), password="old-password")
     grant_before = SecretStore().get("Team mail", service="MailSetup OAuth")
 
-    w = make_wizard(qtbot)
-    _to_account(qtbot, w, "msstyle")
-    acc = w.account_page
-    acc.ca_file.setText(smtp.ca_file)
-    acc._validate()
-    w.model.update_settings(timeouts=Timeouts(**FAST))
-    qtbot.mouseClick(acc.oauth_box.button, Qt.MouseButton.LeftButton)
-    acc.oauth_box.dialog.client_id.setText(CID)
-    qtbot.mouseClick(acc.oauth_box.dialog.sign_in_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: w.model.oauth is not None, timeout=10000)
+    w = _signed_in(qtbot, smtp, "msstyle")
     w.next()
     assert wait_check_done(qtbot, w).ok
     qtbot.waitUntil(lambda: w.button(w.WizardButton.NextButton).isEnabled())

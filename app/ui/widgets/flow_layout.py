@@ -90,7 +90,8 @@ class FlowRow(QLayout):
         gap = self._gap()
         lines: list[list[tuple[QLayoutItem, QSize]]] = [[]]
         x = 0
-        for item in self._visible():
+        visible = self._visible()
+        for item in visible:
             hint = item.sizeHint().boundedTo(QSize(area.width(), item.sizeHint().height()))
             hint = hint.expandedTo(item.minimumSize())
             if lines[-1] and x + hint.width() > area.width():
@@ -108,7 +109,7 @@ class FlowRow(QLayout):
             if apply:
                 x = area.x()
                 for n, (item, hint) in enumerate(line):
-                    last = n == len(line) - 1 and item is self._visible()[-1]
+                    last = n == len(line) - 1 and item is visible[-1]
                     left = area.right() - hint.width() + 1 if last and self._last_right else x
                     top = y + (height - hint.height()) // 2
                     item.setGeometry(QRect(QPoint(max(left, x), top), hint))
