@@ -6,6 +6,7 @@ import os
 import pickle
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -244,9 +245,102 @@ def test_a_onefile_bundle_loads_without_the_cache(monkeypatch, tmp_path):
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path / "_MEI123456"), raising=False)
     calls: list[int] = []
 
+    stand_in = SimpleNamespace(providers=(), errors=[])
+
     def load():  # touches no resource path: sys._MEIPASS is faked here
         calls.append(1)
-        return "catalogue"
+        return stand_in
 
-    assert cache.cached(folders(), load) == cache.cached(folders(), load) == "catalogue"
+    assert cache.cached(folders(), load) is cache.cached(folders(), load) is stand_in
     assert len(calls) == 2 and not cache.cache_file().exists()
+
+
+def test_a_cached_start_gives_the_entries_at_once_and_the_providers_on_first_use(tmp_path):
+    from app.core.catalog import entries_of
+
+    path = tmp_path / "catalogue.pickle"
+    cache.cached(folders(), CountingLoad(), path)
+    load = CountingLoad()
+    source = cache.open_source(folders(), load, path)
+    fresh = load_catalogue()
+    assert source.entries == entries_of(fresh.providers) and not source.loaded
+    gmail = next(e for e in source.entries if e.id == "gmail")
+    assert (gmail.kind, gmail.audience, gmail.regional, gmail.guided) == ("preset", "personal", False, True)
+    assert next(e for e in source.entries if e.id == "zoho").regional is True
+    assert next(e for e in source.entries if e.id == "custom").guided is False
+    catalogue = source.catalogue()
+    assert source.loaded and source.catalogue() is catalogue and load.calls == 0
+    assert catalogue.providers == fresh.providers
+
+
+def test_a_source_built_from_several_threads_at_once_is_built_once(tmp_path):
+    path = tmp_path / "catalogue.pickle"
+    cache.cached(folders(), CountingLoad(), path)
+    source = cache.open_source(folders(), CountingLoad(), path)
+    barrier = threading.Barrier(6)
+    got: list = []
+
+    def use() -> None:
+        barrier.wait(timeout=10)
+        got.append(source.catalogue())
+
+    threads = [threading.Thread(target=use) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(got) == 6 and all(c is got[0] for c in got)
+
+
+def test_a_planted_inner_pickle_is_never_called_and_the_files_are_loaded_afresh(tmp_path):
+    path = tmp_path / "catalogue.pickle"
+    marker = tmp_path / "pwned"
+    key = cache.catalogue_key(folders())
+    cache.cached(folders(), CountingLoad(), path)
+    _, plain, _ = pickle.loads(path.read_bytes())
+    path.write_bytes(pickle.dumps((key, plain, pickle.dumps(Planted(marker)))))
+    load = CountingLoad()
+    source = cache.open_source(folders(), load, path)
+    assert not source.loaded and load.calls == 0  # the outer layer is fine: the list can show
+    catalogue = source.catalogue()
+    assert not marker.exists() and load.calls == 1 and catalogue.by_id("gmail") is not None
+    assert cache.read_cached(path, key).providers == catalogue.providers  # rewritten
+
+
+def test_a_planted_outer_layer_is_never_called(tmp_path):
+    path = tmp_path / "catalogue.pickle"
+    marker = tmp_path / "pwned"
+    key = cache.catalogue_key(folders())
+    path.write_bytes(pickle.dumps((key, (Planted(marker),), b"")))
+    load = CountingLoad()
+    source = cache.open_source(folders(), load, path)
+    assert not marker.exists() and load.calls == 1 and source.loaded
+
+
+def test_entries_that_do_not_match_their_providers_are_not_trusted(tmp_path):
+    from app.core.catalog import entries_of
+
+    path = tmp_path / "catalogue.pickle"
+    key = cache.catalogue_key(folders())
+    fresh = load_catalogue()
+    lying = tuple(tuple(e._replace(name={"en": "Evil"})) for e in entries_of(fresh.providers))
+    path.write_bytes(pickle.dumps((key, lying, pickle.dumps(fresh))))
+    load = CountingLoad()
+    source = cache.open_source(folders(), load, path)
+    assert source.entries[0].name == {"en": "Evil"}  # shown as the file says, until the providers load...
+    assert source.catalogue().providers == fresh.providers and load.calls == 1  # ...which loads afresh
+    assert source.entries == entries_of(fresh.providers)  # and the entries now say what was loaded
+    assert cache.open_source(folders(), CountingLoad(), path).entries == entries_of(fresh.providers)
+
+
+@pytest.mark.parametrize(
+    "plain",
+    [("not", "rows"), (("gmail", "preset", {"en": 1}, "", False, True),), (("gmail", "preset", {}, "", 0, True),)],
+    ids=["not-rows", "non-text-name", "non-bool-flag"],
+)
+def test_malformed_entries_are_ignored(tmp_path, plain):
+    path = tmp_path / "catalogue.pickle"
+    key = cache.catalogue_key(folders())
+    path.write_bytes(pickle.dumps((key, plain, pickle.dumps(load_catalogue()))))
+    load = CountingLoad()
+    assert cache.open_source(folders(), load, path).loaded and load.calls == 1

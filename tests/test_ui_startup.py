@@ -2,8 +2,9 @@
 
 Each start runs in a fresh interpreter, as a user's does: the first one parses the catalogue and
 writes its cache; the next one must show the same first page from the cache without parsing TOML,
-without importing the engine's event and check modules (nor the search-results table), and without building the Qt namespace's
-enums (~15 ms), while still painting every provider's badge.
+without importing the engine's event and check modules (nor the search-results table, nor the catalogue's
+and the settings' models: the list comes from the cache's entries), and without building the Qt namespace's
+enums (~15 ms), while every provider's badge is ready for the list's first paint.
 """
 
 from __future__ import annotations
@@ -34,9 +35,12 @@ def report():
         "toml_parsed": "tomllib" in sys.modules,
         "deferred_modules": sorted(m for m in ("app.core.model.events", "app.core.smtp", "app.core.detect",
                                                "app.core.catalog.sections", "subprocess",
+                                               "app.core.catalog.model", "app.core.model.settings",
                                                "app.ui.widgets.probe_table") if m in sys.modules),
         "providers": len(items),
-        "badges": sum(not it.icon().isNull() for it in items),
+        # badges are drawn as rows are painted (BadgeDelegate): each row's, at the list's icon size
+        "badges": sum(not page.badges.badge(it.data(0x0100), 24).isNull() for it in items),
+        "providers_loaded": w._catalogue_source.loaded,
         "current_page": w.currentId(),
     }), flush=True)
     w.shutdown()
@@ -71,6 +75,7 @@ def test_a_second_start_shows_the_first_page_from_the_cache_without_heavy_work(t
         "deferred_modules": [],
         "providers": first["providers"],
         "badges": first["providers"],
+        "providers_loaded": False,  # listed from the cache's entries; the providers load once the page is idle
         "current_page": 0,
     }
     assert first["providers"] >= 20 and first["badges"] == first["providers"]

@@ -120,6 +120,9 @@ def run_wizard(argv: list[str] | None = None) -> int:
         return 1
     from PySide6.QtWidgets import QApplication
 
+    from app.ui.pyside_hook import quicken_feature_hook
+
+    quicken_feature_hook()
     argv = list(argv if argv is not None else sys.argv[:1])
     app = QApplication.instance() or QApplication(argv)
     app.setOrganizationName("MailSetup")

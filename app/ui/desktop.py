@@ -8,8 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QSettings
 
 
 def settings_store() -> QSettings:
@@ -24,6 +23,9 @@ def open_url(url: str) -> bool:
     """Open ``url`` in the browser (https only)."""
     if not url.lower().startswith(("https://", "http://")):
         return False
+    from PySide6.QtCore import QUrl  # not at import: the first page shows before any link is opened
+    from PySide6.QtGui import QDesktopServices
+
     return QDesktopServices.openUrl(QUrl(url))
 
 

@@ -16,7 +16,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
 
 from app.core.resources import resource_path
 
@@ -126,6 +126,8 @@ def install_translator(app: QCoreApplication, lang: str | None = None) -> str:
         app.removeTranslator(tr)
     _installed.clear()
     if lang != SOURCE_LANGUAGE:
+        from PySide6.QtCore import QLibraryInfo  # English needs none of Qt's own translations
+
         qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
         qt_tr = QTranslator(app)
         if qt_tr.load(f"qtbase_{lang}", qt_dir):  # standard buttons: Next, Back, Cancel...

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING
 from app.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from app.core.catalog.cache import CatalogueSource, default_source
     from app.core.catalog.checker import CatalogueError
+    from app.core.catalog.listing import ProviderEntry, entries_of
     from app.core.catalog.loader import (
         Catalogue,
         default_catalogue,
@@ -42,7 +44,9 @@ if TYPE_CHECKING:
 
 # where each public name lives: imported on first use (app.core.lazy)
 _SOURCES = {
+    "cache": ("CatalogueSource", "default_source"),
     "checker": ("CatalogueError",),
+    "listing": ("ProviderEntry", "entries_of"),
     "loader": (
         "Catalogue",
         "default_catalogue",
@@ -77,6 +81,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _SOURCES)
 __all__ = [
     "Catalogue",
     "CatalogueError",
+    "CatalogueSource",
     "ClientPreset",
     "ClientPresets",
     "ClientSecretUse",
@@ -85,11 +90,14 @@ __all__ = [
     "OAuthSpec",
     "PasswordKind",
     "Provider",
+    "ProviderEntry",
     "ProviderKind",
     "Sending",
     "UsernameRule",
     "default_catalogue",
     "default_clients_file",
+    "default_source",
+    "entries_of",
     "load_catalogue",
     "load_client_presets",
     "match_error_hint",

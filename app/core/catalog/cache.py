@@ -11,6 +11,11 @@ data format round-trips without re-running the ~35 ms of validation. It is read 
 resolves only the catalogue's own dataclasses and enums and ``datetime.date``: a planted file can at
 worst describe a wrong catalogue of those types, never name a function to call. Anything unexpected
 (unreadable, corrupt, foreign, from another key) is ignored and the catalogue is loaded afresh.
+
+The file holds ``(key, entries, catalogue pickle)``. The outer layer is plain data (read with an
+unpickler that resolves no class at all), so a start can show the first page's provider list from the
+entries (app.core.catalog.listing) without defining the catalogue's model; the inner pickle is read
+when the providers are first needed (``CatalogueSource.catalogue()``).
 """
 
 from __future__ import annotations
@@ -23,13 +28,17 @@ import logging
 import os
 import pickle
 import sys
+import threading
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from app.core.catalog.listing import ProviderEntry, entries_from_plain, entries_of
+
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # (key, first-page entries, pickled catalogue)
 _ALLOWED_MODULES = ("app.core.catalog.model", "app.core.catalog.loader", "app.core.catalog.checker")
 # The code that decides what a file loads as (every catalogue module, and the settings and codes its
 # checker validates against): a change to any of them changes the key.
@@ -42,6 +51,13 @@ def cache_file() -> Path:
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("mailsetup", appauthor=False)) / "catalogue.pickle"
+
+
+def user_providers_dir() -> Path:
+    """``<user config dir>/mailsetup/providers``: drop a TOML file there to add a provider."""
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("mailsetup", appauthor=False)) / "providers"
 
 
 def catalogue_key(folders: Iterable[Path]) -> tuple[Any, ...]:
@@ -98,8 +114,52 @@ class _CatalogueUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"not a catalogue type: {module}.{name}")
 
 
-def read_cached(path: Path, key: tuple[Any, ...]) -> Any | None:
-    """The catalogue stored under ``key`` at ``path``, or None (missing, corrupt, foreign or stale)."""
+class _PlainUnpickler(pickle.Unpickler):
+    """The file's outer layer: tuples, bytes, strings, dicts and booleans only; no class at all."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"not plain data: {module}.{name}")
+
+
+class CatalogueSource:
+    """A catalogue as a start needs it: the first page's ``entries`` at once, the providers on first use.
+
+    ``catalogue()`` builds it once (thread-safe) from the very bytes the entries came with, so the list
+    and the providers always describe the same files, whatever changes on disk in between. Once built,
+    ``entries`` are those of the built providers (a cache file whose entries lied is then corrected).
+    """
+
+    def __init__(self, entries: tuple[ProviderEntry, ...], build: Callable[[], Any]):
+        self.entries = entries
+        self._build: Callable[[], Any] | None = build
+        self._catalogue: Any = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, catalogue: Any) -> CatalogueSource:
+        """A source for an already loaded catalogue."""
+        source = cls(entries_of(catalogue.providers), lambda: catalogue)
+        source.catalogue()
+        return source
+
+    @property
+    def loaded(self) -> bool:
+        return self._build is None
+
+    def catalogue(self) -> Any:  # app.core.catalog.Catalogue
+        with self._lock:
+            if self._build is not None:
+                self._catalogue = self._build()
+                self._build = None
+                entries = entries_of(self._catalogue.providers)
+                if entries != self.entries:
+                    self.entries = entries
+            return self._catalogue
+
+
+def _read_layers(path: Path, key: tuple[Any, ...]) -> tuple[tuple[ProviderEntry, ...], bytes] | None:
+    """The entries and the pickled catalogue stored under ``key`` at ``path`` (None: missing, corrupt,
+    foreign or stale). Reads no catalogue class: the providers stay bytes until asked for."""
     try:
         with path.open("rb") as fh:
             data = fh.read(MAX_BYTES + 1)
@@ -108,27 +168,46 @@ def read_cached(path: Path, key: tuple[Any, ...]) -> Any | None:
     if len(data) > MAX_BYTES:
         return None
     try:
-        stored = _CatalogueUnpickler(io.BytesIO(data)).load()
+        stored = _PlainUnpickler(io.BytesIO(data)).load()
     except Exception as exc:  # any malformed cache means "load afresh"
+        log.info("catalogue cache ignored: %s", type(exc).__name__)
+        return None
+    if not (isinstance(stored, tuple) and len(stored) == 3 and stored[0] == key and isinstance(stored[2], bytes)):
+        return None
+    entries = entries_from_plain(stored[1])
+    return (entries, stored[2]) if entries is not None else None
+
+
+def _unpickle_catalogue(blob: bytes) -> Any | None:
+    try:
+        found = _CatalogueUnpickler(io.BytesIO(blob)).load()
+    except Exception as exc:
         log.info("catalogue cache ignored: %s", type(exc).__name__)
         return None
     from app.core.catalog.loader import Catalogue
 
-    if not (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key):
-        return None
-    return stored[1] if isinstance(stored[1], Catalogue) else None
+    return found if isinstance(found, Catalogue) else None
+
+
+def read_cached(path: Path, key: tuple[Any, ...]) -> Any | None:
+    """The catalogue stored under ``key`` at ``path``, or None (missing, corrupt, foreign or stale)."""
+    layers = _read_layers(path, key)
+    return _unpickle_catalogue(layers[1]) if layers is not None else None
 
 
 def write_cached(path: Path, key: tuple[Any, ...], catalogue: Any) -> None:
-    """Store ``catalogue`` under ``key`` (atomically: a parallel reader sees the old file or the new one)."""
+    """Store ``catalogue`` and its entries under ``key`` (atomically: a parallel reader sees the old file
+    or the new one)."""
     import tempfile  # only a start that (re)built the catalogue writes
 
     try:
+        blob = pickle.dumps(catalogue, protocol=pickle.HIGHEST_PROTOCOL)
+        plain = tuple(tuple(e) for e in entries_of(catalogue.providers))
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".catalogue-", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
-                pickle.dump((key, catalogue), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((key, plain, blob), fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -137,17 +216,49 @@ def write_cached(path: Path, key: tuple[Any, ...], catalogue: Any) -> None:
         log.info("catalogue cache not written: %s", exc)
 
 
-def cached(folders: list[Path], load: Callable[[], Any], path: Path | None = None) -> Any:
-    """``load()``'s catalogue for ``folders``, from the cache when its key matches, else loaded and stored."""
+def open_source(folders: list[Path], load: Callable[[], Any], path: Path | None = None) -> CatalogueSource:
+    """``load()``'s catalogue for ``folders`` as a source: from the cache when its key matches (the
+    providers then unpickle on first use), else loaded now and stored."""
     if path is None and _onefile_bundle():
-        return load()  # unpacked to a new temporary folder each start: a cache would never match
+        return CatalogueSource.of(load())  # unpacked to a new temporary folder each start: never matches
     path = path if path is not None else cache_file()
     key = catalogue_key(folders)
-    found = read_cached(path, key)
-    if found is not None:
-        for e in found.errors:
-            log.info("provider catalogue: %s", e)
-        return found
+    layers = _read_layers(path, key)
+    if layers is not None:
+        entries, blob = layers
+
+        def build() -> Any:
+            found = _unpickle_catalogue(blob)
+            if found is None or entries_of(found.providers) != entries:  # a file that lies: load afresh
+                found = load()
+                write_cached(path, key, found)
+            for e in found.errors:
+                log.info("provider catalogue: %s", e)
+            return found
+
+        return CatalogueSource(entries, build)
     catalogue = load()
     write_cached(path, key, catalogue)
-    return catalogue
+    return CatalogueSource.of(catalogue)
+
+
+def cached(folders: list[Path], load: Callable[[], Any], path: Path | None = None) -> Any:
+    """``load()``'s catalogue for ``folders``, from the cache when its key matches, else loaded and stored."""
+    return open_source(folders, load, path).catalogue()
+
+
+@lru_cache(maxsize=1)
+def default_source() -> CatalogueSource:
+    """The shipped catalogue plus the user's providers folder (if it exists), as a source; made once
+    (``default_catalogue.cache_clear()`` makes it again)."""
+    from app.core.resources import resource_path
+
+    user_dir = user_providers_dir()
+    extra = [user_dir] if user_dir.is_dir() else []
+
+    def load() -> Any:
+        from app.core.catalog.loader import load_catalogue
+
+        return load_catalogue(extra)
+
+    return open_source([resource_path("providers"), *extra], load)

@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.core.catalog.cache import default_source, user_providers_dir
 from app.core.catalog.model import (
     ErrorHint,
     Provider,
@@ -187,23 +188,14 @@ def _check_unique(
     return out
 
 
-def user_providers_dir() -> Path:
-    """``<user config dir>/mailsetup/providers``: drop a TOML file there to add a provider."""
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("mailsetup", appauthor=False)) / "providers"
-
-
-@lru_cache(maxsize=1)
 def default_catalogue() -> Catalogue:
     """The shipped catalogue plus the user's providers folder (if it exists); loaded once and cached
-    (``default_catalogue.cache_clear()`` reloads)."""
-    from app.core.catalog.cache import cached
+    (``default_catalogue.cache_clear()`` reloads). Served from the start-up cache when no provider file
+    (nor the loader) changed since it was written."""
+    return default_source().catalogue()
 
-    user_dir = user_providers_dir()
-    extra = [user_dir] if user_dir.is_dir() else []
-    # served from the start-up cache when no provider file (nor the loader) changed since it was written
-    return cached([resource_path("providers"), *extra], lambda: load_catalogue(extra))
+
+default_catalogue.cache_clear = default_source.cache_clear  # type: ignore[attr-defined]
 
 
 # --- error hints -------------------------------------------------------------------------------------

@@ -5,11 +5,13 @@ servers depend on the region (Amazon SES, Zoho, Mailgun, GMX). Matching is the c
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import QComboBox, QLineEdit, QListWidget
 
-from app.core.catalog import Provider
+if TYPE_CHECKING:  # the provider list shows before the catalogue's model is loaded
+    from app.core.catalog import Provider
 
 
 def audience_label(audience: str) -> str:

@@ -8,11 +8,12 @@ lives only here (memory) and, once saved, in the keyring.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from app.core.model import SmtpSettings
+if TYPE_CHECKING:  # the settings model is first needed on the Account page, not before the first page shows
+    from app.core.model import SmtpSettings
 
 
 class WizardModel(QObject):

@@ -23,14 +23,18 @@ from app.ui.wizard.model import WizardModel
 log = logging.getLogger(__name__)
 
 
-def load_catalogue() -> Any:
-    """The provider catalogue, or None when it cannot be loaded (the wizard then offers Custom only)."""
+def catalogue_source(catalogue: Any = None) -> Any:
+    """The provider catalogue as a source (``app.core.catalog.CatalogueSource``: its entries at once, its
+    providers on first use), or None when it cannot be loaded (the wizard then offers Custom only).
+    ``catalogue``: a Catalogue or a CatalogueSource to use instead of the default one."""
     try:
-        from app.core.catalog import default_catalogue
+        from app.core.catalog import CatalogueSource, default_source
     except ImportError:  # pragma: no cover - catalogue module missing
         log.warning("provider catalogue module is not available")
         return None
-    return default_catalogue()
+    if catalogue is None:
+        return default_source()
+    return catalogue if isinstance(catalogue, CatalogueSource) else CatalogueSource.of(catalogue)
 
 
 class _SideBar(QWidget):
@@ -98,7 +102,7 @@ class SetupWizard(QWizard):
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.setOption(QWizard.WizardOption.HaveHelpButton, False)
         self.model = WizardModel(self)
-        self.catalogue = catalogue if catalogue is not None else load_catalogue()
+        self._catalogue_source = catalogue_source(catalogue)
         self.bridge = EngineBridge(self)
         self.sandbox = None  # app.core.sandbox.server.SandboxServer once started
         self.sandbox_info = None
@@ -125,6 +129,7 @@ class SetupWizard(QWizard):
         self.retranslate_ui()
         self._restore_geometry()
         self._lazy_scheduled = False
+        self._providers_ready = False
         self.discard_box: Any = None
         self.explain_dialog: Any = None
         from app.ui.widgets.alt_keys import AltKeyGuard
@@ -132,6 +137,18 @@ class SetupWizard(QWizard):
         app = QApplication.instance()
         if isinstance(app, QApplication):  # Alt+<key> of a hidden/disabled button never types a letter
             self._alt_guard = AltKeyGuard(app, self)
+
+    @property
+    def catalogue(self) -> Any:  # app.core.catalog.Catalogue | None
+        """The provider catalogue; its providers load here on first use (normally while the first page is
+        idle: the first page lists them from ``catalogue_entries``)."""
+        source = self._catalogue_source
+        return source.catalogue() if source is not None else None
+
+    @property
+    def catalogue_entries(self) -> tuple[Any, ...]:  # tuple[app.core.catalog.ProviderEntry, ...]
+        source = self._catalogue_source
+        return source.entries if source is not None else ()
 
     def open_explain(self) -> None:
         """The "Decode a server reply…" dialog (one at a time; raised when already open)."""
@@ -182,6 +199,13 @@ class SetupWizard(QWizard):
     def _build_one_pending(self) -> None:
         if self._closed:
             return
+        source = self._catalogue_source
+        if source is not None and not self._providers_ready:
+            self._providers_ready = True
+            source.catalogue()  # before the user types an address or presses Next
+            self.provider_page.sync_entries()
+            QTimer.singleShot(15, self._build_one_pending)
+            return
         if len(self._pages) < len(PageId):
             self.provider_page.set_input_hints()
             self.ensure_pages()
@@ -200,7 +224,6 @@ class SetupWizard(QWizard):
         if not self._lazy_scheduled:
             self._lazy_scheduled = True
             self.fit_to_screen()  # the window frame is known only now
-            QTimer.singleShot(0, self.provider_page.paint_badges)
             QTimer.singleShot(150, self._build_one_pending)
 
     # -- pages ---------------------------------------------------------------------

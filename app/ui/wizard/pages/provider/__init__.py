@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QSize, QTimer
 from PySide6.QtWidgets import (
@@ -13,16 +13,19 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QStyledItemDelegate,
     QVBoxLayout,
     QWizardPage,
 )
 
-from app.core.catalog import Provider, ProviderKind
 from app.ui.desktop import settings_store
 from app.ui.widgets.provider_extras import ProviderSearch, RegionBox, audience_label
 from app.ui.wizard.ids import PageId
 from app.ui.wizard.pages.base import DynamicTexts
 from app.ui.wizard.pages.provider.detection import ProviderDetection, email_domain
+
+if TYPE_CHECKING:  # the list is filled from the catalogue's entries; its model loads when a provider is needed
+    from app.core.catalog import Provider, ProviderEntry
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +37,58 @@ MX_DEBOUNCE_MS = 600
 
 def fallback_custom() -> Provider:
     """A Custom-server provider for when the catalogue is unavailable."""
+    from app.core.catalog import Provider, ProviderKind
+
     return Provider(id="custom", kind=ProviderKind.CUSTOM, name={"en": "Custom server", "ru": "Свой сервер"})
+
+
+def badge_letter(entry: ProviderEntry) -> str:
+    """What a provider's badge shows: "@" for Custom server, "#" for the sandbox, else its initial."""
+    return {"custom": "@", "sandbox": "#"}.get(entry.kind, entry.display_name("en"))
+
+
+class BadgeDelegate(QStyledItemDelegate):
+    """Gives each row of the provider list its letter badge as the row is painted.
+
+    Only the rows in view are painted, and only when the list is: a start paints the badges of the
+    rows the user sees, in the list's own first paint, not all of them before the window shows. Badges
+    are drawn once per provider and size (app.ui.icons.letter_badge caches them).
+    """
+
+    def __init__(self, entry_of: Any, parent: QListWidget):
+        super().__init__(parent)
+        self._entry_of = entry_of  # (provider id) -> ProviderEntry | None
+        self._sizing = False
+
+    def badge(self, provider_id: str, size: int) -> Any:  # QIcon | None
+        """The badge of ``provider_id`` drawn at ``size`` device pixels (None for an unknown id)."""
+        entry = self._entry_of(provider_id)
+        if entry is None:
+            return None
+        from app.ui.icons import letter_badge
+
+        return letter_badge(entry.id, badge_letter(entry), size)
+
+    def sizeHint(self, option: Any, index: Any) -> Any:
+        # a row's size needs the badge's size, not its pixels (laying the list out paints nothing)
+        self._sizing = True
+        try:
+            return super().sizeHint(option, index)
+        finally:
+            self._sizing = False
+
+    def initStyleOption(self, option: Any, index: Any) -> None:
+        super().initStyleOption(option, index)
+        from PySide6.QtWidgets import QStyleOptionViewItem
+
+        option.features |= QStyleOptionViewItem.ViewItemFeature.HasDecoration
+        if self._sizing:
+            return
+        widget = option.widget
+        dpr = widget.devicePixelRatioF() if widget is not None else 1.0
+        icon = self.badge(index.data(ID_ROLE), round(option.decorationSize.width() * dpr))
+        if icon is not None:
+            option.icon = icon
 
 
 async def lookup_provider_by_mx(domain: str, catalogue: Any, **options: Any) -> Any:
@@ -53,7 +107,9 @@ class ProviderPage(ProviderDetection, DynamicTexts, QWizardPage):
         self.setObjectName("page_provider")
         self._wizard = wizard
         self._user_picked = False  # a manual choice wins over automatic pre-selection
-        self._badges_painted = False
+        self._providers_by_id: dict[str, Provider] | None = None  # made when a provider is first needed
+        self._entries: dict[str, ProviderEntry] = {}  # provider id -> its row's entry (see _fill_list)
+        self._filled_from: tuple[ProviderEntry, ...] = ()
         self._mx_job = None
         self._mx_domain = ""
         self._detect_job = None
@@ -80,8 +136,10 @@ class ProviderPage(ProviderDetection, DynamicTexts, QWizardPage):
         self.provider_list.setIconSize(QSize(24, 24))
         self.provider_list.setUniformItemSizes(True)
         self.list_label.setBuddy(self.provider_list)
+        self.badges = BadgeDelegate(lambda pid: self._entries.get(pid), self.provider_list)
+        self.provider_list.setItemDelegate(self.badges)
         self._variants: dict[str, Provider] = {}  # provider id -> the regional variant for this address
-        self.search = ProviderSearch(self.provider_list, lambda item: self._by_id.get(item.data(ID_ROLE)))
+        self.search = ProviderSearch(self.provider_list, lambda item: self.provider_by_id(item.data(ID_ROLE)))
         self.region_box = RegionBox()
         self.region_box.region_chosen.connect(self._region_chosen)
 
@@ -138,47 +196,64 @@ class ProviderPage(ProviderDetection, DynamicTexts, QWizardPage):
 
     # -- catalogue ---------------------------------------------------------------------
     def providers(self) -> list[Provider]:
+        """Every listed provider (loads the catalogue's providers if they are not yet)."""
         cat = self._wizard.catalogue
         items = list(cat.providers) if cat is not None else []
-        if not any(p.kind is ProviderKind.CUSTOM for p in items):
+        if not any(p.kind.value == "custom" for p in items):
             items.append(fallback_custom())
         return items
 
+    def provider_by_id(self, provider_id: Any) -> Provider | None:
+        """The listed provider with this id (None for an id not in the list)."""
+        if self._providers_by_id is None:
+            self._providers_by_id = {p.id: p for p in self.providers()}
+        return self._providers_by_id.get(provider_id) if isinstance(provider_id, str) else None
+
     def _fill_list(self) -> None:
-        self._by_id: dict[str, Provider] = {}
-        for p in self.providers():
+        """The rows, from the catalogue's entries: the providers themselves are not needed to list them."""
+        from app.core.catalog import entries_of
+
+        self._filled_from = tuple(self._wizard.catalogue_entries)
+        entries = list(self._filled_from)
+        if not any(e.kind == "custom" for e in entries):
+            entries += entries_of([fallback_custom()])
+        self._entries = {}
+        for e in entries:
             item = QListWidgetItem()
-            item.setData(ID_ROLE, p.id)
-            self._by_id[p.id] = p
+            item.setData(ID_ROLE, e.id)
+            self._entries[e.id] = e
             self.provider_list.addItem(item)
+
+    def sync_entries(self) -> None:
+        """Re-fill the list if the loaded providers differ from the entries it was filled from (a cache
+        file whose entries did not match its providers): the list then shows what can be chosen."""
+        if tuple(self._wizard.catalogue_entries) == self._filled_from:
+            return
+        current = self._current_entry()
+        self.provider_list.clear()
+        self._providers_by_id = None
+        self._fill_list()
+        self._retranslate_list()
+        if current is not None:
+            self.select_provider(current.id, by_user=self._user_picked)
+        self.completeChanged.emit()
+
+    def _current_entry(self) -> ProviderEntry | None:
+        item = self.provider_list.currentItem()
+        return self._entries.get(item.data(ID_ROLE)) if item is not None else None
 
     def _retranslate_list(self) -> None:
         lang = self._wizard.lang
         for i in range(self.provider_list.count()):
             item = self.provider_list.item(i)
-            p = self._by_id[item.data(ID_ROLE)]
-            name = p.display_name(lang)
-            if p.kind is ProviderKind.CUSTOM:
+            e = self._entries[item.data(ID_ROLE)]
+            name = e.display_name(lang)
+            if e.kind == "custom":
                 name = self.tr("Custom server (type host and port)")
-            elif p.kind is ProviderKind.SANDBOX:
+            elif e.kind == "sandbox":
                 name = self.tr("Local sandbox (test server on this computer)")
-            audience = audience_label(p.audience)
+            audience = audience_label(e.audience)
             item.setText(f"{name} — {audience}" if audience else name)
-
-    def paint_badges(self) -> None:
-        """The providers' letter badges: painted once the window shows (not on the start-up path)."""
-        if self._badges_painted:
-            return
-        self._badges_painted = True
-        from app.ui.icons import letter_badge
-
-        # drawn at the size the list shows them, in device pixels (1.5x scale: 36 px)
-        size = round(self.provider_list.iconSize().width() * self.provider_list.devicePixelRatioF())
-        for i in range(self.provider_list.count()):
-            item = self.provider_list.item(i)
-            p = self._by_id[item.data(ID_ROLE)]
-            badge = {"custom": "@", "sandbox": "#"}.get(p.kind.value, p.display_name("en"))
-            item.setIcon(letter_badge(p.id, badge, size))
 
     def set_input_hints(self) -> None:
         """The e-mail keyboard for on-screen keyboards: set while the wizard is idle after it shows (the
@@ -189,18 +264,23 @@ class ProviderPage(ProviderDetection, DynamicTexts, QWizardPage):
 
     def selected_provider(self) -> Provider | None:
         """The chosen provider; with its regional servers when the address or the region box picked them."""
-        item = self.provider_list.currentItem()
-        p = self._by_id.get(item.data(ID_ROLE)) if item is not None else None
-        return self._variants.get(p.id, p) if p is not None else None
+        entry = self._current_entry()
+        if entry is None:
+            return None
+        return self._variants.get(entry.id) or self.provider_by_id(entry.id)
 
     def _selection_changed(self) -> None:
-        p = self.selected_provider()
-        self.region_box.show_regions(p, self._wizard.lang, p.region if p is not None else "")
+        entry = self._current_entry()
+        if entry is not None and entry.regional:  # only then does the region box need the provider itself
+            p = self.selected_provider()
+            self.region_box.show_regions(p, self._wizard.lang, p.region if p is not None else "")
+        else:
+            self.region_box.show_regions(None, self._wizard.lang)
         self.completeChanged.emit()
 
     def _region_chosen(self, region_id: str) -> None:
-        item = self.provider_list.currentItem()
-        base = self._by_id.get(item.data(ID_ROLE)) if item is not None else None
+        entry = self._current_entry()
+        base = self.provider_by_id(entry.id) if entry is not None else None
         variant = base.in_region(region_id) if base is not None else None
         if variant is not None:
             self._variants[variant.id] = variant
@@ -281,11 +361,14 @@ class ProviderPage(ProviderDetection, DynamicTexts, QWizardPage):
         else:
             self.unknown_domain()
 
+    def select_custom(self, *, by_user: bool = True) -> bool:
+        """Select the Custom server row."""
+        custom = next((e for e in self._entries.values() if e.kind == "custom"), None)
+        return custom is not None and self.select_provider(custom.id, by_user=by_user)
+
     def unknown_domain(self) -> None:
         """No provider handles the domain: select Custom server (unless the user chose) and say so."""
-        custom = next((p for p in self.providers() if p.kind is ProviderKind.CUSTOM), None)
-        if not self._user_picked and custom is not None:
-            self.select_provider(custom.id, by_user=False)
+        if not self._user_picked and self.select_custom(by_user=False):
             self.set_dynamic(
                 self.email_hint,
                 lambda: self.tr(
@@ -319,9 +402,7 @@ class ProviderPage(ProviderDetection, DynamicTexts, QWizardPage):
         self.email.setText(getattr(profile, "from_addr", "") or getattr(profile, "from_address", "") or "")
         pid = getattr(profile, "provider_id", None)
         if not (pid and self.select_provider(pid)):
-            custom = next((p for p in self.providers() if p.kind is ProviderKind.CUSTOM), None)
-            if custom is not None:
-                self.select_provider(custom.id)
+            self.select_custom()
         model.set_provider(self.selected_provider())
         model.settings = None
         model.editing_profile = profile.name
@@ -335,19 +416,24 @@ class ProviderPage(ProviderDetection, DynamicTexts, QWizardPage):
 
     # -- wizard protocol ---------------------------------------------------------------
     def isComplete(self) -> bool:
-        return self.selected_provider() is not None
+        return self._current_entry() is not None
 
     def validatePage(self) -> bool:
         self._wizard.ensure_pages()  # Next may come before the idle creation of the other pages
+        provider = self.selected_provider()
+        if provider is None and self._current_entry() is not None:
+            # a row the loaded providers do not have (see sync_entries): choose again
+            self.sync_entries()
+            return False
         model = self._wizard.model
-        model.set_provider(self.selected_provider())
+        model.set_provider(provider)
         model.email = self.email.text().strip()
         self.stop_detect()
         return True
 
     def nextId(self) -> int:
-        p = self.selected_provider()
-        if p is not None and p.kind is ProviderKind.PRESET and not self._wizard.model.skip_guide and p.guide:
+        entry = self._current_entry()
+        if entry is not None and entry.guided and not self._wizard.model.skip_guide:
             return int(PageId.GUIDE)
         return int(PageId.ACCOUNT)
 

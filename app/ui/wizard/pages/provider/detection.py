@@ -5,9 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from app.core.catalog import ProviderKind
-from app.core.model import AddressError, parse_address
-
 log = logging.getLogger(__name__)
 
 # Qt.ItemDataRole.UserRole as its number: touching the Qt namespace at start-up creates all of its
@@ -16,6 +13,8 @@ log = logging.getLogger(__name__)
 
 def email_domain(email: str) -> str:
     """The domain of a bare address, by the engine's one address parser ("" when it is not one)."""
+    from app.core.model import AddressError, parse_address  # at the first keystroke, not before the page shows
+
     try:
         parsed = parse_address(email)
     except AddressError:
@@ -73,9 +72,7 @@ class ProviderDetection:
             pid = getattr(result, "provider", None) or getattr(result, "provider_id", None)
             pid = getattr(pid, "id", pid)
             if not (pid and self.select_provider(pid, by_user=False)):
-                custom = next((p for p in self.providers() if p.kind is ProviderKind.CUSTOM), None)
-                if custom is not None:
-                    self.select_provider(custom.id, by_user=False)
+                self.select_custom(by_user=False)
             model.set_provider(self.selected_provider())
             model.prefill = s
             model.settings = None  # the Account page starts from what was found
