@@ -79,3 +79,32 @@ def test_a_second_start_shows_the_first_page_from_the_cache_without_heavy_work(t
         "current_page": 0,
     }
     assert first["providers"] >= 20 and first["badges"] == first["providers"]
+
+
+def test_the_collector_paused_for_the_start_runs_again_once_the_loop_does(qtbot):
+    import gc
+
+    from app.ui.app import create_wizard
+
+    assert gc.isenabled()
+    w = create_wizard("en")
+    qtbot.addWidget(w, before_close_func=lambda w: setattr(w.model, "dirty", False))
+    assert not gc.isenabled()  # paused while the first page is built
+    qtbot.waitUntil(gc.isenabled, timeout=5000)
+
+
+def test_a_failed_start_does_not_leave_the_collector_paused(qtbot, monkeypatch):
+    import gc
+
+    import pytest
+
+    from app.ui import app as ui_app
+    from app.ui.wizard import wizard as wizard_module
+
+    def broken(*_a, **_k):
+        raise RuntimeError("no wizard today")
+
+    monkeypatch.setattr(wizard_module, "SetupWizard", broken)
+    with pytest.raises(RuntimeError):
+        ui_app.create_wizard("en")
+    qtbot.waitUntil(gc.isenabled, timeout=5000)
