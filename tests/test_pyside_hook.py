@@ -60,3 +60,21 @@ def test_an_unreadable_source_counts_as_no_pyside(tmp_path):
     gone = type(sys)("gone_module")
     gone.__file__ = str(tmp_path / "deleted.py")
     assert sys.modules["shibokensupport.feature"]._mod_uses_pyside(gone) is False
+
+
+def test_a_module_imported_from_a_zip_gets_pysides_own_answer(tmp_path, monkeypatch):
+    import zipfile
+
+    import PySide6.QtCore  # noqa: F401
+
+    import app.ui  # noqa: F401
+
+    archive = tmp_path / "mods.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("zipped_qt_user.py", "import PySide6.QtCore\n")
+    monkeypatch.syspath_prepend(str(archive))
+    module = importlib.import_module("zipped_qt_user")
+    try:
+        assert sys.modules["shibokensupport.feature"]._mod_uses_pyside(module) is _pyside_answer(module) is True
+    finally:
+        sys.modules.pop("zipped_qt_user", None)

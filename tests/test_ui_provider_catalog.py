@@ -167,3 +167,22 @@ def test_next_on_a_row_no_provider_stands_behind_stays_and_corrects_the_list(qtb
     w.next()  # before the idle load
     assert w.currentId() == int(PageId.PROVIDER) and page.provider_list.count() == len(cat.providers)
     assert w.model.provider is None
+
+
+def test_next_from_a_row_whose_cached_flags_lie_stays_and_the_corrected_list_keeps_the_search(qtbot):
+    from app.core.catalog import CatalogueSource, entries_of, load_catalogue
+    from app.ui.wizard.ids import PageId
+
+    cat = load_catalogue()
+    lying = tuple(e._replace(guided=False) if e.id == "gmail" else e for e in entries_of(cat.providers))
+    w = _wizard_on(qtbot, CatalogueSource(lying, lambda: cat))
+    w.show()
+    page = w.provider_page
+    page.search.setText("zoho")
+    assert page.select_provider("gmail") and page.nextId() == int(PageId.ACCOUNT)  # what the row says
+    w.next()
+    assert w.currentId() == int(PageId.PROVIDER)  # the list was corrected instead of skipping the guide
+    assert page.nextId() == int(PageId.GUIDE)
+    assert [i for i in _visible_ids(page) if i != "gmail"] == ["zoho"]  # the search still applies
+    w.next()
+    assert w.currentId() == int(PageId.GUIDE)

@@ -32,9 +32,12 @@ def create_wizard(lang: str | None = None):  # -> SetupWizard
         saved = settings_store().value("language")
         used = i18n.install_translator(app, lang or (str(saved) if saved else None))
         wizard = SetupWizard(lang=used)
-    finally:
+    except BaseException:
         if collecting:
-            QTimer.singleShot(0, gc.enable)
+            gc.enable()
+        raise
+    if collecting:
+        QTimer.singleShot(0, gc.enable)
     return wizard
 
 

@@ -25,7 +25,7 @@ def _quick(original: Any) -> Any:
                 with open(path, "rb") as f:
                     return b"PySide6" in f.read()
             except OSError:
-                return False  # what getsource's OSError means to PySide too
+                pass  # gone or unreadable: PySide's own check may still find it through the module's loader
         return bool(original(module))
 
     setattr(uses_pyside, _MARK, True)

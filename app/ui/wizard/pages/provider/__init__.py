@@ -224,11 +224,12 @@ class ProviderPage(ProviderDetection, DynamicTexts, QWizardPage):
             self._entries[e.id] = e
             self.provider_list.addItem(item)
 
-    def sync_entries(self) -> None:
+    def sync_entries(self) -> bool:
         """Re-fill the list if the loaded providers differ from the entries it was filled from (a cache
-        file whose entries did not match its providers): the list then shows what can be chosen."""
+        file whose entries did not match its providers): the list then shows what can be chosen.
+        True when it was re-filled."""
         if tuple(self._wizard.catalogue_entries) == self._filled_from:
-            return
+            return False
         current = self._current_entry()
         self.provider_list.clear()
         self._providers_by_id = None
@@ -236,7 +237,9 @@ class ProviderPage(ProviderDetection, DynamicTexts, QWizardPage):
         self._retranslate_list()
         if current is not None:
             self.select_provider(current.id, by_user=self._user_picked)
+        self.search.apply()
         self.completeChanged.emit()
+        return True
 
     def _current_entry(self) -> ProviderEntry | None:
         item = self.provider_list.currentItem()
@@ -420,10 +423,8 @@ class ProviderPage(ProviderDetection, DynamicTexts, QWizardPage):
 
     def validatePage(self) -> bool:
         self._wizard.ensure_pages()  # Next may come before the idle creation of the other pages
-        provider = self.selected_provider()
-        if provider is None and self._current_entry() is not None:
-            # a row the loaded providers do not have (see sync_entries): choose again
-            self.sync_entries()
+        provider = self.selected_provider()  # loads the providers if the idle slice has not yet
+        if self.sync_entries():  # the rows did not describe the providers (see sync_entries): look again
             return False
         model = self._wizard.model
         model.set_provider(provider)
