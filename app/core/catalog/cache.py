@@ -139,7 +139,7 @@ class CatalogueSource:
     def of(cls, catalogue: Any) -> CatalogueSource:
         """A source for an already loaded catalogue."""
         source = cls(entries_of(catalogue.providers), lambda: catalogue)
-        source.catalogue()
+        source._build, source._catalogue = None, catalogue
         return source
 
     @property
@@ -151,9 +151,7 @@ class CatalogueSource:
             if self._build is not None:
                 self._catalogue = self._build()
                 self._build = None
-                entries = entries_of(self._catalogue.providers)
-                if entries != self.entries:
-                    self.entries = entries
+                self.entries = entries_of(self._catalogue.providers)
             return self._catalogue
 
 

@@ -7,9 +7,6 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-# Qt.ItemDataRole.UserRole as its number: touching the Qt namespace at start-up creates all of its
-# Python enums (~20 ms); the first page avoids it, later pages use Qt freely.
-
 
 def email_domain(email: str) -> str:
     """The domain of a bare address, by the engine's one address parser ("" when it is not one)."""
